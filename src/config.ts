@@ -1,0 +1,94 @@
+import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import path from "node:path";
+import { z } from "zod";
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** Every setting Skiff reads: env name → schema with its default. Nothing else reads the environment. */
+const settings = {
+  PORT: int(0, 65535).default(3002),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  /** Base of the URLs Skiff hands out (screenshots); unset, each request's own Host is used. */
+  PUBLIC_URL: z.url().optional(),
+  DATA_DIR: z.string().min(1).default("./data"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  AUTH: z.enum(["none"]).default("none"),
+  CHROME_PATH: z.string().min(1).optional(),
+  ALLOW_PRIVATE_TARGETS: bool.default(false),
+  /** Scrapes that may run in the shared browser at once; the rest wait in a queue. */
+  SCRAPE_CONCURRENCY: int(1, 64).default(Math.max(2, availableParallelism() * 2)),
+  /** Browser contexts kept open and ready so a scrape does not pay for a new page. */
+  SCRAPE_WARM_CONTEXTS: int(0, 16).default(2),
+  /** The shared browser is restarted after this many scrapes, to bound its memory. */
+  BROWSER_RECYCLE_AFTER: int(1, 1_000_000).default(500),
+  /** Default scrape deadline when the request sets none (Firecrawl's documented default). */
+  SCRAPE_DEFAULT_TIMEOUT_MS: int(1000, 600_000).default(60_000),
+  /** How long a scrape may wait for a browser slot before it is refused. */
+  SCRAPE_QUEUE_TIMEOUT_MS: int(1000, 600_000).default(60_000),
+  /** How long screenshots and PDFs from actions stay downloadable. */
+  FILE_TTL_HOURS: int(1, 24 * 30).default(24),
+  /** On SIGTERM, in-flight scrapes get this long to finish before browsers are closed. */
+  SHUTDOWN_GRACE_MS: int(0, 300_000).default(15_000),
+} as const;
+
+type Settings = typeof settings;
+export type Config = Readonly<
+  { [K in keyof Settings]: z.output<Settings[K]> } & { CHROME_PATH: string }
+>;
+
+export class ConfigError extends Error {}
+
+const CHROME_CANDIDATES = [
+  "/usr/bin/chromium",
+  "/usr/bin/chromium-browser",
+  "/usr/bin/google-chrome",
+  "/usr/bin/google-chrome-stable",
+];
+
+function detectChrome(explicit: string | undefined): string {
+  if (explicit) {
+    if (!existsSync(explicit)) throw new ConfigError(`CHROME_PATH: no file at ${explicit}`);
+    return explicit;
+  }
+  const found = CHROME_CANDIDATES.find((p) => existsSync(p));
+  if (!found) {
+    throw new ConfigError(
+      "CHROME_PATH: no Chromium found (looked in " +
+        CHROME_CANDIDATES.join(", ") +
+        "); install the Debian package 'chromium' or set CHROME_PATH",
+    );
+  }
+  return found;
+}
+
+/** Parses the environment once; a bad value throws ConfigError naming the variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = z.object(settings).safeParse(pickSettings(env));
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
+  }
+  const c = parsed.data;
+  return Object.freeze({
+    ...c,
+    DATA_DIR: path.resolve(c.DATA_DIR),
+    CHROME_PATH: detectChrome(c.CHROME_PATH),
+    PUBLIC_URL: c.PUBLIC_URL?.replace(/\/+$/, ""),
+  });
+}
+
+function pickSettings(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of Object.keys(settings)) {
+    const value = env[name];
+    if (value !== undefined && value !== "") out[name] = value;
+  }
+  return out;
+}
+
+/** The table of settings, for the README and `./skiff help`. */
+export const settingNames = Object.keys(settings) as (keyof Settings)[];

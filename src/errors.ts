@@ -1,0 +1,114 @@
+/**
+ * Every error Skiff answers with: HTTP status, the wire `code` (absent where Firecrawl sends none)
+ * and the default message. Messages are Firecrawl's own where it has one, so clients see the same text.
+ */
+export const ERRORS = {
+  BAD_REQUEST: { status: 400, code: "BAD_REQUEST", message: "Bad Request" },
+  UNRECOGNIZED_KEYS: {
+    status: 400,
+    code: "BAD_REQUEST",
+    message:
+      "Unrecognized key in body -- please review the v2 API documentation for request body changes",
+  },
+  INVALID_JSON: {
+    status: 400,
+    code: "BAD_REQUEST_INVALID_JSON",
+    message: "Bad request, malformed JSON",
+  },
+  INVALID_JOB_ID: {
+    status: 400,
+    code: "BAD_REQUEST",
+    message: "Invalid job ID format. Job ID must be a valid UUID.",
+  },
+  FORMAT_NEEDS_LLM: {
+    status: 400,
+    code: "BAD_REQUEST",
+    message: "This format needs an LLM provider, and none is configured on this server.",
+  },
+  FORMAT_NOT_SUPPORTED: {
+    status: 400,
+    code: "BAD_REQUEST",
+    message: "This format is not supported by Skiff.",
+  },
+  BODY_TOO_LARGE: { status: 413, code: undefined, message: "Request body is too large" },
+  ROUTE_NOT_FOUND: { status: 404, code: "NOT_FOUND", message: "Not found." },
+  JOB_NOT_FOUND: { status: 404, code: undefined, message: "Job not found." },
+  FILE_NOT_FOUND: { status: 404, code: "NOT_FOUND", message: "File not found or expired." },
+  SCRAPE_NO_CACHED_DATA: {
+    status: 404,
+    code: "SCRAPE_NO_CACHED_DATA",
+    message: "No cached data is available for this URL within the requested minAge.",
+  },
+  SCRAPE_TIMEOUT: {
+    status: 408,
+    code: "SCRAPE_TIMEOUT",
+    message:
+      "The scrape operation timed out before completing. This happens when a page takes too long to load, render, or process. Possible causes: (1) The website is slow or unresponsive, (2) The page has heavy JavaScript that takes time to execute, (3) The page is very large or has many resources to load, (4) Network latency is high. To fix this, try increasing the timeout parameter in your scrape request, or if using actions, ensure your selectors are correct and the page is ready before actions are executed.",
+  },
+  CONCURRENCY_QUEUE_TIMEOUT: {
+    status: 429,
+    code: "CONCURRENCY_QUEUE_TIMEOUT",
+    message:
+      "The operation timed out while waiting for a concurrency slot to become available. This means that your requests are exhausting the server's concurrent browser limit.",
+  },
+  /** Firecrawl answers DNS failures with HTTP 200 and success:false. */
+  SCRAPE_DNS_RESOLUTION_ERROR: {
+    status: 200,
+    code: "SCRAPE_DNS_RESOLUTION_ERROR",
+    message: "DNS resolution failed for hostname.",
+  },
+  SCRAPE_SSL_ERROR: {
+    status: 500,
+    code: "SCRAPE_SSL_ERROR",
+    message:
+      "An SSL error occurred while scraping the URL. If you're not inputting any sensitive data, try scraping with `skipTlsVerification: true`.",
+  },
+  SCRAPE_SITE_ERROR: {
+    status: 500,
+    code: "SCRAPE_SITE_ERROR",
+    message: "Specified URL is failing to load in the browser.",
+  },
+  SCRAPE_ACTION_ERROR: {
+    status: 500,
+    code: "SCRAPE_ACTION_ERROR",
+    message: "Action(s) failed to complete.",
+  },
+  SCRAPE_UNSUPPORTED_FILE_ERROR: {
+    status: 500,
+    code: "SCRAPE_UNSUPPORTED_FILE_ERROR",
+    message: "Scrape resulted in unsupported file.",
+  },
+  SERVICE_UNAVAILABLE: {
+    status: 503,
+    code: "SERVICE_UNAVAILABLE",
+    message: "The server is not ready or is shutting down; try again shortly.",
+  },
+  UNKNOWN_ERROR: {
+    status: 500,
+    code: "UNKNOWN_ERROR",
+    message: "An error occurred. Please check your logs for more details.",
+  },
+} as const satisfies Record<string, { status: number; code: string | undefined; message: string }>;
+
+export type ErrorKind = keyof typeof ERRORS;
+
+/** An error meant for the client: its kind picks status and code; the message may be more specific. */
+export class AppError extends Error {
+  readonly kind: ErrorKind;
+  readonly status: number;
+  readonly code: string | undefined;
+  readonly details: unknown;
+
+  constructor(kind: ErrorKind, message?: string, options?: { details?: unknown; cause?: unknown }) {
+    super(message ?? ERRORS[kind].message, { cause: options?.cause });
+    this.name = "AppError";
+    this.kind = kind;
+    this.status = ERRORS[kind].status;
+    this.code = ERRORS[kind].code;
+    this.details = options?.details;
+  }
+}
+
+export function isAppError(e: unknown): e is AppError {
+  return e instanceof AppError;
+}
