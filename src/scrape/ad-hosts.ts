@@ -1,0 +1,35 @@
+/**
+ * The big ad and tracking hosts, blocked with their subdomains when `blockAds` is on. A short,
+ * hand-kept list of the networks found on most pages, not a full filter list: it removes the
+ * heaviest third-party weight without the upkeep (or the false positives) of EasyList.
+ */
+export const AD_HOSTS: readonly string[] = [
+  "doubleclick.net",
+  "googlesyndication.com",
+  "googleadservices.com",
+  "googletagservices.com",
+  "googletagmanager.com",
+  "google-analytics.com",
+  "adservice.google.com",
+  "amazon-adsystem.com",
+  "adnxs.com",
+  "adsrvr.org",
+  "criteo.com",
+  "criteo.net",
+  "taboola.com",
+  "outbrain.com",
+  "rubiconproject.com",
+  "pubmatic.com",
+  "openx.net",
+  "casalemedia.com",
+  "moatads.com",
+  "scorecardresearch.com",
+  "quantserve.com",
+  "advertising.com",
+  "media.net",
+  "hotjar.com",
+  "connect.facebook.net",
+  "ads-twitter.com",
+  "ads.linkedin.com",
+  "bat.bing.com",
+];

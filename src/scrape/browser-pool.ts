@@ -1,0 +1,380 @@
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { launchChromium } from "../browser/chromium.ts";
+import type { Config } from "../config.ts";
+import { AppError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { setAdBlocking } from "./ad-blocker.ts";
+import {
+  applyLanguages,
+  contextOptions,
+  DEFAULT_CONTEXT_SPEC,
+  isDefaultSpec,
+  type ContextSpec,
+} from "./context-options.ts";
+import { outcomeWithin, raceSignal, settleWithin } from "./deadline.ts";
+import { SlotQueue } from "./slot-queue.ts";
+
+export type PoolConfig = Pick<
+  Config,
+  | "CHROME_PATH"
+  | "SCRAPE_CONCURRENCY"
+  | "SCRAPE_WARM_CONTEXTS"
+  | "BROWSER_RECYCLE_AFTER"
+  | "SCRAPE_QUEUE_TIMEOUT_MS"
+>;
+
+export interface BrowserPoolOptions {
+  config: PoolConfig;
+  logger: Logger;
+  /** Extra Chromium flags (tests map hosts with `--host-resolver-rules`). */
+  extraArgs?: readonly string[];
+}
+
+export interface PoolStats {
+  scrapesRun: number;
+  /** Browsers relaunched after a crash. */
+  restarts: number;
+  /** Browsers retired after BROWSER_RECYCLE_AFTER scrapes. */
+  recycles: number;
+  /** Scrapes that got a pre-made context and page. */
+  warmHits: number;
+  warmAvailable: number;
+  inFlight: number;
+  queued: number;
+  /** Browser processes alive, a retiring one included. */
+  browsers: number;
+}
+
+interface WarmPage {
+  context: BrowserContext;
+  page: Page;
+}
+
+/** One Chromium process and the scrapes it has served. */
+interface Generation {
+  browser: Browser;
+  scrapes: number;
+  inFlight: number;
+  retired: boolean;
+  warm: WarmPage[];
+  /** Rejects when the browser goes away, so that nothing waits on a dead page. */
+  lost: Promise<never>;
+}
+
+interface Lease extends WarmPage {
+  generation: Generation;
+}
+
+const CLOSE_TIMEOUT_MS = 5_000;
+const WARM_IDLE_MS = 25;
+const ABORT_GRACE_MS = 50;
+const CRASHED =
+  "Specified URL is failing to load in the browser. Error code: the browser process exited";
+
+/**
+ * One shared Chromium for all scrapes, a fresh context per scrape, a bounded number at once
+ * with a FIFO queue. Contexts for the default spec are made ahead of time and kept warm. The
+ * browser is relaunched when it crashes and replaced after BROWSER_RECYCLE_AFTER scrapes.
+ */
+export class BrowserPool {
+  #config: PoolConfig;
+  #logger: Logger;
+  #extraArgs: readonly string[];
+  #slots: SlotQueue;
+  #state: "idle" | "running" | "stopping" | "stopped" = "idle";
+  #healthy = false;
+  #current: Generation | undefined;
+  #launching: Promise<Generation> | undefined;
+  #generations = new Set<Generation>();
+  #active = 0;
+  #onIdle: (() => void) | undefined;
+  #warmTimer: NodeJS.Timeout | undefined;
+  #warming = false;
+  #counts = { scrapesRun: 0, restarts: 0, recycles: 0, warmHits: 0 };
+
+  constructor(options: BrowserPoolOptions) {
+    this.#config = options.config;
+    this.#logger = options.logger;
+    this.#extraArgs = options.extraArgs ?? [];
+    this.#slots = new SlotQueue(options.config.SCRAPE_CONCURRENCY);
+  }
+
+  /** Resolves once the browser is up and the warm contexts are made. */
+  async start(): Promise<void> {
+    if (this.#state !== "idle") throw new Error(`BrowserPool.start: pool is ${this.#state}`);
+    this.#state = "running";
+    await this.#generation();
+    await this.#warmUp();
+  }
+
+  get ready(): boolean {
+    return this.#state === "running" && this.#healthy;
+  }
+
+  get stats(): PoolStats {
+    return {
+      ...this.#counts,
+      warmAvailable: this.#current?.warm.length ?? 0,
+      inFlight: this.#active,
+      queued: this.#slots.waiting,
+      browsers: this.#generations.size,
+    };
+  }
+
+  /**
+   * Runs `fn` on a fresh page in a context made for `spec`. The context is closed afterwards,
+   * whatever `fn` did. `queuedMs` is the time spent waiting for a slot.
+   */
+  async run<T>(
+    spec: ContextSpec,
+    fn: (page: Page) => Promise<T>,
+    opts: { signal: AbortSignal },
+  ): Promise<{ value: T; queuedMs: number }> {
+    if (this.#state !== "running") throw new AppError("SERVICE_UNAVAILABLE");
+    const queuedMs = await this.#slots.acquire(opts.signal, this.#config.SCRAPE_QUEUE_TIMEOUT_MS);
+    this.#active++;
+    let lease: Lease | undefined;
+    try {
+      lease = await this.#lease(spec, opts.signal);
+      return { value: await this.#runOn(lease, fn, opts.signal), queuedMs };
+    } finally {
+      void this.#settle(lease);
+    }
+  }
+
+  /** Stops taking work, lets in-flight scrapes finish for up to `graceMs`, closes the browsers. */
+  async stop(graceMs: number): Promise<void> {
+    if (this.#state === "stopped" || this.#state === "stopping") return;
+    this.#state = "stopping";
+    clearTimeout(this.#warmTimer);
+    this.#slots.rejectAll(new AppError("SERVICE_UNAVAILABLE"));
+    if (this.#active > 0) {
+      await settleWithin(new Promise<void>((resolve) => (this.#onIdle = resolve)), graceMs);
+    }
+    await this.#launching?.catch(() => undefined);
+    await Promise.all([...this.#generations].map((g) => this.#close(g)));
+    this.#state = "stopped";
+  }
+
+  async #lease(spec: ContextSpec, signal: AbortSignal): Promise<Lease> {
+    const generation = await raceSignal(this.#generation(), signal);
+    generation.inFlight++;
+    generation.scrapes++;
+    this.#counts.scrapesRun++;
+    const warm = isDefaultSpec(spec) ? this.#takeWarm(generation) : undefined;
+    const recycle = generation.scrapes >= this.#config.BROWSER_RECYCLE_AFTER;
+    if (recycle && !generation.retired) this.#retire(generation);
+    try {
+      const page = warm ?? (await this.#newPage(generation, spec));
+      return { ...page, generation };
+    } catch (error) {
+      this.#release(generation);
+      throw this.#crashAware(generation, error);
+    }
+  }
+
+  async #runOn<T>(lease: Lease, fn: (page: Page) => Promise<T>, signal: AbortSignal): Promise<T> {
+    const work = Promise.race([fn(lease.page), lease.generation.lost]);
+    try {
+      return await raceSignal(work, signal);
+    } catch (error) {
+      if (!signal.aborted) throw this.#crashAware(lease.generation, error);
+      return await outcomeWithin(work, ABORT_GRACE_MS, error);
+    }
+  }
+
+  /** After a scrape: close its context, free the slot, warm a replacement once idle. */
+  async #settle(lease: Lease | undefined): Promise<void> {
+    if (lease) {
+      await closeQuietly(lease.context);
+      this.#release(lease.generation);
+    }
+    this.#slots.release();
+    if (--this.#active > 0) return;
+    this.#onIdle?.();
+    this.#warmWhenIdle();
+  }
+
+  /** A retired browser closes with its last scrape. */
+  #release(generation: Generation): void {
+    generation.inFlight--;
+    if (generation.retired && generation.inFlight === 0) void this.#close(generation);
+  }
+
+  #crashAware(generation: Generation, error: unknown): unknown {
+    if (generation.browser.isConnected()) return error;
+    if (this.#state !== "running")
+      return new AppError("SERVICE_UNAVAILABLE", undefined, { cause: error });
+    return new AppError("SCRAPE_SITE_ERROR", CRASHED, { cause: error });
+  }
+
+  /** The browser new scrapes go to, launching one if there is none. */
+  #generation(): Promise<Generation> {
+    if (this.#current) return Promise.resolve(this.#current);
+    this.#launching ??= this.#launch().finally(() => (this.#launching = undefined));
+    return this.#launching;
+  }
+
+  async #launch(): Promise<Generation> {
+    let browser: Browser;
+    try {
+      browser = await launchChromium({
+        executablePath: this.#config.CHROME_PATH,
+        logger: this.#logger,
+        extraArgs: this.#extraArgs,
+      });
+    } catch (error) {
+      this.#healthy = false;
+      this.#logger.error({ err: error }, "chromium failed to launch");
+      throw new AppError("SERVICE_UNAVAILABLE", undefined, { cause: error });
+    }
+    const generation = this.#adopt(browser);
+    if (this.#state !== "running") {
+      await this.#close(generation);
+      throw new AppError("SERVICE_UNAVAILABLE");
+    }
+    this.#current = generation;
+    this.#healthy = true;
+    return generation;
+  }
+
+  #adopt(browser: Browser): Generation {
+    let markLost!: (error: Error) => void;
+    const lost = new Promise<never>((_, reject) => (markLost = reject));
+    lost.catch(() => undefined);
+    const generation: Generation = {
+      browser,
+      lost,
+      scrapes: 0,
+      inFlight: 0,
+      retired: false,
+      warm: [],
+    };
+    this.#generations.add(generation);
+    browser.on("disconnected", () => {
+      markLost(new Error("browser disconnected"));
+      this.#onDisconnected(generation);
+    });
+    return generation;
+  }
+
+  #onDisconnected(generation: Generation): void {
+    const wasCurrent = this.#current === generation;
+    this.#generations.delete(generation);
+    if (!wasCurrent || this.#state !== "running") return;
+    this.#current = undefined;
+    this.#counts.restarts++;
+    this.#logger.warn("chromium exited unexpectedly; relaunching");
+    this.#generation().then(
+      () => this.#warmWhenIdle(),
+      () => undefined,
+    );
+  }
+
+  /** No new scrapes go to `generation`; it closes once its in-flight scrapes are done. */
+  #retire(generation: Generation): void {
+    generation.retired = true;
+    if (this.#current === generation) this.#current = undefined;
+    this.#counts.recycles++;
+    this.#logger.info({ scrapes: generation.scrapes }, "recycling chromium");
+    for (const warm of generation.warm.splice(0)) void closeQuietly(warm.context);
+    if (this.#state === "running") {
+      this.#generation().then(
+        () => this.#warmWhenIdle(),
+        () => undefined,
+      );
+    }
+  }
+
+  async #close(generation: Generation): Promise<void> {
+    generation.retired = true;
+    if (this.#current === generation) this.#current = undefined;
+    this.#generations.delete(generation);
+    if (!generation.browser.isConnected()) return;
+    const closed = generation.browser.close().catch((error: unknown) => {
+      this.#logger.warn({ err: error }, "chromium did not close cleanly");
+    });
+    await settleWithin(closed, CLOSE_TIMEOUT_MS);
+  }
+
+  #takeWarm(generation: Generation): WarmPage | undefined {
+    let warm: WarmPage | undefined;
+    while ((warm = generation.warm.shift())) {
+      if (!warm.page.isClosed()) {
+        this.#counts.warmHits++;
+        return warm;
+      }
+      void closeQuietly(warm.context);
+    }
+    return undefined;
+  }
+
+  async #newPage(generation: Generation, spec: ContextSpec): Promise<WarmPage> {
+    const options = contextOptions(spec, generation.browser, this.#logger);
+    const context = await generation.browser.newContext(options);
+    try {
+      const page = await context.newPage();
+      await applyLanguages(page, spec, options);
+      return { context, page };
+    } catch (error) {
+      void closeQuietly(context);
+      throw error;
+    }
+  }
+
+  /**
+   * Warm pages are made while no scrape runs: a page is a new tab and renderer, about 100 ms of
+   * the browser's main thread, which would slow down the scrapes it is meant to speed up.
+   */
+  #warmWhenIdle(): void {
+    clearTimeout(this.#warmTimer);
+    this.#warmTimer = setTimeout(() => void this.#warmUp(), WARM_IDLE_MS);
+    this.#warmTimer.unref();
+  }
+
+  /** Makes warm pages one at a time until the target is met or a scrape comes in. */
+  async #warmUp(): Promise<void> {
+    if (this.#warming) return;
+    this.#warming = true;
+    try {
+      let generation: Generation | undefined;
+      while (this.#active === 0 && (generation = this.#current) && this.#wantsMore(generation)) {
+        if (!(await this.#warmOne(generation))) break;
+      }
+    } finally {
+      this.#warming = false;
+    }
+  }
+
+  #wantsMore(generation: Generation): boolean {
+    return (
+      this.#wantsWarm(generation) && generation.warm.length < this.#config.SCRAPE_WARM_CONTEXTS
+    );
+  }
+
+  #wantsWarm(generation: Generation): boolean {
+    return this.#state === "running" && !generation.retired && generation.browser.isConnected();
+  }
+
+  /**
+   * A page for the default spec, with ad blocking on (Firecrawl's default) and Playwright's
+   * helper script already compiled in its renderer, so the scrape pays for neither.
+   */
+  async #warmOne(generation: Generation): Promise<boolean> {
+    try {
+      const warm = await this.#newPage(generation, DEFAULT_CONTEXT_SPEC);
+      await setAdBlocking(warm.page, true);
+      await warm.page.content();
+      if (this.#wantsWarm(generation)) generation.warm.push(warm);
+      else await closeQuietly(warm.context);
+      return true;
+    } catch (error) {
+      this.#logger.debug({ err: error }, "could not make a warm context");
+      return false;
+    }
+  }
+}
+
+function closeQuietly(context: BrowserContext): Promise<void> {
+  return settleWithin(context.close(), CLOSE_TIMEOUT_MS);
+}
