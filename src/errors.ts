@@ -30,6 +30,11 @@ export const ERRORS = {
     code: "BAD_REQUEST",
     message: "This format is not supported by Skiff.",
   },
+  RESOURCE_FORBIDDEN: {
+    status: 403,
+    code: undefined,
+    message: "You are not allowed to access this resource.",
+  },
   BODY_TOO_LARGE: { status: 413, code: undefined, message: "Request body is too large" },
   ROUTE_NOT_FOUND: { status: 404, code: "NOT_FOUND", message: "Not found." },
   JOB_NOT_FOUND: { status: 404, code: undefined, message: "Job not found." },
@@ -38,6 +43,11 @@ export const ERRORS = {
     status: 404,
     code: "SCRAPE_NO_CACHED_DATA",
     message: "No cached data is available for this URL within the requested minAge.",
+  },
+  SCRAPE_LOCKDOWN_CACHE_MISS: {
+    status: 404,
+    code: "SCRAPE_LOCKDOWN_CACHE_MISS",
+    message: "Lockdown mode serves only cached data, and none is cached for this URL.",
   },
   SCRAPE_TIMEOUT: {
     status: 408,

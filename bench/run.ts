@@ -1,0 +1,43 @@
+// ./skiff bench: every benchmark, each a ratio against a baseline measured in this same run.
+import { startTestSite } from "../test/fixtures/site/test-site.ts";
+import { benchMarkdown } from "./markdown-bench.ts";
+import { PACE_MS, benchScrape } from "./scrape-bench.ts";
+import { fmt } from "./stats.ts";
+
+const site = await startTestSite();
+try {
+  console.log("skiff bench — goals in brackets\n");
+
+  const md = await benchMarkdown();
+  console.log("markdown converter, 1 MB page");
+  console.log(`  skiff (mdream)   ${fmt(md.skiffMBps)} MB/s`);
+  console.log(`  turndown + gfm   ${fmt(md.turndownMBps)} MB/s`);
+  console.log(`  ratio            ${fmt(md.ratio)}x   [>= 10x]\n`);
+
+  const s = await benchScrape(`${site.url}/article`);
+  const row = (name: string, l: { p50: number; p95: number }) =>
+    console.log(
+      `  ${name.padEnd(34)} p50 ${fmt(l.p50).padStart(6)} ms   p95 ${fmt(l.p95).padStart(6)} ms`,
+    );
+  console.log(`/v2/scrape markdown of a local static page, ${s.samples} scrapes each`);
+  console.log("  back to back:");
+  row("skiff (fresh context per scrape)", s.tight.skiff);
+  row("raw playwright, reused page", s.tight.rawReusedPage);
+  row("raw playwright, fresh context", s.tight.rawFreshContext);
+  console.log(
+    `  ratio p50 vs reused page           ${fmt(s.tight.skiff.p50 / s.tight.rawReusedPage.p50, 2)}   [<= 1.3]`,
+  );
+  console.log(
+    `  ratio p50 vs fresh context         ${fmt(s.tight.skiff.p50 / s.tight.rawFreshContext.p50, 2)}`,
+  );
+  console.log(`  paced (${PACE_MS} ms between requests, both sides):`);
+  row("skiff", s.paced.skiff);
+  row("raw playwright, reused page", s.paced.rawReusedPage);
+  console.log(
+    `  ratio p50 vs reused page           ${fmt(s.paced.skiff.p50 / s.paced.rawReusedPage.p50, 2)}   [<= 1.3]\n`,
+  );
+  console.log(`throughput, ${s.concurrentClients} concurrent clients`);
+  console.log(`  ${fmt(s.scrapesPerSecond)} scrapes/s`);
+} finally {
+  await site.close();
+}

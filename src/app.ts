@@ -1,0 +1,57 @@
+import cors from "@fastify/cors";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { registerErrorHandling } from "./api/error-handler.ts";
+import { registerFileRoutes } from "./api/routes/files.ts";
+import { registerHealthRoutes, type Readiness } from "./api/routes/health.ts";
+import { registerScrapeRoutes } from "./api/routes/scrape.ts";
+import type { Authenticator } from "./auth/authenticator.ts";
+import type { Config } from "./config.ts";
+import type { FileStore } from "./files/file-store.ts";
+import type { Logger } from "./log.ts";
+import type { ScrapeService } from "./scrape/scrape-service.ts";
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  auth: Authenticator;
+  scraper: ScrapeService;
+  files: FileStore;
+  readiness: Readiness;
+}
+
+/** Firecrawl's body limit. */
+const BODY_LIMIT = 10 * 1024 * 1024;
+
+/**
+ * While the server closes, in-flight replies ask the client to drop the connection; otherwise a
+ * kept-alive socket would hold `close()` open until the grace period ends.
+ */
+function closeConnectionsWhenClosing(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook("preClose", (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook("onSend", (_request, reply, payload, done) => {
+    if (closing) void reply.header("connection", "close");
+    done(null, payload);
+  });
+}
+
+/** Builds the HTTP app around its dependencies; it never listens (main does, tests inject). */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const loggerInstance: FastifyBaseLogger = deps.logger;
+  const app = Fastify({
+    loggerInstance,
+    bodyLimit: BODY_LIMIT,
+    trustProxy: false,
+    return503OnClosing: true,
+  });
+  registerErrorHandling(app);
+  closeConnectionsWhenClosing(app);
+  await app.register(cors);
+  registerHealthRoutes(app, deps.readiness);
+  registerFileRoutes(app, deps.files);
+  registerScrapeRoutes(app, deps);
+  return app;
+}

@@ -1,0 +1,41 @@
+import { ConfigError, loadConfig, type Config } from "./config.ts";
+import { createLogger } from "./log.ts";
+import { createSkiff } from "./server.ts";
+
+function readConfig(): Config {
+  try {
+    return loadConfig();
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    process.stderr.write(`skiff: ${e.message}\n`);
+    process.exit(1);
+  }
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const logger = createLogger(config.LOG_LEVEL);
+  const skiff = await createSkiff(config, logger);
+  await skiff.app.listen({ port: config.PORT, host: config.HOST });
+  skiff.pool.start().then(
+    () => logger.info("browser pool ready"),
+    (err: unknown) => logger.error({ err }, "browser pool failed to start"),
+  );
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    skiff.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+await main();

@@ -1,0 +1,351 @@
+import { v7 as uuidv7 } from "uuid";
+import type { Config } from "../config.ts";
+import { AppError } from "../errors.ts";
+import type { FileStore } from "../files/file-store.ts";
+import type { Logger } from "../log.ts";
+import { checkTarget, type Resolver } from "../net/target-policy.ts";
+import type { Store } from "../store/store.ts";
+import type { BrowserPool } from "./browser-pool.ts";
+import { DEFAULT_MAX_AGE_MS, cacheKey, isCacheable } from "./document-cache.ts";
+import {
+  buildDocument,
+  buildMetadata,
+  type DocumentActions,
+  type ScrapeFacts,
+} from "./document.ts";
+import type { ActionOutputs, PageCapture } from "./page-capture.ts";
+import { loadPage } from "./page-loader.ts";
+import {
+  LLM_FORMATS,
+  UNSUPPORTED_FORMATS,
+  type ScrapeRequest,
+  type ScreenshotFormat,
+} from "./scrape-request.ts";
+import { transformCapture, type TransformResult } from "./transform/transform-capture.ts";
+
+export interface ScrapeContext {
+  teamId: string;
+  /** The URL exactly as the caller sent it. */
+  sourceURL: string;
+  /** Where the files this scrape saves will be served from. */
+  publicBaseUrl: string;
+  /** Aborts when the caller is gone. */
+  signal: AbortSignal;
+}
+
+export interface ScrapeResult {
+  id: string;
+  /** The response's `data`, serialized once: the same bytes are stored and sent. */
+  documentJson: string;
+}
+
+export interface ScrapeServiceDeps {
+  config: Config;
+  store: Store;
+  pool: BrowserPool;
+  files: FileStore;
+  logger: Logger;
+  resolve: Resolver;
+}
+
+/** Firecrawl's self-host answer for a target its policy refuses. */
+const BLOCKED_TARGET = "Blocked insecure target URL";
+
+/** One scrape, start to end: checks, cache, browser, transform, files, store. */
+export class ScrapeService {
+  #deps: ScrapeServiceDeps;
+
+  constructor(deps: ScrapeServiceDeps) {
+    this.#deps = deps;
+  }
+
+  async scrape(request: ScrapeRequest, ctx: ScrapeContext): Promise<ScrapeResult> {
+    refuseUnavailable(request);
+    const id = uuidv7();
+    const log = this.#deps.logger.child({ scrapeId: id });
+    const timeoutMs = request.timeout ?? this.#deps.config.SCRAPE_DEFAULT_TIMEOUT_MS;
+    const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), ctx.signal]);
+    const started = Date.now();
+    try {
+      const doc = await this.#produce(request, { ...ctx, signal }, id);
+      const documentJson = JSON.stringify(doc.document);
+      await this.#record(request, ctx.teamId, id, documentJson, doc.cacheable);
+      log.info(
+        { ms: Date.now() - started, ...(!request.zeroDataRetention && { url: request.url }) },
+        "scraped",
+      );
+      return { id, documentJson };
+    } catch (e) {
+      throw asScrapeError(e, signal, ctx.signal);
+    }
+  }
+
+  /** The stored document of a scrape, as JSON; 404 when gone or never kept, 403 for another team. */
+  async storedDocument(id: string, teamId: string): Promise<string> {
+    const row = await this.#deps.store.getScrape(id);
+    if (!row) throw new AppError("JOB_NOT_FOUND");
+    if (row.teamId !== teamId) throw new AppError("RESOURCE_FORBIDDEN");
+    if (row.documentJson === null) throw new AppError("JOB_NOT_FOUND");
+    return row.documentJson;
+  }
+
+  async #produce(
+    request: ScrapeRequest,
+    ctx: ScrapeContext,
+    id: string,
+  ): Promise<{ document: object; cacheable: boolean }> {
+    const cacheable = isCacheable(request);
+    const cached =
+      cacheable || request.lockdown ? await this.#fromCache(request, ctx, id) : undefined;
+    if (cached) return { document: cached, cacheable: false };
+    const verdict = await checkTarget(new URL(request.url), {
+      allowPrivate: this.#deps.config.ALLOW_PRIVATE_TARGETS,
+      resolve: this.#deps.resolve,
+      signal: ctx.signal,
+    });
+    if (verdict.kind === "unresolved") throw dnsError(verdict.hostname);
+    if (verdict.kind === "blocked") {
+      this.#deps.logger.warn(
+        { scrapeId: id, address: verdict.address },
+        "target refused by policy",
+      );
+      return { document: blockedDocument(request, ctx, id), cacheable: false };
+    }
+    const cache = cacheable && readsCache(request) ? ({ state: "miss" } as const) : undefined;
+    const document = await this.#scrapeInBrowser(request, ctx, id, cache);
+    return { document, cacheable };
+  }
+
+  async #fromCache(request: ScrapeRequest, ctx: ScrapeContext, id: string) {
+    if (!readsCache(request)) return undefined;
+    const maxAge = request.maxAge ?? DEFAULT_MAX_AGE_MS;
+    const entry = await this.#deps.store.getCached(cacheKey(request), Date.now() - maxAge);
+    if (!entry) {
+      if (request.lockdown) throw new AppError("SCRAPE_LOCKDOWN_CACHE_MISS");
+      if (request.minAge !== undefined) throw new AppError("SCRAPE_NO_CACHED_DATA");
+      return undefined;
+    }
+    const doc = JSON.parse(entry.documentJson) as { metadata: Record<string, unknown> };
+    const cachedAt = new Date(entry.cachedAt).toISOString();
+    doc.metadata = {
+      ...doc.metadata,
+      scrapeId: id,
+      sourceURL: ctx.sourceURL,
+      cacheState: "hit",
+      cachedAt,
+      concurrencyLimited: false,
+    };
+    delete doc.metadata.concurrencyQueueDurationMs;
+    return doc;
+  }
+
+  async #scrapeInBrowser(
+    request: ScrapeRequest,
+    ctx: ScrapeContext,
+    id: string,
+    cache: ScrapeFacts["cache"],
+  ) {
+    const screenshot = request.formats.find((f): f is ScreenshotFormat => f.type === "screenshot");
+    const { value: capture, queuedMs } = await this.#deps.pool.run(
+      contextSpecOf(request),
+      (page) => loadPage(page, loadRequestOf(request, screenshot), ctx.signal),
+      { signal: ctx.signal },
+    );
+    const content = await transformCapture(capture, transformOptionsOf(request));
+    const files = await this.#saveFiles(capture, ctx);
+    const metadata = buildMetadata(content.metadata, {
+      scrapeId: id,
+      sourceURL: ctx.sourceURL,
+      url: capture.url,
+      statusCode: capture.statusCode,
+      contentType: capture.contentType,
+      creditsUsed: creditsFor(request, content),
+      concurrencyQueueDurationMs: queuedMs,
+      ...(cache && { cache }),
+    });
+    return buildDocument(content, { ...files, warning: warningFor(request) }, metadata);
+  }
+
+  async #saveFiles(capture: PageCapture, ctx: ScrapeContext) {
+    const save = async (bytes: Buffer, type: string) => {
+      const name = await this.#deps.files.save(bytes, type, ctx.teamId);
+      return `${ctx.publicBaseUrl}/files/${name}`;
+    };
+    const screenshot = capture.screenshot
+      ? await save(capture.screenshot, imageType(capture.screenshot))
+      : undefined;
+    const actions = capture.actions ? await saveActionFiles(capture.actions, save) : undefined;
+    return { screenshot, actions };
+  }
+
+  async #record(
+    request: ScrapeRequest,
+    teamId: string,
+    id: string,
+    documentJson: string,
+    cacheable: boolean,
+  ): Promise<void> {
+    // Lockdown implies zero data retention, as upstream.
+    const zdr = request.zeroDataRetention === true || request.lockdown;
+    await this.#deps.store.insertScrape({
+      id,
+      teamId,
+      url: zdr ? null : request.url,
+      options: zdr ? null : request,
+      documentJson: zdr ? null : documentJson,
+      createdAt: Date.now(),
+    });
+    if (cacheable && request.storeInCache) {
+      await this.#deps.store.putCached(cacheKey(request), {
+        url: request.url,
+        documentJson,
+        cachedAt: Date.now(),
+      });
+    }
+  }
+}
+
+/** Refuses, clearly, what this server cannot do rather than quietly doing less. */
+function refuseUnavailable(request: ScrapeRequest): void {
+  const llmOption = request.onlyCleanContent
+    ? "onlyCleanContent"
+    : request.redactPII
+      ? "redactPII"
+      : undefined;
+  if (llmOption) {
+    throw new AppError(
+      "FORMAT_NEEDS_LLM",
+      `The '${llmOption}' option needs an LLM provider, and none is configured on this server.`,
+    );
+  }
+  for (const { type } of request.formats) {
+    if (LLM_FORMATS.has(type)) {
+      throw new AppError(
+        "FORMAT_NEEDS_LLM",
+        `The '${type}' format needs an LLM provider, and none is configured on this server.`,
+      );
+    }
+    if (UNSUPPORTED_FORMATS.has(type)) {
+      throw new AppError(
+        "FORMAT_NOT_SUPPORTED",
+        `The '${type}' format is only available on Firecrawl's cloud; Skiff does not support it.`,
+      );
+    }
+  }
+}
+
+/** maxAge 0 bypasses the cache; minAge and lockdown make it the only source. */
+function readsCache(request: ScrapeRequest): boolean {
+  return request.maxAge !== 0 || request.minAge !== undefined || request.lockdown;
+}
+
+/** Firecrawl's `data.warning` for asked-for features this server does not have. */
+function warningFor(request: ScrapeRequest): string | undefined {
+  if (request.proxy !== "stealth" && request.proxy !== "enhanced") return undefined;
+  return `Skiff has no ${request.proxy} proxy; the page was fetched directly.`;
+}
+
+function dnsError(hostname: string): AppError {
+  return new AppError(
+    "SCRAPE_DNS_RESOLUTION_ERROR",
+    `DNS resolution failed for hostname: ${hostname}. Please check if the domain is valid and accessible.`,
+  );
+}
+
+/** Maps an abort to the right answer: the deadline is a 408; a gone client gets nothing useful. */
+function asScrapeError(e: unknown, signal: AbortSignal, clientSignal: AbortSignal): unknown {
+  if (e instanceof AppError) return e;
+  if (signal.aborted && !clientSignal.aborted) return new AppError("SCRAPE_TIMEOUT");
+  return e;
+}
+
+function blockedDocument(request: ScrapeRequest, ctx: ScrapeContext, id: string) {
+  const wants = wantsOf(request);
+  const metadata = buildMetadata(
+    {},
+    {
+      scrapeId: id,
+      sourceURL: ctx.sourceURL,
+      url: request.url,
+      statusCode: 403,
+      contentType: "text/html",
+      error: BLOCKED_TARGET,
+      creditsUsed: 1,
+      concurrencyQueueDurationMs: 0,
+    },
+  );
+  const empty = { ...(wants.markdown && { markdown: "" }), ...(wants.html && { html: "" }) };
+  return buildDocument(empty, {}, metadata);
+}
+
+function wantsOf(request: ScrapeRequest) {
+  const has = (type: string) => request.formats.some((f) => f.type === type);
+  return {
+    markdown: has("markdown"),
+    html: has("html"),
+    rawHtml: has("rawHtml"),
+    links: has("links"),
+    images: has("images"),
+  };
+}
+
+function transformOptionsOf(request: ScrapeRequest) {
+  const pdf = request.parsers.find(
+    (p) => p === "pdf" || (typeof p === "object" && p.type === "pdf"),
+  );
+  return {
+    wants: wantsOf(request),
+    onlyMainContent: request.onlyMainContent,
+    includeTags: request.includeTags,
+    excludeTags: request.excludeTags,
+    removeBase64Images: request.removeBase64Images,
+    parsePdf: pdf !== undefined,
+    pdfMaxPages: typeof pdf === "object" ? pdf.maxPages : undefined,
+  };
+}
+
+function contextSpecOf(request: ScrapeRequest) {
+  return {
+    mobile: request.mobile,
+    skipTlsVerification: request.skipTlsVerification,
+    headers: request.headers,
+    location: request.location,
+  };
+}
+
+function loadRequestOf(request: ScrapeRequest, screenshot: ScreenshotFormat | undefined) {
+  return {
+    url: request.url,
+    waitFor: request.waitFor,
+    timeoutMs: request.timeout,
+    headers: request.headers,
+    mobile: request.mobile,
+    skipTlsVerification: request.skipTlsVerification,
+    blockAds: request.blockAds,
+    location: request.location,
+    actions: request.actions ?? [],
+    screenshot,
+  };
+}
+
+/** Spec §1.5's table, for what Skiff supports: 1 a scrape, +1 zero data retention, +1 a PDF page past the first. */
+function creditsFor(request: ScrapeRequest, content: TransformResult): number {
+  const pages = typeof content.metadata.numPages === "number" ? content.metadata.numPages : 1;
+  return 1 + (request.zeroDataRetention ? 1 : 0) + Math.max(0, pages - 1);
+}
+
+function imageType(bytes: Buffer): string {
+  return bytes[0] === 0xff && bytes[1] === 0xd8 ? "image/jpeg" : "image/png";
+}
+
+async function saveActionFiles(
+  outputs: ActionOutputs,
+  save: (bytes: Buffer, type: string) => Promise<string>,
+): Promise<DocumentActions> {
+  return {
+    screenshots: await Promise.all(outputs.screenshots.map((b) => save(b, imageType(b)))),
+    scrapes: outputs.scrapes,
+    javascriptReturns: outputs.javascriptReturns,
+    pdfs: await Promise.all(outputs.pdfs.map((b) => save(b, "application/pdf"))),
+  };
+}

@@ -1,0 +1,69 @@
+import type { FastifyInstance } from "fastify";
+import { buildApp } from "./app.ts";
+import { NoAuthenticator } from "./auth/authenticator.ts";
+import type { Config } from "./config.ts";
+import { FileStore } from "./files/file-store.ts";
+import type { Logger } from "./log.ts";
+import { systemResolver, type Resolver } from "./net/target-policy.ts";
+import { BrowserPool } from "./scrape/browser-pool.ts";
+import { ScrapeService } from "./scrape/scrape-service.ts";
+import { SqliteStore } from "./store/sqlite-store.ts";
+
+export interface Skiff {
+  app: FastifyInstance;
+  pool: BrowserPool;
+  /** Stops taking requests, lets in-flight work finish up to the grace period, closes everything. */
+  close(): Promise<void>;
+}
+
+const SWEEP_EVERY_MS = 10 * 60 * 1000;
+
+/** Everything Skiff is, wired from one config. The browser starts in the background; readiness tells. */
+export async function createSkiff(
+  config: Config,
+  logger: Logger,
+  overrides: { resolve?: Resolver } = {},
+): Promise<Skiff> {
+  const store = new SqliteStore(config.DATA_DIR);
+  const files = new FileStore({
+    dataDir: config.DATA_DIR,
+    store,
+    ttlMs: config.FILE_TTL_HOURS * 3600_000,
+    logger: logger.child({ component: "files" }),
+  });
+  files.startSweeping(SWEEP_EVERY_MS);
+  const pool = new BrowserPool({ config, logger: logger.child({ component: "browser-pool" }) });
+  const scraper = new ScrapeService({
+    config,
+    store,
+    pool,
+    files,
+    logger,
+    resolve: overrides.resolve ?? systemResolver,
+  });
+  const app = await buildApp({
+    config,
+    logger,
+    auth: new NoAuthenticator(),
+    scraper,
+    files,
+    readiness: pool,
+  });
+  return {
+    app,
+    pool,
+    async close() {
+      await withDeadline(app.close(), config.SHUTDOWN_GRACE_MS);
+      await pool.stop(config.SHUTDOWN_GRACE_MS);
+      files.stop();
+      await store.close();
+    },
+  };
+}
+
+async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([work, deadline]);
+  clearTimeout(timer);
+}

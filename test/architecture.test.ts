@@ -1,0 +1,60 @@
+// Dependencies point one way: api → domain folders → browser/sandbox/store/net → shared helpers.
+// This test reads every import in src/ and fails on an arrow that points the wrong way.
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, it } from "node:test";
+
+const src = path.resolve(import.meta.dirname, "../src");
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) return sourceFiles(full);
+    return e.name.endsWith(".ts") && !e.name.endsWith(".test.ts") ? [full] : [];
+  });
+}
+
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, "utf8");
+  return [...text.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+["']([^"']+)["']/gm)].map(
+    (m) => m[1] ?? "",
+  );
+}
+
+/** The top folder (or root file) of src/ a file or import target lives in. */
+function layerOf(file: string): string {
+  return path.relative(src, file).split(path.sep)[0] ?? "";
+}
+
+/** Which layers may import which; the root files (main, server, app) may import anything. */
+const ALLOWED: Record<string, string[]> = {
+  api: ["scrape", "auth", "files", "store", "net", "browser", "errors.ts", "config.ts", "log.ts"],
+  scrape: ["browser", "files", "store", "net", "errors.ts", "config.ts", "log.ts"],
+  auth: ["store", "errors.ts", "config.ts", "log.ts"],
+  files: ["store", "errors.ts", "config.ts", "log.ts"],
+  browser: ["errors.ts", "config.ts", "log.ts"],
+  net: ["errors.ts", "config.ts", "log.ts"],
+  store: ["errors.ts", "config.ts", "log.ts"],
+};
+
+describe("dependency direction", () => {
+  const files = sourceFiles(src);
+  it("finds the source tree", () => assert.ok(files.length > 10));
+  for (const file of files) {
+    const layer = layerOf(file);
+    const allowed = ALLOWED[layer];
+    if (!allowed) continue;
+    it(`${path.relative(src, file)} imports only what its layer may`, () => {
+      for (const spec of importsOf(file)) {
+        if (spec === "fastify" || spec.startsWith("@fastify/")) {
+          assert.equal(layer, "api", `${spec} is transport: only api/ may import it`);
+        }
+        if (!spec.startsWith(".")) continue;
+        const target = layerOf(path.resolve(path.dirname(file), spec));
+        if (target === layer) continue;
+        assert.ok(allowed.includes(target), `${layer}/ must not import ${target} (${spec})`);
+      }
+    });
+  }
+});
