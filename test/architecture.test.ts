@@ -1,4 +1,5 @@
 // Dependencies point one way: api → domain folders → browser/sandbox/store/net → shared helpers.
+// The session host runs inside the sandbox and drives the runtimes, hence sandbox → runtimes.
 // This test reads every import in src/ and fails on an arrow that points the wrong way.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
@@ -28,14 +29,18 @@ function layerOf(file: string): string {
 }
 
 /** Which layers may import which; the root files (main, server, app) may import anything. */
+const SHARED = ["errors.ts", "config.ts", "log.ts"];
 const ALLOWED: Record<string, string[]> = {
-  api: ["scrape", "auth", "files", "store", "net", "browser", "errors.ts", "config.ts", "log.ts"],
-  scrape: ["browser", "files", "store", "net", "errors.ts", "config.ts", "log.ts"],
-  auth: ["store", "errors.ts", "config.ts", "log.ts"],
-  files: ["store", "errors.ts", "config.ts", "log.ts"],
-  browser: ["errors.ts", "config.ts", "log.ts"],
-  net: ["errors.ts", "config.ts", "log.ts"],
-  store: ["errors.ts", "config.ts", "log.ts"],
+  api: ["sessions", "scrape", "auth", "files", "store", "net", "browser", ...SHARED],
+  sessions: ["scrape", "sandbox", "runtimes", "browser", "files", "store", "net", ...SHARED],
+  scrape: ["browser", "files", "store", "net", ...SHARED],
+  runtimes: ["browser", ...SHARED],
+  sandbox: ["runtimes", "browser", ...SHARED],
+  auth: ["store", ...SHARED],
+  files: ["store", ...SHARED],
+  browser: SHARED,
+  net: SHARED,
+  store: SHARED,
 };
 
 describe("dependency direction", () => {
