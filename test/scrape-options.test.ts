@@ -19,7 +19,8 @@ function echoed(markdown: string): Record<string, string> {
 
 describe("page options", () => {
   it("waitFor lets a client-rendered page hydrate", async () => {
-    const without = await scrape({ url: `${t.site.url}/client-rendered` });
+    // Hydration 3 s after load: a scrape without waitFor cannot race it, however slow the machine.
+    const without = await scrape({ url: `${t.site.url}/client-rendered?delay=3000` });
     assert.doesNotMatch(without.body.data.markdown, /Hydrated content/);
     const withWait = await scrape({ url: `${t.site.url}/client-rendered`, waitFor: 1000 });
     assert.match(withWait.body.data.markdown, /# Hydrated content/);
