@@ -1,6 +1,7 @@
 // ./skiff bench: every benchmark, each a ratio against a baseline measured in this same run.
 import { startTestSite } from "../test/fixtures/site/test-site.ts";
 import { benchMarkdown } from "./markdown-bench.ts";
+import { benchNodeRuntime } from "./node-runtime-bench.ts";
 import { PACE_MS, benchScrape } from "./scrape-bench.ts";
 import { fmt } from "./stats.ts";
 
@@ -37,7 +38,13 @@ try {
     `  ratio p50 vs reused page           ${fmt(s.paced.skiff.p50 / s.paced.rawReusedPage.p50, 2)}   [<= 1.3]\n`,
   );
   console.log(`throughput, ${s.concurrentClients} concurrent clients`);
-  console.log(`  ${fmt(s.scrapesPerSecond)} scrapes/s`);
+  console.log(`  ${fmt(s.scrapesPerSecond)} scrapes/s\n`);
+
+  const rt = await benchNodeRuntime();
+  console.log(`node runtime: \`await page.title()\`, ${rt.samples} calls each`);
+  row("through the runtime (worker)", rt.runtime);
+  row("in process", rt.inProcess);
+  console.log(`  overhead p50                       ${fmt(rt.overheadP50, 2)} ms   [<= 5 ms]`);
 } finally {
   await site.close();
 }

@@ -3,13 +3,8 @@ import { htmlToMarkdown } from "mdream";
 import { loadConfig } from "../src/config.ts";
 import { launchChromium } from "../src/browser/chromium.ts";
 import { createLogger } from "../src/log.ts";
-import { collect, percentile, timeEach } from "./stats.ts";
+import { collect, latency, timeEach, type Latency } from "./stats.ts";
 import { startSkiff } from "../test/helpers/skiff-harness.ts";
-
-export interface Latency {
-  p50: number;
-  p95: number;
-}
 
 export interface ScrapeBench {
   samples: number;
@@ -23,11 +18,6 @@ export interface ScrapeBench {
 
 /** The pause between paced requests, the same for Skiff and the baseline. */
 export const PACE_MS = 100;
-
-const latency = (samples: number[]): Latency => ({
-  p50: percentile(samples, 50),
-  p95: percentile(samples, 95),
-});
 
 const pause = () => new Promise((resolve) => setTimeout(resolve, PACE_MS));
 

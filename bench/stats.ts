@@ -23,3 +23,13 @@ export async function collect(n: number, fn: () => Promise<number>): Promise<num
   for (let i = 0; i < n; i++) out.push(await fn());
   return out;
 }
+
+export interface Latency {
+  p50: number;
+  p95: number;
+}
+
+export const latency = (samples: number[]): Latency => ({
+  p50: percentile(samples, 50),
+  p95: percentile(samples, 95),
+});

@@ -11,7 +11,8 @@ export interface LaunchOptions {
   timeoutMs?: number;
 }
 
-const DEFAULT_ARGS = [
+/** Flags every Chromium Skiff starts gets: without the first ones it floods a closed network. */
+export const CHROMIUM_DEFAULT_ARGS: readonly string[] = [
   "--disable-background-networking",
   "--disable-component-update",
   "--disable-sync",
@@ -27,7 +28,7 @@ const DEFAULT_LAUNCH_TIMEOUT_MS = 30_000;
 
 /** Starts a headless Chromium over a pipe; the caller owns it and must close it. */
 export async function launchChromium(options: LaunchOptions): Promise<Browser> {
-  const args = [...DEFAULT_ARGS, ...(options.extraArgs ?? [])];
+  const args = [...CHROMIUM_DEFAULT_ARGS, ...(options.extraArgs ?? [])];
   const started = Date.now();
   const browser = await chromium.launch({
     executablePath: options.executablePath,

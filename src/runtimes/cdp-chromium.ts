@@ -1,0 +1,78 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { CHROMIUM_DEFAULT_ARGS } from "../browser/chromium.ts";
+
+export interface CdpChromium {
+  /** `ws://127.0.0.1:<port>/devtools/browser/<id>`. */
+  wsEndpoint: string;
+  close(): Promise<void>;
+}
+
+export interface CdpChromiumOptions {
+  executablePath: string;
+  extraArgs?: readonly string[];
+  timeoutMs?: number;
+}
+
+/**
+ * Starts a headless Chromium that serves CDP on a free loopback port, as a session's browser
+ * does, with one blank tab. Its own process group, so close() also reaches the real binary
+ * behind a wrapper script.
+ */
+export async function launchCdpChromium(options: CdpChromiumOptions): Promise<CdpChromium> {
+  const userDataDir = mkdtempSync(path.join(tmpdir(), "skiff-cdp-"));
+  const args = [
+    ...CHROMIUM_DEFAULT_ARGS,
+    ...(options.extraArgs ?? []),
+    "--remote-debugging-address=127.0.0.1",
+    "--remote-debugging-port=0",
+    `--user-data-dir=${userDataDir}`,
+    "about:blank",
+  ];
+  const child = spawn(options.executablePath, args, {
+    detached: true,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  const close = () => stop(child, userDataDir);
+  try {
+    const wsEndpoint = await readEndpoint(child, options.timeoutMs ?? 30_000);
+    return { wsEndpoint, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** Chromium prints "DevTools listening on ws://…" on stderr once the port is open. */
+function readEndpoint(child: ChildProcess, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stderr! });
+    const timer = setTimeout(
+      () => reject(new Error("chromium did not open its CDP port")),
+      timeoutMs,
+    );
+    lines.on("line", (line) => {
+      const match = /DevTools listening on (ws:\/\/\S+)/.exec(line);
+      if (!match?.[1]) return;
+      // The reader stays attached: it keeps draining stderr so Chromium never blocks on it.
+      clearTimeout(timer);
+      resolve(match[1]);
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`chromium exited (code ${code}) before opening its CDP port`));
+    });
+  });
+}
+
+async function stop(child: ChildProcess, userDataDir: string): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    process.kill(-child.pid, "SIGKILL");
+    await exited;
+  }
+  rmSync(userDataDir, { recursive: true, force: true });
+}

@@ -1,0 +1,185 @@
+import type { Browser, Page } from "playwright-core";
+import type { Logger } from "../log.ts";
+import { CodeSyntaxError, toFunctionBody } from "./last-expression.ts";
+import { OUTPUT_CAP_BYTES, OutputBuffer, capText } from "./output-buffer.ts";
+import { WorkerClient, type RunReply } from "./worker-client.ts";
+
+/** The fields of an interact reply (spec §2.3); success is `exitCode === 0 && !killed`. */
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  result: string;
+  exitCode: number;
+  killed: boolean;
+  /** stderr, or a short reason when stderr is empty; present only when the call failed. */
+  error?: string;
+}
+
+/**
+ * Chooses the session's content tab. It runs in the worker thread, so it must be
+ * self-contained (it is sent there as source text): no closures over outside variables.
+ */
+export type PickPage = (browser: Browser) => Page | Promise<Page>;
+
+export interface NodeRuntimeOptions {
+  /** `ws://…/devtools/browser/…` or `http://host:port` of the session's Chromium. */
+  cdpEndpoint: string;
+  /** Default: the first page of the first context (a new one if that context has none). */
+  pickPage?: PickPage;
+  logger: Logger;
+  connectTimeoutMs?: number;
+}
+
+/** A killed run exits like a SIGKILLed process does (128 + 9). */
+export const KILLED_EXIT_CODE = 137;
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
+
+/**
+ * Runs `language: "node"` interact code against a session's browser, one call at a time. The
+ * code runs in a worker thread holding a persistent CDP connection; a timeout terminates the
+ * thread (the browser and its pages live on) and the next call starts a fresh one.
+ */
+export class NodeRuntime {
+  readonly #options: NodeRuntimeOptions;
+  readonly #logger: Logger;
+  #worker: WorkerClient | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  #nextId = 1;
+  #closed = false;
+
+  constructor(options: NodeRuntimeOptions) {
+    this.#options = options;
+    this.#logger = options.logger;
+  }
+
+  /** Queues a call behind the ones already submitted; `timeoutMs` counts from its own start. */
+  run(code: string, options: { timeoutMs: number }): Promise<ExecResult> {
+    if (this.#closed) return Promise.reject(new Error("the node runtime is closed"));
+    const job = this.#queue.then(() => this.#execute(code, options.timeoutMs));
+    this.#queue = job.catch(() => {});
+    return job;
+  }
+
+  /** Starts the worker and its connection ahead of the first call. */
+  warm(): void {
+    this.#ensureWorker();
+  }
+
+  /** Stops the worker (a run in progress comes back as failed); the browser is untouched. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const worker = this.#worker;
+    this.#worker = undefined;
+    await worker?.terminate();
+  }
+
+  async #execute(code: string, timeoutMs: number): Promise<ExecResult> {
+    let body: string;
+    try {
+      body = toFunctionBody(code);
+    } catch (err) {
+      if (!(err instanceof CodeSyntaxError)) throw err;
+      return failed({ stdout: "", stderr: err.message, result: "" }, "Execution failed");
+    }
+    return this.#runBody(body, timeoutMs);
+  }
+
+  async #runBody(body: string, timeoutMs: number): Promise<ExecResult> {
+    const out = { stdout: new OutputBuffer(), stderr: new OutputBuffer() };
+    const worker = this.#ensureWorker();
+    const id = this.#nextId++;
+    const started = performance.now();
+    const reply = await withTimeout(
+      worker.run(id, body, (stream, text) => out[stream].append(text)),
+      timeoutMs,
+    );
+    if (reply === "timeout") {
+      await this.#kill(worker, timeoutMs);
+      return killedResult(out, timeoutMs);
+    }
+    this.#logger.debug({ id, ms: performance.now() - started }, "node runtime call");
+    if (!worker.alive) this.#discard(worker);
+    return fromReply(out, reply);
+  }
+
+  #ensureWorker(): WorkerClient {
+    if (this.#worker?.alive) return this.#worker;
+    const { cdpEndpoint, pickPage, connectTimeoutMs } = this.#options;
+    this.#worker = new WorkerClient(
+      {
+        cdpEndpoint,
+        connectTimeoutMs: connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+        outputCapBytes: OUTPUT_CAP_BYTES,
+        ...(pickPage ? { pickPageSource: pickPage.toString() } : {}),
+      },
+      this.#logger,
+    );
+    return this.#worker;
+  }
+
+  async #kill(worker: WorkerClient, timeoutMs: number): Promise<void> {
+    this.#logger.info({ timeoutMs }, "node runtime call timed out; terminating its worker");
+    this.#discard(worker);
+    await worker.terminate();
+    // The replacement connects while the caller reads this reply, not during its next call.
+    if (!this.#closed) this.#ensureWorker();
+  }
+
+  #discard(worker: WorkerClient): void {
+    if (this.#worker === worker) this.#worker = undefined;
+  }
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | "timeout"> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+interface Streams {
+  stdout: OutputBuffer;
+  stderr: OutputBuffer;
+}
+
+function fromReply(out: Streams, reply: RunReply): ExecResult {
+  const stdout = out.stdout.toString();
+  if (reply.failure === undefined) {
+    return {
+      stdout,
+      stderr: out.stderr.toString(),
+      result: capText(reply.result),
+      exitCode: 0,
+      killed: false,
+    };
+  }
+  out.stderr.append(joinLine(out.stderr.toString(), reply.failure));
+  return failed({ stdout, stderr: out.stderr.toString(), result: "" }, "Execution failed");
+}
+
+function killedResult(out: Streams, timeoutMs: number): ExecResult {
+  const reason = `Execution timed out after ${timeoutMs} ms and was killed`;
+  return {
+    ...failed({ stdout: out.stdout.toString(), stderr: out.stderr.toString(), result: "" }, reason),
+    exitCode: KILLED_EXIT_CODE,
+    killed: true,
+  };
+}
+
+/** Separates a failure from earlier stderr output the way a terminal would show it. */
+function joinLine(before: string, text: string): string {
+  return before === "" || before.endsWith("\n") ? text : `\n${text}`;
+}
+
+function failed(
+  streams: { stdout: string; stderr: string; result: string },
+  fallback: string,
+): ExecResult {
+  return { ...streams, exitCode: 1, killed: false, error: streams.stderr || fallback };
+}

@@ -1,0 +1,25 @@
+// The typed messages between NodeRuntime (main thread) and node-worker.ts (its worker thread).
+
+export type OutputStream = "stdout" | "stderr";
+
+export interface WorkerSetup {
+  cdpEndpoint: string;
+  /** Source of a self-contained `(browser) => Page` function, evaluated in the worker. */
+  pickPageSource?: string;
+  connectTimeoutMs: number;
+  /** Per stream and run; the worker stops sending once a stream is past it. */
+  outputCapBytes: number;
+}
+
+/** Main thread → worker: run one prepared function body. */
+export interface RunMessage {
+  type: "run";
+  id: number;
+  body: string;
+}
+
+export type WorkerMessage =
+  | { type: "ready" }
+  | { type: "fatal"; message: string }
+  | { type: "output"; id: number; stream: OutputStream; text: string }
+  | { type: "done"; id: number; result: string; failure?: string };

@@ -1,0 +1,88 @@
+import { Worker } from "node:worker_threads";
+import type { Logger } from "../log.ts";
+import type { OutputStream, WorkerMessage, WorkerSetup } from "./node-worker-messages.ts";
+
+export interface RunReply {
+  result: string;
+  /** The error's stack (or why the worker could not run the code); absent on success. */
+  failure?: string;
+}
+
+type OnOutput = (stream: OutputStream, text: string) => void;
+
+interface Pending {
+  id: number;
+  onOutput: OnOutput;
+  resolve: (reply: RunReply) => void;
+}
+
+/** The main thread's handle on one node-worker.ts thread: one run at a time, by id. */
+export class WorkerClient {
+  readonly #worker: Worker;
+  readonly #logger: Logger;
+  readonly #ready: Promise<void>;
+  #pending: Pending | undefined;
+  #exitReason: string | undefined;
+
+  constructor(setup: WorkerSetup, logger: Logger) {
+    this.#logger = logger;
+    this.#worker = new Worker(new URL("./node-worker.ts", import.meta.url), { workerData: setup });
+    this.#ready = new Promise((resolve, reject) => {
+      this.#worker.on("message", (message: WorkerMessage) => {
+        if (message.type === "ready") resolve();
+        else if (message.type === "fatal") reject(new Error(message.message));
+        else this.#onRunMessage(message);
+      });
+      this.#worker.on("exit", (code) => {
+        this.#onExit(code);
+        reject(new Error(this.#exitReason));
+      });
+    });
+    // Suppresses the unhandled rejection when no run ever waits on a failed start.
+    this.#ready.catch(() => {});
+    this.#worker.on("error", (err) => this.#logger.warn({ err }, "node runtime worker error"));
+  }
+
+  /** False once the thread has exited: the owner must start a new one. */
+  get alive(): boolean {
+    return this.#exitReason === undefined;
+  }
+
+  async run(id: number, body: string, onOutput: OnOutput): Promise<RunReply> {
+    try {
+      await this.#ready;
+    } catch (err) {
+      return { result: "", failure: (err as Error).message };
+    }
+    if (!this.alive) return { result: "", failure: this.#exitReason ?? "worker exited" };
+    return new Promise((resolve) => {
+      this.#pending = { id, onOutput, resolve };
+      this.#worker.postMessage({ type: "run", id, body });
+    });
+  }
+
+  /** Stops the thread at once, even inside `while (true) {}`. */
+  async terminate(): Promise<void> {
+    await this.#worker.terminate();
+  }
+
+  #onRunMessage(message: Exclude<WorkerMessage, { type: "ready" | "fatal" }>): void {
+    const pending = this.#pending;
+    if (!pending || pending.id !== message.id) return;
+    if (message.type === "output") return pending.onOutput(message.stream, message.text);
+    this.#pending = undefined;
+    pending.resolve(
+      message.failure === undefined
+        ? { result: message.result }
+        : { result: message.result, failure: message.failure },
+    );
+  }
+
+  #onExit(code: number): void {
+    this.#exitReason = `the node runtime's worker exited (code ${code})`;
+    this.#logger.debug({ code }, "node runtime worker exited");
+    const pending = this.#pending;
+    this.#pending = undefined;
+    pending?.resolve({ result: "", failure: this.#exitReason });
+  }
+}
