@@ -31,8 +31,19 @@ function layerOf(file: string): string {
 /** Which layers may import which; the root files (main, server, app) may import anything. */
 const SHARED = ["errors.ts", "config.ts", "log.ts"];
 const ALLOWED: Record<string, string[]> = {
-  api: ["sessions", "scrape", "auth", "files", "store", "net", "browser", ...SHARED],
-  sessions: ["scrape", "sandbox", "runtimes", "browser", "files", "store", "net", ...SHARED],
+  api: ["sessions", "scrape", "auth", "billing", "files", "store", "net", "browser", ...SHARED],
+  sessions: [
+    "scrape",
+    "sandbox",
+    "runtimes",
+    "billing",
+    "browser",
+    "files",
+    "store",
+    "net",
+    ...SHARED,
+  ],
+  billing: ["store", ...SHARED],
   scrape: ["browser", "files", "store", "net", ...SHARED],
   runtimes: ["browser", ...SHARED],
   sandbox: ["runtimes", "browser", ...SHARED],

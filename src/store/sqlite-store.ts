@@ -1,7 +1,16 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import type { CacheEntry, FileRow, ScrapeRow, Store } from "./store.ts";
+import type {
+  CacheEntry,
+  FileRow,
+  ScrapeRow,
+  SessionEnd,
+  SessionEndReason,
+  SessionRow,
+  SessionStatus,
+  Store,
+} from "./store.ts";
 
 /** Each entry runs once, in order; the applied count lives in `PRAGMA user_version`. */
 const MIGRATIONS = [
@@ -27,6 +36,23 @@ const MIGRATIONS = [
      expires_at INTEGER NOT NULL
    );
    CREATE INDEX files_expires_at ON files (expires_at);`,
+  `CREATE TABLE sessions (
+     id TEXT PRIMARY KEY,
+     team_id TEXT NOT NULL,
+     scrape_id TEXT,
+     status TEXT NOT NULL CHECK (status IN ('active', 'destroyed')),
+     created_at INTEGER NOT NULL,
+     last_activity_at INTEGER NOT NULL,
+     used_prompt INTEGER NOT NULL DEFAULT 0,
+     owner_pid INTEGER NOT NULL,
+     host_pid INTEGER,
+     ended_at INTEGER,
+     end_reason TEXT,
+     duration_ms INTEGER,
+     credits_billed INTEGER
+   );
+   CREATE UNIQUE INDEX sessions_scrape_id ON sessions (scrape_id);
+   CREATE INDEX sessions_status ON sessions (status);`,
 ];
 
 interface ScrapeRecord {
@@ -36,6 +62,22 @@ interface ScrapeRecord {
   options: string | null;
   document: string | null;
   created_at: number;
+}
+
+interface SessionRecord {
+  id: string;
+  team_id: string;
+  scrape_id: string | null;
+  status: SessionStatus;
+  created_at: number;
+  last_activity_at: number;
+  used_prompt: number;
+  owner_pid: number;
+  host_pid: number | null;
+  ended_at: number | null;
+  end_reason: SessionEndReason | null;
+  duration_ms: number | null;
+  credits_billed: number | null;
 }
 
 interface FileRecord {
@@ -144,6 +186,69 @@ export class SqliteStore implements Store {
     return Promise.resolve(rows.map(toFileRow));
   }
 
+  insertSession(row: SessionRow): Promise<void> {
+    this.#db
+      .prepare(
+        `INSERT INTO sessions (id, team_id, scrape_id, status, created_at, last_activity_at,
+           used_prompt, owner_pid, host_pid, ended_at, end_reason, duration_ms, credits_billed)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        row.id,
+        row.teamId,
+        row.scrapeId,
+        row.status,
+        row.createdAt,
+        row.lastActivityAt,
+        row.usedPrompt ? 1 : 0,
+        row.ownerPid,
+        row.hostPid,
+        row.endedAt,
+        row.endReason,
+        row.durationMs,
+        row.creditsBilled,
+      );
+    return Promise.resolve();
+  }
+
+  getSessionByScrape(scrapeId: string): Promise<SessionRow | undefined> {
+    const r = this.#db.prepare(`SELECT * FROM sessions WHERE scrape_id = ?`).get(scrapeId) as
+      SessionRecord | undefined;
+    return Promise.resolve(r && toSessionRow(r));
+  }
+
+  touchSession(id: string, at: number, opts: { usedPrompt?: boolean } = {}): Promise<void> {
+    this.#db
+      .prepare(
+        `UPDATE sessions SET last_activity_at = max(last_activity_at, ?),
+           used_prompt = used_prompt OR ? WHERE id = ?`,
+      )
+      .run(at, opts.usedPrompt ? 1 : 0, id);
+    return Promise.resolve();
+  }
+
+  setSessionHostPid(id: string, hostPid: number): Promise<void> {
+    this.#db.prepare(`UPDATE sessions SET host_pid = ? WHERE id = ?`).run(hostPid, id);
+    return Promise.resolve();
+  }
+
+  claimSessionEnded(id: string, end: SessionEnd): Promise<boolean> {
+    const changed = this.#db
+      .prepare(
+        `UPDATE sessions SET status = 'destroyed', ended_at = ?, end_reason = ?, duration_ms = ?,
+           credits_billed = ? WHERE id = ? AND status = 'active'`,
+      )
+      .run(end.endedAt, end.reason, end.durationMs, end.creditsBilled, id).changes;
+    return Promise.resolve(changed === 1);
+  }
+
+  listActiveSessions(): Promise<SessionRow[]> {
+    const rows = this.#db
+      .prepare(`SELECT * FROM sessions WHERE status = 'active'`)
+      .all() as SessionRecord[];
+    return Promise.resolve(rows.map(toSessionRow));
+  }
+
   close(): Promise<void> {
     this.#db.close();
     return Promise.resolve();
@@ -157,5 +262,23 @@ function toFileRow(r: FileRecord): FileRow {
     path: r.path,
     contentType: r.content_type,
     expiresAt: r.expires_at,
+  };
+}
+
+function toSessionRow(r: SessionRecord): SessionRow {
+  return {
+    id: r.id,
+    teamId: r.team_id,
+    scrapeId: r.scrape_id,
+    status: r.status,
+    createdAt: r.created_at,
+    lastActivityAt: r.last_activity_at,
+    usedPrompt: r.used_prompt === 1,
+    ownerPid: r.owner_pid,
+    hostPid: r.host_pid,
+    endedAt: r.ended_at,
+    endReason: r.end_reason,
+    durationMs: r.duration_ms,
+    creditsBilled: r.credits_billed,
   };
 }

@@ -25,6 +25,34 @@ export interface FileRow {
   expiresAt: number;
 }
 
+export type SessionStatus = "active" | "destroyed";
+export type SessionEndReason = "deleted" | "ttl" | "idle" | "crashed" | "server-restart";
+
+/** A live browser session: for an interact on a scrape, or (later) a standalone one. */
+export interface SessionRow {
+  id: string;
+  teamId: string;
+  scrapeId: string | null;
+  status: SessionStatus;
+  createdAt: number;
+  lastActivityAt: number;
+  usedPrompt: boolean;
+  /** The server process that runs the session's host, so a restart can find its orphans. */
+  ownerPid: number;
+  hostPid: number | null;
+  endedAt: number | null;
+  endReason: SessionEndReason | null;
+  durationMs: number | null;
+  creditsBilled: number | null;
+}
+
+export interface SessionEnd {
+  endedAt: number;
+  reason: SessionEndReason;
+  durationMs: number;
+  creditsBilled: number;
+}
+
 /** Everything Skiff keeps. SQLite now; Postgres later passes the same contract tests. */
 export interface Store {
   insertScrape(row: ScrapeRow): Promise<void>;
@@ -36,5 +64,16 @@ export interface Store {
   getFile(token: string): Promise<FileRow | undefined>;
   /** Removes and returns the files expired at `now`. */
   takeExpiredFiles(now: number): Promise<FileRow[]>;
+  insertSession(row: SessionRow): Promise<void>;
+  /** The session of a scrape, whatever its status: a stopped one still answers 410. */
+  getSessionByScrape(scrapeId: string): Promise<SessionRow | undefined>;
+  touchSession(id: string, at: number, opts?: { usedPrompt?: boolean }): Promise<void>;
+  setSessionHostPid(id: string, hostPid: number): Promise<void>;
+  /**
+   * Marks an active session destroyed and records how it ended. True only for the one caller
+   * that made the change, so a session ended by DELETE and by expiry at once is billed once.
+   */
+  claimSessionEnded(id: string, end: SessionEnd): Promise<boolean>;
+  listActiveSessions(): Promise<SessionRow[]>;
   close(): Promise<void>;
 }

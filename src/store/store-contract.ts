@@ -1,0 +1,149 @@
+// The behaviour every Store must show. SQLite runs it now; a Postgres store will run the same.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { SessionRow, Store } from "./store.ts";
+
+let counter = 0;
+const uniqueId = (prefix: string) => `${prefix}-${Date.now()}-${++counter}`;
+
+export function sessionRow(overrides: Partial<SessionRow> = {}): SessionRow {
+  return {
+    id: uniqueId("session"),
+    teamId: "team-a",
+    scrapeId: uniqueId("scrape"),
+    status: "active",
+    createdAt: 1_000,
+    lastActivityAt: 1_000,
+    usedPrompt: false,
+    ownerPid: 4242,
+    hostPid: null,
+    endedAt: null,
+    endReason: null,
+    durationMs: null,
+    creditsBilled: null,
+    ...overrides,
+  };
+}
+
+export function storeContract(name: string, open: () => Promise<Store>): void {
+  describe(`${name}: the Store contract`, () => {
+    let store: Store;
+    before(async () => (store = await open()));
+    after(async () => store.close());
+
+    it("keeps a scrape and its exact document bytes", async () => {
+      const id = uniqueId("scrape");
+      const documentJson = '{"markdown":"# é","metadata":{"b":1,"a":2}}';
+      await store.insertScrape({
+        id,
+        teamId: "t",
+        url: "https://x.test/",
+        options: { waitFor: 5 },
+        documentJson,
+        createdAt: 7,
+      });
+      const row = await store.getScrape(id);
+      assert.equal(row?.documentJson, documentJson);
+      assert.deepEqual(row?.options, { waitFor: 5 });
+      assert.equal(await store.getScrape("missing"), undefined);
+    });
+
+    it("keeps a zero-data-retention scrape with nothing but its id and team", async () => {
+      const id = uniqueId("zdr");
+      await store.insertScrape({
+        id,
+        teamId: "t",
+        url: null,
+        options: null,
+        documentJson: null,
+        createdAt: 1,
+      });
+      const row = await store.getScrape(id);
+      assert.deepEqual([row?.url, row?.options, row?.documentJson], [null, null, null]);
+    });
+
+    it("serves cache entries no older than asked, the newest replacing the old", async () => {
+      const key = uniqueId("key");
+      await store.putCached(key, { url: "u", documentJson: "{}", cachedAt: 100 });
+      assert.equal((await store.getCached(key, 50))?.cachedAt, 100);
+      assert.equal(await store.getCached(key, 101), undefined);
+      await store.putCached(key, { url: "u", documentJson: '{"v":2}', cachedAt: 200 });
+      assert.equal((await store.getCached(key, 150))?.documentJson, '{"v":2}');
+    });
+
+    it("hands out expired files once", async () => {
+      const token = uniqueId("file");
+      await store.insertFile({
+        token,
+        teamId: "t",
+        path: "/x",
+        contentType: "image/png",
+        expiresAt: 10,
+      });
+      assert.equal((await store.getFile(token))?.contentType, "image/png");
+      const first = await store.takeExpiredFiles(11);
+      assert.ok(first.some((f) => f.token === token));
+      assert.equal(
+        (await store.takeExpiredFiles(11)).some((f) => f.token === token),
+        false,
+      );
+      assert.equal(await store.getFile(token), undefined);
+    });
+
+    it("finds a session by its scrape, whatever its status", async () => {
+      const row = sessionRow();
+      await store.insertSession(row);
+      assert.deepEqual(await store.getSessionByScrape(row.scrapeId ?? ""), row);
+    });
+
+    it("lets exactly one caller claim a session's end, and records it", async () => {
+      const row = sessionRow();
+      await store.insertSession(row);
+      const end = {
+        endedAt: 5_000,
+        reason: "deleted" as const,
+        durationMs: 4_000,
+        creditsBilled: 2,
+      };
+      const claims = await Promise.all([
+        store.claimSessionEnded(row.id, end),
+        store.claimSessionEnded(row.id, { ...end, reason: "ttl" }),
+      ]);
+      assert.deepEqual(claims.sort(), [false, true]);
+      const stored = await store.getSessionByScrape(row.scrapeId ?? "");
+      assert.equal(stored?.status, "destroyed");
+      assert.equal(stored?.creditsBilled, 2);
+      assert.equal(await store.claimSessionEnded(row.id, end), false);
+    });
+
+    it("moves activity only forward, and remembers that a prompt was used", async () => {
+      const row = sessionRow();
+      await store.insertSession(row);
+      await store.touchSession(row.id, 3_000, { usedPrompt: true });
+      await store.touchSession(row.id, 2_000);
+      const stored = await store.getSessionByScrape(row.scrapeId ?? "");
+      assert.equal(stored?.lastActivityAt, 3_000);
+      assert.equal(stored?.usedPrompt, true);
+    });
+
+    it("lists active sessions only, with their host pids", async () => {
+      const live = sessionRow();
+      const gone = sessionRow();
+      await store.insertSession(live);
+      await store.insertSession(gone);
+      await store.setSessionHostPid(live.id, 777);
+      await store.claimSessionEnded(gone.id, {
+        endedAt: 2,
+        reason: "idle",
+        durationMs: 1,
+        creditsBilled: 2,
+      });
+      const active = await store.listActiveSessions();
+      assert.equal(active.find((s) => s.id === live.id)?.hostPid, 777);
+      assert.equal(
+        active.some((s) => s.id === gone.id),
+        false,
+      );
+    });
+  });
+}
