@@ -1,6 +1,7 @@
 // Runs every check the project has: formatting, lint (type-aware), types, then all tests.
 // `./skiff test --only-tests` skips the static checks; extra arguments go to `node --test`.
 import { spawnSync } from "node:child_process";
+import { statSync } from "node:fs";
 import path from "node:path";
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -26,7 +27,13 @@ if (!onlyTests) {
   run("types (tsc --noEmit)", bin("tsc"), ["--noEmit", "-p", "."]);
   run("lint (eslint)", bin("eslint"), ["--max-warnings=0", "."]);
 }
-const files = testArgs.length > 0 ? testArgs : ["src/**/*.test.ts", "test/**/*.test.ts"];
+/** A folder means the tests under it; `node --test` would try to load it as a module. */
+const asTestFiles = (arg: string) =>
+  statSync(path.resolve(root, arg), { throwIfNoEntry: false })?.isDirectory()
+    ? `${arg.replace(/\/+$/, "")}/**/*.test.ts`
+    : arg;
+const files =
+  testArgs.length > 0 ? testArgs.map(asTestFiles) : ["src/**/*.test.ts", "test/**/*.test.ts"];
 run("tests (node --test)", process.execPath, [
   "--test",
   "--test-reporter=spec",

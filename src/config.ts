@@ -18,6 +18,8 @@ const settings = {
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   AUTH: z.enum(["none"]).default("none"),
   CHROME_PATH: z.string().min(1).optional(),
+  /** How interact sessions are isolated: bubblewrap, none (a plain child process), or auto-detect. */
+  SANDBOX: z.enum(["auto", "bwrap", "none"]).default("auto"),
   ALLOW_PRIVATE_TARGETS: bool.default(false),
   /** Scrapes that may run in the shared browser at once; the rest wait in a queue. */
   SCRAPE_CONCURRENCY: int(1, 64).default(Math.max(2, availableParallelism() * 2)),
