@@ -49,6 +49,9 @@ export class ConfigError extends Error {}
  * browser's headless mode takes (measured: 35 ms against 134 ms), and Skiff never shows a window.
  */
 const CHROME_CANDIDATES = [
+  // Debian's /usr/bin wrapper runs this as a child rather than exec'ing it; launching the binary
+  // itself means the pid Skiff holds is the browser's, so killing it really stops the browser.
+  "/usr/lib/chromium/chromium-headless-shell",
   "/usr/bin/chromium-headless-shell",
   "/usr/bin/chromium",
   "/usr/bin/chromium-browser",
