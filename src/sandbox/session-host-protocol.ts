@@ -1,0 +1,54 @@
+/**
+ * The requests a session host answers over its channel (see session-host.ts), with their payload
+ * and result types; the server and the host both import them, so the two sides cannot drift.
+ */
+import type { ExecResult } from "../runtimes/node-runtime.ts";
+import type { Action } from "../scrape/scrape-request.ts";
+
+export type { ExecResult };
+
+/** `open`: starts the session's own Chromium and warms the node runtime on it. */
+export type OpenRequest = Record<string, never>;
+
+export interface OpenResult {
+  /** `ws://127.0.0.1:<port>/devtools/browser/<id>`, valid inside the sandbox only. */
+  cdpEndpoint: string;
+}
+
+/** `replay`: reproduces a scrape (spec §2.4); output-only actions are already filtered out. */
+export interface ReplayRequest {
+  url: string;
+  waitForMs: number;
+  actions: Action[];
+  timeoutMs: number;
+}
+
+/** Where the replay left the session: its one content tab. */
+export interface ReplayResult {
+  url: string;
+  title: string;
+  tabs: number;
+}
+
+/** `exec`: one interact call's code; an unsupported language is answered with an error. */
+export interface ExecRequest {
+  language: string;
+  code: string;
+  timeoutMs: number;
+}
+
+/** `shutdown`: closes the runtime and the browser; the host exits right after answering. */
+export type ShutdownRequest = Record<string, never>;
+
+export type ShutdownResult = Record<string, never>;
+
+/** Request type → its payload and result, for typed wrappers on the server side. */
+export interface SessionHostRequests {
+  open: { payload: OpenRequest; result: OpenResult };
+  replay: { payload: ReplayRequest; result: ReplayResult };
+  exec: { payload: ExecRequest; result: ExecResult };
+  shutdown: { payload: ShutdownRequest; result: ShutdownResult };
+}
+
+/** Every reply to a failed replay starts with this, followed by the reason. */
+export const REPLAY_FAILED_PREFIX = "Replay failed:";

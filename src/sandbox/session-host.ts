@@ -1,0 +1,177 @@
+// The one process inside a session's sandbox: it owns the session's Chromium and runtimes and
+// answers the server over the channel socket. It is its own program, so its settings come from
+// argv, not from config.ts. Usage:
+//   node session-host.ts --socket /run/skiff/host.sock --chrome <path> [--log-level info]
+import { setTimeout as delay } from "node:timers/promises";
+import { parseArgs } from "node:util";
+import { chromium, type Browser } from "playwright-core";
+import { createLogger, type Logger } from "../log.ts";
+import { launchCdpChromium, type CdpChromium } from "../runtimes/cdp-chromium.ts";
+import { NodeRuntime } from "../runtimes/node-runtime.ts";
+import { settleWithin } from "../scrape/deadline.ts";
+import { serveChannel, type HostConnection, type HostHandler } from "./serve-channel.ts";
+import type {
+  ExecRequest,
+  ExecResult,
+  OpenResult,
+  ReplayRequest,
+  ReplayResult,
+} from "./session-host-protocol.ts";
+import { pickContentPage, replayScrape } from "./session-replay.ts";
+
+export interface SessionHostOptions {
+  chromePath: string;
+  logger: Logger;
+}
+
+interface OpenSession {
+  chromium: CdpChromium;
+  /** The host's own Playwright connection, for the replay; user code gets the runtime's. */
+  browser: Browser;
+  runtime: NodeRuntime;
+}
+
+/**
+ * Popups are allowed, as in a browser Playwright launches (the scrape pool's): a page opens the
+ * same tabs in its session as in its scrape, and the replay's tab sync closes the stray ones.
+ */
+const SESSION_CHROMIUM_ARGS = ["--headless", "--disable-popup-blocking"];
+const CONNECT_TIMEOUT_MS = 15_000;
+/** Bounds for closing: a wedged connection must not keep Chromium alive. */
+const CLOSE_STEP_MS = 3_000;
+/** After `shutdown` the host ends the channel; if the server never closes its end, it exits anyway. */
+const CHANNEL_END_GRACE_MS = 1_000;
+
+/**
+ * One session's browser and runtimes, served over the channel. The server trusts its host and
+ * the host trusts its server, so payloads are typed by the protocol rather than re-validated.
+ */
+export class SessionHost {
+  readonly #options: SessionHostOptions;
+  #opening: Promise<OpenSession> | undefined;
+  #closing: Promise<void> | undefined;
+  #connection: HostConnection | undefined;
+  #shutdownAsked = Promise.withResolvers<void>();
+
+  constructor(options: SessionHostOptions) {
+    this.#options = options;
+  }
+
+  /** Serves the channel at `socketPath` until it closes or `shutdown` is asked, then closes all. */
+  async serve(socketPath: string): Promise<void> {
+    this.#connection = await serveChannel(socketPath, this.#handlers());
+    this.#options.logger.info("session host connected");
+    const gaveUp = this.#shutdownAsked.promise.then(() => delay(CHANNEL_END_GRACE_MS));
+    await Promise.race([this.#connection.closed, gaveUp]);
+    await this.close();
+  }
+
+  /** Closes the runtime, the host's connection and Chromium; idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#closeAll();
+    return this.#closing;
+  }
+
+  #handlers(): Record<string, HostHandler> {
+    return {
+      open: () => this.#open(),
+      replay: (payload, signal) => this.#replay(payload as ReplayRequest, signal),
+      exec: (payload) => this.#exec(payload as ExecRequest),
+      shutdown: () => this.#shutdown(),
+    };
+  }
+
+  async #open(): Promise<OpenResult> {
+    if (this.#closing) throw new Error("the session host is shutting down");
+    this.#opening ??= this.#launch();
+    const session = await this.#opening;
+    return { cdpEndpoint: session.chromium.wsEndpoint };
+  }
+
+  async #launch(): Promise<OpenSession> {
+    const { chromePath, logger } = this.#options;
+    const started = performance.now();
+    const browserProcess = await launchCdpChromium({
+      executablePath: chromePath,
+      extraArgs: SESSION_CHROMIUM_ARGS,
+    });
+    const cdpEndpoint = browserProcess.wsEndpoint;
+    const runtime = new NodeRuntime({ cdpEndpoint, pickPage: pickContentPage, logger });
+    runtime.warm();
+    try {
+      const browser = await chromium.connectOverCDP(cdpEndpoint, { timeout: CONNECT_TIMEOUT_MS });
+      logger.info({ ms: Math.round(performance.now() - started) }, "session browser open");
+      return { chromium: browserProcess, browser, runtime };
+    } catch (err) {
+      await runtime.close();
+      await browserProcess.close();
+      throw err;
+    }
+  }
+
+  async #replay(request: ReplayRequest, signal: AbortSignal): Promise<ReplayResult> {
+    const session = await this.#session("Replay failed: ");
+    return replayScrape(session.browser, request, signal);
+  }
+
+  async #exec(request: ExecRequest): Promise<ExecResult> {
+    if (request.language !== "node") {
+      throw new Error(`language ${request.language} is not supported yet`);
+    }
+    const session = await this.#session("");
+    return session.runtime.run(request.code, { timeoutMs: request.timeoutMs });
+  }
+
+  async #session(prefix: string): Promise<OpenSession> {
+    if (!this.#opening || this.#closing) {
+      throw new Error(`${prefix}the session's browser is not open (send 'open' first)`);
+    }
+    return this.#opening;
+  }
+
+  /** Answers first; the channel ends on the next turn, which makes `serve` return. */
+  async #shutdown(): Promise<Record<string, never>> {
+    await this.close();
+    setImmediate(() => {
+      this.#connection?.close();
+      this.#shutdownAsked.resolve();
+    });
+    return {};
+  }
+
+  async #closeAll(): Promise<void> {
+    const session = await this.#opening?.catch(() => undefined);
+    if (!session) return;
+    await settleWithin(session.runtime.close(), CLOSE_STEP_MS);
+    await settleWithin(session.browser.close(), CLOSE_STEP_MS);
+    await session.chromium.close();
+    this.#options.logger.info("session browser closed");
+  }
+}
+
+function parseHostArgs(argv: string[]): { socket: string; chrome: string; logLevel: string } {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      socket: { type: "string" },
+      chrome: { type: "string" },
+      "log-level": { type: "string", default: "info" },
+    },
+  });
+  if (!values.socket || !values.chrome) {
+    throw new Error("usage: session-host.ts --socket <path> --chrome <path> [--log-level <level>]");
+  }
+  return { socket: values.socket, chrome: values.chrome, logLevel: values["log-level"] };
+}
+
+/** The entry point when run as a program; exits so that no stray handle outlives the session. */
+async function main(): Promise<void> {
+  const args = parseHostArgs(process.argv.slice(2));
+  const logger = createLogger(args.logLevel);
+  const host = new SessionHost({ chromePath: args.chrome, logger });
+  process.once("SIGTERM", () => void host.close().then(() => process.exit(0)));
+  await host.serve(args.socket);
+  process.exit(0);
+}
+
+if (import.meta.main) await main();

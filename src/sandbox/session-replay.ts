@@ -1,0 +1,89 @@
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { isAppError } from "../errors.ts";
+import { runActions } from "../scrape/actions.ts";
+import { Deadline, settleWithin } from "../scrape/deadline.ts";
+import {
+  REPLAY_FAILED_PREFIX,
+  type ReplayRequest,
+  type ReplayResult,
+} from "./session-host-protocol.ts";
+
+/** Spec §2.4 caps the replayed `waitFor` at 30 s, whatever the scrape waited. */
+const MAX_REPLAY_WAIT_MS = 30_000;
+/** Pages open stray tabs from their load handlers; the tab sync waits that long for them. */
+const LOAD_GRACE_MS = 5_000;
+/** A popup's target reaches Playwright a moment after the opener's `window.open` returns. */
+const POPUP_GRACE_MS = 200;
+
+/**
+ * Reproduces a scrape in the session's browser (spec §2.4): navigate, wait, run the actions, then
+ * leave exactly one content tab in front. Any failure is an Error starting "Replay failed:".
+ */
+export async function replayScrape(
+  browser: Browser,
+  request: ReplayRequest,
+  signal: AbortSignal,
+): Promise<ReplayResult> {
+  const deadline = new Deadline(request.timeoutMs, signal);
+  try {
+    return await replay(browser, request, deadline);
+  } catch (err) {
+    throw new Error(`${REPLAY_FAILED_PREFIX} ${reasonOf(err, request.timeoutMs)}`, { cause: err });
+  }
+}
+
+async function replay(
+  browser: Browser,
+  request: ReplayRequest,
+  deadline: Deadline,
+): Promise<ReplayResult> {
+  const context = browser.contexts()[0];
+  if (!context) throw new Error("the session's browser has no context");
+  const page = context.pages()[0] ?? (await deadline.race(context.newPage()));
+  await goto(page, request.url, deadline);
+  await deadline.sleep(Math.min(request.waitForMs, MAX_REPLAY_WAIT_MS));
+  await runActions(page, request.actions, deadline);
+  await settleWithin(page.waitForLoadState("load"), Math.min(LOAD_GRACE_MS, deadline.remaining()));
+  const kept = await keepOneTab(context, deadline);
+  const title = await deadline.race(kept.title());
+  return { url: kept.url(), title, tabs: context.pages().length };
+}
+
+async function goto(page: Page, url: string, deadline: Deadline): Promise<void> {
+  try {
+    await deadline.bound((timeout) => page.goto(url, { waitUntil: "domcontentloaded", timeout }));
+  } catch (err) {
+    if (isAppError(err)) throw err;
+    throw new Error(`Failed to load scrape URL: ${reasonOf(err, 0)}`, { cause: err });
+  }
+}
+
+/** Keeps the last non-blank tab (a link may have opened it), closes the rest, brings it to front. */
+async function keepOneTab(context: BrowserContext, deadline: Deadline): Promise<Page> {
+  await settleWithin(context.waitForEvent("page", { timeout: POPUP_GRACE_MS }), POPUP_GRACE_MS);
+  const pages = context.pages();
+  const keep = pages.filter((p) => p.url() !== "about:blank").at(-1) ?? pages[0];
+  if (!keep) return deadline.race(context.newPage());
+  await deadline.race(Promise.all(pages.filter((p) => p !== keep).map((p) => p.close())));
+  await deadline.race(keep.bringToFront());
+  return keep;
+}
+
+function reasonOf(err: unknown, timeoutMs: number): string {
+  if (isAppError(err) && err.kind === "SCRAPE_TIMEOUT") {
+    return `the replay did not finish within ${timeoutMs} ms`;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return message.split("\n")[0] ?? message;
+}
+
+/**
+ * The node runtime's choice of tab, matching what the replay kept: the first non-blank page of
+ * the first context. Sent to the worker as source text, so it must stay self-contained.
+ */
+export async function pickContentPage(browser: Browser): Promise<Page> {
+  const context = browser.contexts()[0];
+  if (!context) throw new Error("the browser has no context to run in");
+  const pages = context.pages();
+  return pages.find((p) => p.url() !== "about:blank") ?? pages[0] ?? (await context.newPage());
+}
