@@ -118,8 +118,10 @@ export function bwrapArgs(options: SandboxLayout): string[] {
   const { tmp, run } = sessionDirs(options.workDir);
   return [
     ...systemMounts(),
-    ...runtimeMounts(options.bindReadOnly ?? []),
+    // The private /tmp goes first: mounts apply in order, and a project checked out under /tmp
+    // must stay visible on top of it (its mount points land in the session's own folder).
     ...["--bind", tmp, SANDBOX_TMP, "--ro-bind", run, SANDBOX_RUN],
+    ...runtimeMounts(options.bindReadOnly ?? []),
     ...["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm"],
     ...["--unshare-user", "--disable-userns", "--unshare-pid", "--unshare-ipc", "--unshare-uts"],
     ...(options.shareNetwork ? [] : ["--unshare-net"]),
