@@ -3,18 +3,21 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { registerErrorHandling } from "./api/error-handler.ts";
 import { registerFileRoutes } from "./api/routes/files.ts";
 import { registerHealthRoutes, type Readiness } from "./api/routes/health.ts";
+import { registerInteractRoutes } from "./api/routes/interact.ts";
 import { registerScrapeRoutes } from "./api/routes/scrape.ts";
 import type { Authenticator } from "./auth/authenticator.ts";
 import type { Config } from "./config.ts";
 import type { FileStore } from "./files/file-store.ts";
 import type { Logger } from "./log.ts";
 import type { ScrapeService } from "./scrape/scrape-service.ts";
+import type { SessionManager } from "./sessions/session-manager.ts";
 
 export interface AppDeps {
   config: Config;
   logger: Logger;
   auth: Authenticator;
   scraper: ScrapeService;
+  sessions: SessionManager;
   files: FileStore;
   readiness: Readiness;
 }
@@ -53,5 +56,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerHealthRoutes(app, deps.readiness);
   registerFileRoutes(app, deps.files);
   registerScrapeRoutes(app, deps);
+  registerInteractRoutes(app, deps);
   return app;
 }

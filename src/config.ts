@@ -33,6 +33,14 @@ const settings = {
   SCRAPE_QUEUE_TIMEOUT_MS: int(1000, 600_000).default(60_000),
   /** How long screenshots and PDFs from actions stay downloadable. */
   FILE_TTL_HOURS: int(1, 24 * 30).default(24),
+  /** Interact sessions the server runs at once (each is a sandbox with its own Chromium). */
+  MAX_CONCURRENT_SESSIONS: int(1, 1000).default(20),
+  /** A session ends this long after it started, whatever it does (Firecrawl's `ttl`). */
+  SESSION_TTL_SECONDS: int(1, 86_400).default(600),
+  /** A session ends after this long without a call (Firecrawl's `activityTtl`). */
+  SESSION_IDLE_SECONDS: int(1, 86_400).default(300),
+  /** Session hosts started ahead of time, so a first interact call does not wait for a browser. */
+  SESSION_WARM_POOL: int(0, 16).default(1),
   /** On SIGTERM, in-flight scrapes get this long to finish before browsers are closed. */
   SHUTDOWN_GRACE_MS: int(0, 300_000).default(15_000),
 } as const;

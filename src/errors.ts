@@ -35,10 +35,48 @@ export const ERRORS = {
     code: undefined,
     message: "You are not allowed to access this resource.",
   },
+  FORBIDDEN: { status: 403, code: undefined, message: "Forbidden." },
   BODY_TOO_LARGE: { status: 413, code: undefined, message: "Request body is too large" },
   ROUTE_NOT_FOUND: { status: 404, code: "NOT_FOUND", message: "Not found." },
   JOB_NOT_FOUND: { status: 404, code: undefined, message: "Job not found." },
   FILE_NOT_FOUND: { status: 404, code: "NOT_FOUND", message: "File not found or expired." },
+  SESSION_NOT_FOUND: { status: 404, code: undefined, message: "Browser session not found." },
+  /** The message says which part of the replay context is missing (spec §2.3 step 5). */
+  REPLAY_CONTEXT_UNAVAILABLE: {
+    status: 409,
+    code: undefined,
+    message: "Replay context is unavailable for this scrape job. Please rerun the scrape.",
+  },
+  REPLAY_FAILED: {
+    status: 409,
+    code: undefined,
+    message:
+      "Failed to initialize browser session from the original scrape context. Please rerun the scrape and try again.",
+  },
+  SESSION_DESTROYED: {
+    status: 410,
+    code: undefined,
+    message: "Browser session has been destroyed.",
+  },
+  /** The message names the limit (spec §2.3 step 7). */
+  SESSION_LIMIT: {
+    status: 429,
+    code: undefined,
+    message:
+      "You have reached the maximum number of concurrent jobs. Please wait for existing jobs to complete or destroy browser sessions before creating new ones.",
+  },
+  /** No user code has run yet, so the SDK's retry of a 502 is safe here. */
+  SESSION_CREATE_FAILED: {
+    status: 502,
+    code: undefined,
+    message: "Failed to create browser session.",
+  },
+  /** A part of interact that a later version of Skiff adds (python, bash, prompt). */
+  INTERACT_NOT_IMPLEMENTED: {
+    status: 501,
+    code: undefined,
+    message: "This kind of interact call is not available on this server yet.",
+  },
   SCRAPE_NO_CACHED_DATA: {
     status: 404,
     code: "SCRAPE_NO_CACHED_DATA",

@@ -15,8 +15,13 @@ function readConfig(): Config {
 async function main(): Promise<void> {
   const config = readConfig();
   const logger = createLogger(config.LOG_LEVEL);
-  const skiff = await createSkiff(config, logger);
+  const skiff = await createSkiff(config, logger).catch((e: unknown) => {
+    if (!(e instanceof ConfigError)) throw e;
+    process.stderr.write(`skiff: ${e.message}\n`);
+    process.exit(1);
+  });
   await skiff.app.listen({ port: config.PORT, host: config.HOST });
+  skiff.startSessionPool();
   skiff.pool.start().then(
     () => logger.info("browser pool ready"),
     (err: unknown) => logger.error({ err }, "browser pool failed to start"),

@@ -7,11 +7,16 @@ import type { Logger } from "./log.ts";
 import { systemResolver, type Resolver } from "./net/target-policy.ts";
 import { BrowserPool } from "./scrape/browser-pool.ts";
 import { ScrapeService } from "./scrape/scrape-service.ts";
+import type { SessionManager } from "./sessions/session-manager.ts";
+import { startSessions } from "./sessions/start-sessions.ts";
 import { SqliteStore } from "./store/sqlite-store.ts";
 
 export interface Skiff {
   app: FastifyInstance;
   pool: BrowserPool;
+  sessions: SessionManager;
+  /** Starts the warm session hosts; in the background, as a browser launch takes a second. */
+  startSessionPool(): void;
   /** Stops taking requests, lets in-flight work finish up to the grace period, closes everything. */
   close(): Promise<void>;
 }
@@ -41,19 +46,24 @@ export async function createSkiff(
     logger,
     resolve: overrides.resolve ?? systemResolver,
   });
+  const sessions = await startSessions(config, store, logger);
   const app = await buildApp({
     config,
     logger,
     auth: new NoAuthenticator(),
     scraper,
+    sessions: sessions.manager,
     files,
     readiness: pool,
   });
   return {
     app,
     pool,
+    sessions: sessions.manager,
+    startSessionPool: () => sessions.pool.start(),
     async close() {
       await withDeadline(app.close(), config.SHUTDOWN_GRACE_MS);
+      await sessions.manager.close();
       await pool.stop(config.SHUTDOWN_GRACE_MS);
       files.stop();
       await store.close();

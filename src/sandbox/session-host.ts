@@ -100,6 +100,7 @@ export class SessionHost {
     runtime.warm();
     try {
       const browser = await chromium.connectOverCDP(cdpEndpoint, { timeout: CONNECT_TIMEOUT_MS });
+      browser.on("disconnected", () => this.#browserGone());
       logger.info({ ms: Math.round(performance.now() - started) }, "session browser open");
       return { chromium: browserProcess, browser, runtime };
     } catch (err) {
@@ -107,6 +108,13 @@ export class SessionHost {
       await browserProcess.close();
       throw err;
     }
+  }
+
+  /** Without its browser the session is over: ending the channel makes `serve` close and exit. */
+  #browserGone(): void {
+    if (this.#closing) return;
+    this.#options.logger.warn("the session's browser went away; the host exits");
+    this.#connection?.close();
   }
 
   async #replay(request: ReplayRequest, signal: AbortSignal): Promise<ReplayResult> {

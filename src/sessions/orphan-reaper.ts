@@ -1,5 +1,9 @@
+import { readFileSync } from "node:fs";
+import { readdir, readFile, rm } from "node:fs/promises";
+import path from "node:path";
 import { sessionCredits } from "../billing/session-credits.ts";
 import type { Logger } from "../log.ts";
+import { HOST_PID_FILE } from "../sandbox/host-launcher.ts";
 import type { SessionRow, Store } from "../store/store.ts";
 
 export interface ReapOptions {
@@ -47,4 +51,64 @@ export async function reapOrphanSessions(opts: ReapOptions): Promise<SessionRow[
   if (reaped.length > 0)
     opts.logger.warn({ count: reaped.length }, "ended sessions left by a previous run");
   return reaped;
+}
+
+export interface HostReapOptions {
+  /** `DATA_DIR/sessions`: one folder per server pid, one session folder per host inside. */
+  sessionsRoot: string;
+  logger: Logger;
+  isAlive: (pid: number) => boolean;
+  /** Stops a host's whole process group (in mode "none" its Chromium is in it). */
+  killGroup: (pid: number) => void;
+}
+
+/**
+ * Stops the hosts a dead server left (warm ones included, which have no session row) and removes
+ * their folders. Like `reapOrphanSessions`, call it at start, before this server starts hosts.
+ */
+export async function reapOrphanHosts(opts: HostReapOptions): Promise<number> {
+  const owners = await readdir(opts.sessionsRoot).catch(() => []);
+  let killed = 0;
+  for (const owner of owners) {
+    const pid = Number(owner);
+    if (!Number.isInteger(pid) || (pid !== process.pid && opts.isAlive(pid))) continue;
+    const ownerDir = path.join(opts.sessionsRoot, owner);
+    for (const hostPid of await hostPids(ownerDir)) {
+      if (!opts.isAlive(hostPid) || !isSessionHost(hostPid)) continue;
+      opts.killGroup(hostPid);
+      killed++;
+    }
+    await rm(ownerDir, { recursive: true, force: true });
+  }
+  if (killed > 0) opts.logger.warn({ killed }, "stopped session hosts left by a previous run");
+  return killed;
+}
+
+async function hostPids(ownerDir: string): Promise<number[]> {
+  const sessions = await readdir(ownerDir).catch(() => []);
+  const pids = await Promise.all(
+    sessions.map((name) =>
+      readFile(path.join(ownerDir, name, HOST_PID_FILE), "utf8").then(Number, () => NaN),
+    ),
+  );
+  return pids.filter((pid) => Number.isInteger(pid) && pid > 0);
+}
+
+/** Guards against a recycled pid: only bubblewrap or the host script itself is ours to kill. */
+function isSessionHost(pid: number): boolean {
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    return cmdline.includes("bwrap") || cmdline.includes("session-host");
+  } catch {
+    return false;
+  }
+}
+
+/** SIGKILL to a process group; a group already gone is fine. */
+export function killProcessGroup(pid: number): void {
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // Already gone.
+  }
 }

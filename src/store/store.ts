@@ -26,7 +26,8 @@ export interface FileRow {
 }
 
 export type SessionStatus = "active" | "destroyed";
-export type SessionEndReason = "deleted" | "ttl" | "idle" | "crashed" | "server-restart";
+export type SessionEndReason =
+  "deleted" | "ttl" | "idle" | "crashed" | "shutdown" | "server-restart";
 
 /** A live browser session: for an interact on a scrape, or (later) a standalone one. */
 export interface SessionRow {

@@ -29,12 +29,15 @@ export async function startSkiff(env: Record<string, string> = {}): Promise<Runn
     DATA_DIR: dataDir,
     LOG_LEVEL: process.env.SKIFF_TEST_LOG_LEVEL ?? "silent",
     ALLOW_PRIVATE_TARGETS: "true",
+    // No warm session host unless a test asks: most files never interact.
+    SESSION_WARM_POOL: "0",
     ...env,
   });
   const skiff = await createSkiff(config, createLogger(config.LOG_LEVEL), {
     resolve: testResolver,
   });
   await skiff.pool.start();
+  skiff.startSessionPool();
   const url = await skiff.app.listen({ port: 0, host: "127.0.0.1" });
   return {
     url,

@@ -1,0 +1,29 @@
+import type { FastifyInstance } from "fastify";
+import { validate as isUuid } from "uuid";
+import type { Authenticator } from "../../auth/authenticator.ts";
+import { AppError } from "../../errors.ts";
+import { interactRequestSchema } from "../../sessions/interact-request.ts";
+import type { SessionManager } from "../../sessions/session-manager.ts";
+
+export interface InteractRouteDeps {
+  auth: Authenticator;
+  sessions: SessionManager;
+}
+
+type JobRoute = { Params: { jobId: string } };
+
+/** `POST|DELETE /v2/scrape/:jobId/interact` (spec §2): auth, the job id, the body, the manager. */
+export function registerInteractRoutes(app: FastifyInstance, deps: InteractRouteDeps): void {
+  app.post<JobRoute>("/v2/scrape/:jobId/interact", async (request) => {
+    const caller = await deps.auth.authenticate(request.headers.authorization);
+    if (!isUuid(request.params.jobId)) throw new AppError("INVALID_JOB_ID");
+    const body = interactRequestSchema.parse(request.body);
+    return deps.sessions.interact(request.params.jobId, caller.teamId, body);
+  });
+
+  app.delete<JobRoute>("/v2/scrape/:jobId/interact", async (request) => {
+    const caller = await deps.auth.authenticate(request.headers.authorization);
+    if (!isUuid(request.params.jobId)) throw new AppError("INVALID_JOB_ID");
+    return deps.sessions.stop(request.params.jobId, caller.teamId);
+  });
+}

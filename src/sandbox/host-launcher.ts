@@ -1,0 +1,172 @@
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import type { Logger } from "../log.ts";
+import { settleWithin } from "../scrape/deadline.ts";
+import { ChannelError, HostChannel, HostListener } from "./host-channel.ts";
+import {
+  createSessionDir,
+  launchSandboxed,
+  runDirInside,
+  sessionDirs,
+  type SandboxExit,
+  type SandboxMode,
+  type SandboxProcess,
+} from "./sandbox-launcher.ts";
+import type {
+  ExecRequest,
+  ExecResult,
+  OpenResult,
+  ReplayRequest,
+  ReplayResult,
+} from "./session-host-protocol.ts";
+
+export interface HostLaunchOptions {
+  mode: SandboxMode;
+  chromePath: string;
+  /** Where the session's directory is made; the reaper finds a dead server's hosts there. */
+  parentDir: string;
+  logger: Logger;
+  /** Until the egress proxy exists, a session's browser uses the host network. */
+  shareNetwork?: boolean;
+  hostLogLevel?: string;
+}
+
+/** The file in a session directory (outside the sandbox's view) that names its host's pid. */
+export const HOST_PID_FILE = "host.pid";
+
+const HOST_SCRIPT = path.join(import.meta.dirname, "session-host.ts");
+const SOCKET_NAME = "host.sock";
+/** Node, the host and Chromium start and connect within this, or the launch failed. */
+const CONNECT_TIMEOUT_MS = 20_000;
+const OPEN_TIMEOUT_MS = 30_000;
+/** A host missing this many seconds of heartbeats is dead; generous for a loaded machine. */
+const HEARTBEAT_MS = 1000;
+const MISSED_HEARTBEATS = 10;
+/** Past the code's own timeout, how long the host gets to report a killed run. */
+const EXEC_SLACK_MS = 15_000;
+const SHUTDOWN_TIMEOUT_MS = 5_000;
+const EXIT_GRACE_MS = 5_000;
+
+/**
+ * Starts one session host in its sandbox and opens its browser: listen, launch, accept, `open`.
+ * Fails with ChannelError (and leaves nothing running) when any step does.
+ */
+export async function launchSessionHost(options: HostLaunchOptions): Promise<SessionHostHandle> {
+  const workDir = await createSessionDir(options.parentDir);
+  const listener = await HostListener.open(path.join(sessionDirs(workDir).run, SOCKET_NAME));
+  const proc = launchSandboxed({
+    command: process.execPath,
+    args: hostArgs(options, path.join(runDirInside(options.mode, workDir), SOCKET_NAME)),
+    mode: options.mode,
+    workDir,
+    bindReadOnly: chromeBinds(options.chromePath),
+    shareNetwork: options.shareNetwork ?? false,
+    logger: options.logger,
+  });
+  if (proc.pid !== undefined) writeFileSync(path.join(workDir, HOST_PID_FILE), String(proc.pid));
+  try {
+    const socket = await Promise.race([
+      listener.accept({ timeoutMs: CONNECT_TIMEOUT_MS }),
+      exitedEarly(proc),
+    ]);
+    const channel = new HostChannel(socket, {
+      logger: options.logger,
+      process: proc,
+      heartbeatMs: HEARTBEAT_MS,
+      missedHeartbeats: MISSED_HEARTBEATS,
+    });
+    await channel.request<OpenResult>("open", {}, { timeoutMs: OPEN_TIMEOUT_MS });
+    return new SessionHostHandle(proc, channel);
+  } catch (err) {
+    listener.close();
+    proc.kill();
+    await proc.exited;
+    throw err;
+  }
+}
+
+function hostArgs(options: HostLaunchOptions, socket: string): string[] {
+  const logLevel = options.hostLogLevel ?? "warn";
+  return [HOST_SCRIPT, "--socket", socket, "--chrome", options.chromePath, "--log-level", logLevel];
+}
+
+/** A Chromium outside /usr (CHROME_PATH=/opt/…) needs its folder inside the sandbox. */
+function chromeBinds(chromePath: string): string[] {
+  return chromePath.startsWith("/usr/") ? [] : [path.dirname(chromePath)];
+}
+
+async function exitedEarly(proc: SandboxProcess): Promise<never> {
+  const exit = await proc.exited;
+  const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
+  throw new ChannelError("HOST_EXITED", `the session host exited (${how}) before it connected`);
+}
+
+/**
+ * A running, opened session host: its sandboxed process and its channel, with typed calls.
+ * `exited` settles once the process is gone and its directory removed, however it ended.
+ */
+export class SessionHostHandle {
+  readonly #proc: SandboxProcess;
+  readonly #channel: HostChannel;
+  #stopping: Promise<void> | undefined;
+
+  constructor(proc: SandboxProcess, channel: HostChannel) {
+    this.#proc = proc;
+    this.#channel = channel;
+    // A channel that fails (missed heartbeats, broken protocol) has killed the process already.
+    void channel.closed.then(() => (this.#stopping ? undefined : proc.kill()));
+  }
+
+  get pid(): number | undefined {
+    return this.#proc.pid;
+  }
+
+  get exited(): Promise<SandboxExit> {
+    return this.#proc.exited;
+  }
+
+  /** Why the channel ended, once it has: the host's death, or the server closing it. */
+  get channelClosed(): Promise<ChannelError> {
+    return this.#channel.closed;
+  }
+
+  get isAlive(): boolean {
+    return this.#channel.isOpen;
+  }
+
+  replay(request: ReplayRequest): Promise<ReplayResult> {
+    const timeoutMs = request.timeoutMs + EXEC_SLACK_MS;
+    return this.#channel.request<ReplayResult>("replay", request, { timeoutMs });
+  }
+
+  exec(request: ExecRequest): Promise<ExecResult> {
+    const timeoutMs = request.timeoutMs + EXEC_SLACK_MS;
+    return this.#channel.request<ExecResult>("exec", request, { timeoutMs });
+  }
+
+  /** Asks the host to close its browser and exit; kills it if it does not. Idempotent. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  /** Kills the whole sandbox at once, with no chance to close cleanly. */
+  kill(): void {
+    this.#proc.kill();
+  }
+
+  async #stop(): Promise<void> {
+    if (this.#channel.isOpen) {
+      const asked = this.#channel.request("shutdown", {}, { timeoutMs: SHUTDOWN_TIMEOUT_MS });
+      await asked.catch(() => undefined);
+      this.#channel.close();
+    }
+    let exited = false;
+    await settleWithin(
+      this.#proc.exited.then(() => (exited = true)),
+      EXIT_GRACE_MS,
+    );
+    if (!exited) this.#proc.kill();
+    await this.#proc.exited;
+  }
+}

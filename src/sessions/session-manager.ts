@@ -1,0 +1,380 @@
+import { v7 as uuidv7 } from "uuid";
+import { sessionCredits } from "../billing/session-credits.ts";
+import { AppError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { ChannelError } from "../sandbox/host-channel.ts";
+import type { SessionHostHandle } from "../sandbox/host-launcher.ts";
+import type { ExecResult } from "../sandbox/session-host-protocol.ts";
+import { REPLAY_FAILED_PREFIX } from "../sandbox/session-host-protocol.ts";
+import type { SessionEndReason, SessionRow, Store } from "../store/store.ts";
+import type { InteractRequest } from "./interact-request.ts";
+import { LiveSession } from "./live-session.ts";
+import { buildReplayContext, type ReplayContext } from "./replay-context.ts";
+
+export interface SessionLimits {
+  MAX_CONCURRENT_SESSIONS: number;
+  SESSION_TTL_SECONDS: number;
+  SESSION_IDLE_SECONDS: number;
+}
+
+/** Where session hosts come from: the warm pool in the server. */
+export interface HostSource {
+  take(): Promise<SessionHostHandle>;
+  close(): Promise<void>;
+}
+
+export interface SessionManagerOptions {
+  limits: SessionLimits;
+  store: Store;
+  hosts: HostSource;
+  logger: Logger;
+}
+
+/** The reply to an interact call (spec §2.3 step 12); live-view fields wait for their issue. */
+export interface InteractReply {
+  success: boolean;
+  sessionId: string;
+  cdpUrl: null;
+  liveViewUrl: null;
+  interactiveLiveViewUrl: null;
+  stdout: string;
+  result: string;
+  stderr: string;
+  exitCode: number;
+  killed: boolean;
+  error?: string;
+}
+
+/** The reply to DELETE (spec §2.7); no `creditsBilled` when the session had ended already. */
+export interface StopReply {
+  success: true;
+  sessionDurationMs: number;
+  creditsBilled?: number;
+  cleanupQueued: true;
+}
+
+interface EndOutcome {
+  durationMs: number;
+  creditsBilled: number | undefined;
+}
+
+/** Why a call that was running when its session ended did not finish, as its reply says. */
+const ENDED_DURING_CALL: Record<SessionEndReason, string> = {
+  deleted: "The browser session was stopped (DELETE) while this call ran.",
+  ttl: "The browser session reached its time limit while this call ran.",
+  idle: "The browser session timed out while this call ran.",
+  crashed: "The browser session's host exited while this call ran; the session is destroyed.",
+  shutdown: "The server shut down while this call ran; the session is destroyed.",
+  "server-restart": "The server restarted while this call ran; the session is destroyed.",
+};
+
+/**
+ * Interact sessions, one per scrape: the checks of spec §2.3 in order, creation from a warm host
+ * and a replay, calls one at a time, and the one way every session ends (DELETE, TTL, idle, a
+ * crash or a shutdown): stop the host, bill, mark the row destroyed. Later calls get 410.
+ */
+export class SessionManager {
+  readonly #options: SessionManagerOptions;
+  readonly #logger: Logger;
+  /** Running sessions by scrape id; their number is what the limit counts, with `#creating`. */
+  readonly #live = new Map<string, LiveSession>();
+  readonly #creating = new Map<string, Promise<LiveSession>>();
+  readonly #ending = new Map<LiveSession, Promise<EndOutcome>>();
+  readonly #cleanups = new Set<Promise<void>>();
+
+  constructor(options: SessionManagerOptions) {
+    this.#options = options;
+    this.#logger = options.logger;
+  }
+
+  /** Sessions running or being created. */
+  get activeCount(): number {
+    return this.#live.size + this.#creating.size;
+  }
+
+  /** Runs one interact call, creating the scrape's session first when it has none. */
+  async interact(
+    scrapeId: string,
+    teamId: string,
+    request: InteractRequest,
+  ): Promise<InteractReply> {
+    const code = refuseWhatIsMissing(request);
+    const session = await this.#sessionFor(scrapeId, teamId);
+    const timeoutMs = Math.round(request.timeout * 1000);
+    return session.run(async (host) => {
+      const now = Date.now();
+      session.row.lastActivityAt = now;
+      await this.#options.store.touchSession(session.row.id, now);
+      const result = await this.#exec(session, host, {
+        language: request.language,
+        code,
+        timeoutMs,
+      });
+      return interactReply(session.row.id, result);
+    });
+  }
+
+  /** DELETE: ends the scrape's session and bills it, or says it had ended already. */
+  async stop(scrapeId: string, teamId: string): Promise<StopReply> {
+    const row = await this.#options.store.getSessionByScrape(scrapeId);
+    if (!row) throw new AppError("SESSION_NOT_FOUND");
+    if (row.teamId !== teamId) throw new AppError("FORBIDDEN");
+    const live = this.#live.get(scrapeId);
+    const outcome =
+      live?.row.id === row.id ? await this.#end(live, "deleted") : await this.#endStale(row);
+    return {
+      success: true,
+      sessionDurationMs: outcome.durationMs,
+      ...(outcome.creditsBilled === undefined ? {} : { creditsBilled: outcome.creditsBilled }),
+      cleanupQueued: true,
+    };
+  }
+
+  /** Ends every session (reason "shutdown") and stops their hosts and the warm pool. */
+  async close(): Promise<void> {
+    await Promise.allSettled(this.#creating.values());
+    await Promise.all([...this.#live.values()].map((s) => this.#end(s, "shutdown")));
+    await this.#options.hosts.close();
+    await Promise.all(this.#cleanups);
+  }
+
+  /** Spec §2.3 steps 3–9: the scrape (404, 403), its replay context (409), its session (410). */
+  async #sessionFor(scrapeId: string, teamId: string): Promise<LiveSession> {
+    const { store } = this.#options;
+    const scrape = await store.getScrape(scrapeId);
+    if (!scrape) throw new AppError("JOB_NOT_FOUND");
+    if (scrape.teamId !== teamId) throw new AppError("FORBIDDEN");
+    const verdict = buildReplayContext(scrape);
+    if (!verdict.ok) throw new AppError("REPLAY_CONTEXT_UNAVAILABLE", verdict.message);
+    const row = await store.getSessionByScrape(scrapeId);
+    // Checked after the awaits, so two first calls at once share one creation.
+    const existing = this.#live.get(scrapeId) ?? this.#creating.get(scrapeId);
+    if (existing) return existing;
+    if (row) {
+      if (row.teamId !== teamId) throw new AppError("FORBIDDEN");
+      throw new AppError("SESSION_DESTROYED");
+    }
+    return this.#startCreating(scrapeId, teamId, verdict.context);
+  }
+
+  #startCreating(scrapeId: string, teamId: string, context: ReplayContext): Promise<LiveSession> {
+    const limit = this.#options.limits.MAX_CONCURRENT_SESSIONS;
+    if (this.activeCount >= limit) {
+      throw new AppError("SESSION_LIMIT", sessionLimitMessage(limit));
+    }
+    const creating = this.#create(scrapeId, teamId, context).finally(() =>
+      this.#creating.delete(scrapeId),
+    );
+    this.#creating.set(scrapeId, creating);
+    return creating;
+  }
+
+  async #create(scrapeId: string, teamId: string, context: ReplayContext): Promise<LiveSession> {
+    const createdAt = Date.now();
+    const host = await this.#takeHost(scrapeId);
+    const log = this.#logger.child({ scrapeId, hostPid: host.pid });
+    try {
+      const replayed = await host.replay({ ...context, timeoutMs: replayTimeoutMs(context) });
+      log.debug({ ...replayed, ms: Date.now() - createdAt }, "scrape replayed");
+    } catch (err) {
+      this.#queueCleanup(host.stop());
+      log.warn({ err }, replayFailureNote(err));
+      throw new AppError("REPLAY_FAILED", undefined, { cause: err });
+    }
+    const row = newSessionRow(scrapeId, teamId, createdAt, host.pid);
+    try {
+      await this.#options.store.insertSession(row);
+    } catch (err) {
+      this.#queueCleanup(host.stop());
+      throw new AppError("UNKNOWN_ERROR", "Failed to persist browser session.", { cause: err });
+    }
+    const session = this.#track(row, host);
+    log.info({ sessionId: row.id, ms: Date.now() - createdAt }, "interact session started");
+    return session;
+  }
+
+  async #takeHost(scrapeId: string): Promise<SessionHostHandle> {
+    try {
+      return await this.#options.hosts.take();
+    } catch (err) {
+      this.#logger.error({ err, scrapeId }, "could not start a session host");
+      throw new AppError("SESSION_CREATE_FAILED", undefined, { cause: err });
+    }
+  }
+
+  #track(row: SessionRow, host: SessionHostHandle): LiveSession {
+    const { SESSION_TTL_SECONDS, SESSION_IDLE_SECONDS } = this.#options.limits;
+    const session = new LiveSession({
+      row,
+      host,
+      ttlMs: SESSION_TTL_SECONDS * 1000,
+      idleMs: SESSION_IDLE_SECONDS * 1000,
+      onExpire: (expired, reason) => void this.#end(expired, reason),
+    });
+    this.#live.set(row.scrapeId ?? row.id, session);
+    return session;
+  }
+
+  /** A host failure ends the session; a failure the host reports leaves it running. */
+  async #exec(
+    session: LiveSession,
+    host: SessionHostHandle,
+    request: { language: string; code: string; timeoutMs: number },
+  ): Promise<ExecResult> {
+    try {
+      return await host.exec(request);
+    } catch (err) {
+      if (err instanceof ChannelError && err.code === "REMOTE") return failedCall(err.message);
+      if (err instanceof ChannelError && err.code === "TIMEOUT") host.kill();
+      const reason = session.endReason ?? "crashed";
+      this.#logger.warn({ err, sessionId: session.row.id, reason }, "interact call lost its host");
+      await this.#end(session, reason);
+      return failedCall(ENDED_DURING_CALL[reason], reason !== "crashed");
+    }
+  }
+
+  /** Ends a session once, however many callers ask; the host stops in the background. */
+  #end(session: LiveSession, reason: SessionEndReason): Promise<EndOutcome> {
+    let ending = this.#ending.get(session);
+    if (!ending) {
+      session.markEnded(reason);
+      ending = this.#finish(session, session.endReason ?? reason);
+      this.#ending.set(session, ending);
+    }
+    return ending;
+  }
+
+  async #finish(session: LiveSession, reason: SessionEndReason): Promise<EndOutcome> {
+    const { row, host } = session;
+    if (this.#live.get(row.scrapeId ?? row.id) === session)
+      this.#live.delete(row.scrapeId ?? row.id);
+    this.#queueCleanup(host.stop());
+    const endedAt = Date.now();
+    const durationMs = endedAt - row.createdAt;
+    const credits = sessionCredits(durationMs, row.usedPrompt);
+    const end = { endedAt, reason, durationMs, creditsBilled: credits };
+    const claimed = await this.#options.store.claimSessionEnded(row.id, end);
+    this.#logger.info(
+      { sessionId: row.id, scrapeId: row.scrapeId, ...end },
+      "interact session ended",
+    );
+    return { durationMs, creditsBilled: claimed ? credits : undefined };
+  }
+
+  /** A row this server does not run (its host is gone): end it as of its last activity. */
+  async #endStale(row: SessionRow): Promise<EndOutcome> {
+    if (row.status === "destroyed") {
+      return { durationMs: row.durationMs ?? 0, creditsBilled: undefined };
+    }
+    const durationMs = Math.max(0, row.lastActivityAt - row.createdAt);
+    const credits = sessionCredits(durationMs, row.usedPrompt);
+    const end = {
+      endedAt: Date.now(),
+      reason: "deleted" as const,
+      durationMs,
+      creditsBilled: credits,
+    };
+    const claimed = await this.#options.store.claimSessionEnded(row.id, end);
+    return { durationMs, creditsBilled: claimed ? credits : undefined };
+  }
+
+  #queueCleanup(work: Promise<void>): void {
+    const tracked = work
+      .catch((err: unknown) => this.#logger.error({ err }, "stopping a session host failed"))
+      .finally(() => this.#cleanups.delete(tracked));
+    this.#cleanups.add(tracked);
+  }
+}
+
+/** Python, bash and prompts come with later issues; until then they are refused, not faked. */
+function refuseWhatIsMissing(request: InteractRequest): string {
+  if (request.code === undefined) {
+    throw new AppError(
+      "INTERACT_NOT_IMPLEMENTED",
+      "Interact with a prompt is not available on this server yet: send code instead.",
+    );
+  }
+  if (request.language !== "node") {
+    throw new AppError(
+      "INTERACT_NOT_IMPLEMENTED",
+      `Interact with language '${request.language}' is not available on this server yet: use node.`,
+    );
+  }
+  return request.code;
+}
+
+function sessionLimitMessage(limit: number): string {
+  return `You have reached the maximum number of concurrent jobs (${limit}). Please wait for existing jobs to complete or destroy browser sessions before creating new ones.`;
+}
+
+/**
+ * Firecrawl's estimate (spec §2.4): the waits the scrape asked for, a second per selector wait,
+ * and 45 s for the navigation and the rest, within 30–300 s.
+ */
+export function replayTimeoutMs(context: ReplayContext): number {
+  let ms = context.waitForMs + 45_000;
+  for (const action of context.actions) {
+    if (action.type !== "wait") continue;
+    ms += action.milliseconds ?? 1000;
+  }
+  return Math.min(300, Math.max(30, Math.ceil(ms / 1000))) * 1000;
+}
+
+function replayFailureNote(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.startsWith(REPLAY_FAILED_PREFIX)
+    ? "replay failed"
+    : "session host failed during replay";
+}
+
+function newSessionRow(
+  scrapeId: string,
+  teamId: string,
+  createdAt: number,
+  hostPid: number | undefined,
+): SessionRow {
+  return {
+    id: uuidv7(),
+    teamId,
+    scrapeId,
+    status: "active",
+    createdAt,
+    lastActivityAt: Date.now(),
+    usedPrompt: false,
+    ownerPid: process.pid,
+    hostPid: hostPid ?? null,
+    endedAt: null,
+    endReason: null,
+    durationMs: null,
+    creditsBilled: null,
+  };
+}
+
+/** A call that did not run to its end; `killed` when Skiff stopped it on purpose. */
+function failedCall(message: string, killed = false): ExecResult {
+  return {
+    stdout: "",
+    stderr: message,
+    result: "",
+    exitCode: killed ? 137 : 1,
+    killed,
+    error: message,
+  };
+}
+
+function interactReply(sessionId: string, r: ExecResult): InteractReply {
+  const success = r.exitCode === 0 && !r.killed;
+  return {
+    success,
+    sessionId,
+    cdpUrl: null,
+    liveViewUrl: null,
+    interactiveLiveViewUrl: null,
+    stdout: r.stdout,
+    result: r.result,
+    stderr: r.stderr,
+    exitCode: r.exitCode,
+    killed: r.killed,
+    ...(success ? {} : { error: r.error ?? (r.stderr || "Execution failed") }),
+  };
+}

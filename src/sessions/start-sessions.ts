@@ -1,0 +1,70 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import type { Config } from "../config.ts";
+import type { Logger } from "../log.ts";
+import { launchSessionHost } from "../sandbox/host-launcher.ts";
+import { detectSandboxMode, type SandboxMode } from "../sandbox/sandbox-launcher.ts";
+import type { Store } from "../store/store.ts";
+import { HostPool } from "./host-pool.ts";
+import {
+  killProcessGroup,
+  processIsAlive,
+  reapOrphanHosts,
+  reapOrphanSessions,
+} from "./orphan-reaper.ts";
+import { SessionManager } from "./session-manager.ts";
+
+export interface Sessions {
+  manager: SessionManager;
+  mode: SandboxMode;
+  pool: HostPool;
+}
+
+/**
+ * Everything interact needs, in order: pick the sandbox, end what a previous run left behind,
+ * then a warm pool of hosts under `DATA_DIR/sessions/<pid>/` and the manager on top.
+ */
+export async function startSessions(
+  config: Config,
+  store: Store,
+  logger: Logger,
+): Promise<Sessions> {
+  const log = logger.child({ component: "sessions" });
+  const mode = await detectSandboxMode(config.SANDBOX, log);
+  if (mode === "none") {
+    log.warn(
+      "SANDBOX=none: interact sessions are NOT isolated; user code runs as this server's user",
+    );
+  }
+  const sessionsRoot = path.join(config.DATA_DIR, "sessions");
+  await reapOrphanHosts({
+    sessionsRoot,
+    logger: log,
+    isAlive: processIsAlive,
+    killGroup: killProcessGroup,
+  });
+  await reapOrphanSessions({
+    store,
+    logger: log,
+    now: Date.now(),
+    isAlive: processIsAlive,
+    kill: killProcessGroup,
+  });
+  const parentDir = path.join(sessionsRoot, String(process.pid));
+  mkdirSync(parentDir, { recursive: true, mode: 0o700 });
+  const pool = new HostPool({
+    size: config.SESSION_WARM_POOL,
+    logger: log,
+    launch: () =>
+      launchSessionHost({
+        mode,
+        chromePath: config.CHROME_PATH,
+        parentDir,
+        logger: log,
+        // Until the egress proxy exists (issue 4), a session's browser uses the host network.
+        shareNetwork: true,
+      }),
+  });
+  const manager = new SessionManager({ limits: config, store, hosts: pool, logger: log });
+  return { manager, mode, pool };
+}
