@@ -2,10 +2,13 @@ import { setTimeout as delay } from "node:timers/promises";
 import type { Logger } from "../log.ts";
 import type { SessionHostHandle } from "../sandbox/host-launcher.ts";
 
-export interface HostPoolOptions {
+/** What the pool needs of a host; the tests give it plain objects. */
+export type PooledHost = Pick<SessionHostHandle, "pid" | "isAlive" | "exited" | "stop">;
+
+export interface HostPoolOptions<H extends PooledHost> {
   /** Hosts kept started and opened, waiting for a session. */
   size: number;
-  launch: () => Promise<SessionHostHandle>;
+  launch: () => Promise<H>;
   logger: Logger;
 }
 
@@ -18,16 +21,16 @@ const RETRY_MAX_MS = 60_000;
  * for a sandbox and a browser to launch (about a second). `take` hands out a warm host when
  * there is one and launches one otherwise; either way the pool starts refilling.
  */
-export class HostPool {
-  readonly #options: HostPoolOptions;
-  readonly #ready: SessionHostHandle[] = [];
+export class HostPool<H extends PooledHost = SessionHostHandle> {
+  readonly #options: HostPoolOptions<H>;
+  readonly #ready: H[] = [];
   #launching = 0;
   #retryMs = RETRY_FIRST_MS;
   #closed = false;
   #refills = new Set<Promise<void>>();
   #closing = new AbortController();
 
-  constructor(options: HostPoolOptions) {
+  constructor(options: HostPoolOptions<H>) {
     this.#options = options;
   }
 
@@ -41,7 +44,7 @@ export class HostPool {
   }
 
   /** A live, opened host now owned by the caller. */
-  async take(): Promise<SessionHostHandle> {
+  async take(): Promise<H> {
     if (this.#closed) throw new Error("the session host pool is closed");
     const warm = this.#takeLive();
     this.#refill();
@@ -56,7 +59,7 @@ export class HostPool {
     await Promise.all(this.#ready.splice(0).map((host) => host.stop()));
   }
 
-  #takeLive(): SessionHostHandle | undefined {
+  #takeLive(): H | undefined {
     let host = this.#ready.shift();
     while (host && !host.isAlive) host = this.#ready.shift();
     return host;
@@ -94,7 +97,7 @@ export class HostPool {
   }
 
   /** A waiting host died (Chromium crashed, or it missed heartbeats): drop it and launch another. */
-  #forget(host: SessionHostHandle): void {
+  #forget(host: H): void {
     const index = this.#ready.indexOf(host);
     if (index === -1) return;
     this.#ready.splice(index, 1);
