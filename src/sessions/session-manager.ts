@@ -98,8 +98,9 @@ export class SessionManager {
     teamId: string,
     request: InteractRequest,
   ): Promise<InteractReply> {
+    const context = await this.#replayContextFor(scrapeId, teamId);
     const code = refuseWhatIsMissing(request);
-    const session = await this.#sessionFor(scrapeId, teamId);
+    const session = await this.#sessionFor(scrapeId, teamId, context);
     const timeoutMs = Math.round(request.timeout * 1000);
     return session.run(async (host) => {
       const now = Date.now();
@@ -138,15 +139,23 @@ export class SessionManager {
     await Promise.all(this.#cleanups);
   }
 
-  /** Spec §2.3 steps 3–9: the scrape (404, 403), its replay context (409), its session (410). */
-  async #sessionFor(scrapeId: string, teamId: string): Promise<LiveSession> {
-    const { store } = this.#options;
-    const scrape = await store.getScrape(scrapeId);
+  /** Spec §2.3 steps 3–5: the scrape (404, 403) and its replay context (409). */
+  async #replayContextFor(scrapeId: string, teamId: string): Promise<ReplayContext> {
+    const scrape = await this.#options.store.getScrape(scrapeId);
     if (!scrape) throw new AppError("JOB_NOT_FOUND");
     if (scrape.teamId !== teamId) throw new AppError("FORBIDDEN");
     const verdict = buildReplayContext(scrape);
     if (!verdict.ok) throw new AppError("REPLAY_CONTEXT_UNAVAILABLE", verdict.message);
-    const row = await store.getSessionByScrape(scrapeId);
+    return verdict.context;
+  }
+
+  /** Spec §2.3 steps 6–9: the scrape's live session, a new one, or 403 / 410 from its row. */
+  async #sessionFor(
+    scrapeId: string,
+    teamId: string,
+    context: ReplayContext,
+  ): Promise<LiveSession> {
+    const row = await this.#options.store.getSessionByScrape(scrapeId);
     // Checked after the awaits, so two first calls at once share one creation.
     const existing = this.#live.get(scrapeId) ?? this.#creating.get(scrapeId);
     if (existing) return existing;
@@ -154,7 +163,7 @@ export class SessionManager {
       if (row.teamId !== teamId) throw new AppError("FORBIDDEN");
       throw new AppError("SESSION_DESTROYED");
     }
-    return this.#startCreating(scrapeId, teamId, verdict.context);
+    return this.#startCreating(scrapeId, teamId, context);
   }
 
   #startCreating(scrapeId: string, teamId: string, context: ReplayContext): Promise<LiveSession> {
