@@ -15,13 +15,15 @@ export interface CdpChromiumOptions {
   executablePath: string;
   extraArgs?: readonly string[];
   timeoutMs?: number;
+  /**
+   * Default true: Chromium leads its own process group, and close() kills the group. A session
+   * host passes false, so Chromium stays in the host's group and whoever kills that group (the
+   * sandbox launcher after a crash, the orphan reaper) also kills the browser.
+   */
+  ownProcessGroup?: boolean;
 }
 
-/**
- * Starts a headless Chromium that serves CDP on a free loopback port, as a session's browser
- * does, with one blank tab. Its own process group, so close() also reaches the real binary
- * behind a wrapper script.
- */
+/** Starts a headless Chromium that serves CDP on a free loopback port, with one blank tab. */
 export async function launchCdpChromium(options: CdpChromiumOptions): Promise<CdpChromium> {
   const userDataDir = mkdtempSync(path.join(tmpdir(), "skiff-cdp-"));
   const args = [
@@ -32,11 +34,12 @@ export async function launchCdpChromium(options: CdpChromiumOptions): Promise<Cd
     `--user-data-dir=${userDataDir}`,
     "about:blank",
   ];
+  const ownGroup = options.ownProcessGroup ?? true;
   const child = spawn(options.executablePath, args, {
-    detached: true,
+    detached: ownGroup,
     stdio: ["ignore", "ignore", "pipe"],
   });
-  const close = () => stop(child, userDataDir);
+  const close = () => stop(child, userDataDir, ownGroup);
   try {
     const wsEndpoint = await readEndpoint(child, options.timeoutMs ?? 30_000);
     return { wsEndpoint, close };
@@ -68,10 +71,12 @@ function readEndpoint(child: ChildProcess, timeoutMs: number): Promise<string> {
   });
 }
 
-async function stop(child: ChildProcess, userDataDir: string): Promise<void> {
+/** Without its own group, the browser's helpers exit when it does (they watch its IPC). */
+async function stop(child: ChildProcess, userDataDir: string, ownGroup: boolean): Promise<void> {
   if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
     const exited = new Promise((resolve) => child.once("exit", resolve));
-    process.kill(-child.pid, "SIGKILL");
+    if (ownGroup) process.kill(-child.pid, "SIGKILL");
+    else child.kill("SIGKILL");
     await exited;
   }
   rmSync(userDataDir, { recursive: true, force: true });

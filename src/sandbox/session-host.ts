@@ -94,6 +94,7 @@ export class SessionHost {
     const browserProcess = await launchCdpChromium({
       executablePath: chromePath,
       extraArgs: SESSION_CHROMIUM_ARGS,
+      ownProcessGroup: false,
     });
     const cdpEndpoint = browserProcess.wsEndpoint;
     const runtime = new NodeRuntime({ cdpEndpoint, pickPage: pickContentPage, logger });

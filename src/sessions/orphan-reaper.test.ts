@@ -1,13 +1,20 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createLogger } from "../log.ts";
 import { SqliteStore } from "../store/sqlite-store.ts";
 import { sessionRow } from "../store/store-contract.ts";
-import { processIsAlive, reapOrphanSessions } from "./orphan-reaper.ts";
+import { HOST_PID_FILE } from "../sandbox/host-launcher.ts";
+import {
+  killProcessGroup,
+  killSessionHost,
+  processIsAlive,
+  reapOrphanHosts,
+  reapOrphanSessions,
+} from "./orphan-reaper.ts";
 
 describe("reapOrphanSessions", () => {
   let dir: string;
@@ -65,3 +72,155 @@ describe("reapOrphanSessions", () => {
     assert.equal(processIsAlive(child.pid ?? -1), false);
   });
 });
+
+/** Keeps a Node process alive until it is killed; argv[1] is free text that shows in its cmdline. */
+const SLEEP = "setInterval(() => {}, 1000)";
+/** Like SLEEP, with a child in its own process group whose pid it prints (a host's Chromium). */
+const SLEEP_WITH_CHILD = `const c = require("node:child_process").spawn(process.execPath,
+  ["-e", ${JSON.stringify(SLEEP)}], { stdio: "ignore" }); console.log(c.pid); ${SLEEP}`;
+
+describe("reapOrphanHosts", () => {
+  let root: string;
+  const children: ChildProcess[] = [];
+  const extraPids: number[] = [];
+  before(() => {
+    root = mkdtempSync(path.join(tmpdir(), "skiff-reap-hosts-"));
+  });
+  after(() => {
+    for (const child of children) if (child.pid) killProcessGroup(child.pid);
+    for (const pid of extraPids) killQuietly(pid);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  /** A detached Node process (its own group, like a real host) whose cmdline holds `label`. */
+  function startProcess(label: string, script = SLEEP): ChildProcess {
+    const child = spawn(process.execPath, ["-e", script, label], {
+      detached: true,
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    children.push(child);
+    return child;
+  }
+
+  /** `<root>/<owner>/skiff-session-<n>/host.pid`, as the launcher writes it. */
+  function hostFolder(owner: number | string, name: string, pid: number | string): string {
+    const dir = path.join(root, String(owner), `skiff-session-${name}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, HOST_PID_FILE), String(pid));
+    return dir;
+  }
+
+  it("kills a dead server's hosts with their group, spares other processes, removes its folder", async () => {
+    const deadOwner = deadPid();
+    const liveOwner = startProcess("live-server");
+    const orphanHost = startProcess("fake-session-host", SLEEP_WITH_CHILD);
+    const orphanBrowser = await firstLinePid(orphanHost);
+    extraPids.push(orphanBrowser);
+    const recycled = startProcess("someone-elses-process");
+    const liveOwnersHost = startProcess("fake-session-host");
+    hostFolder(deadOwner, "a", pidOf(orphanHost));
+    hostFolder(deadOwner, "b", pidOf(recycled));
+    hostFolder(deadOwner, "c", deadPid());
+    hostFolder(deadOwner, "d", "not a pid");
+    const keptFolder = hostFolder(pidOf(liveOwner), "e", pidOf(liveOwnersHost));
+    mkdirSync(path.join(root, "not-a-server"));
+    for (const pid of [pidOf(orphanHost), orphanBrowser, pidOf(recycled)]) {
+      assert.equal(processIsAlive(pid), true, `process ${pid} runs before the reap`);
+    }
+
+    const killed = await reapOrphanHosts(hostReapOptions(root));
+
+    assert.equal(killed, 1);
+    assert.deepEqual(await exitOf(orphanHost), { code: null, signal: "SIGKILL" });
+    assert.equal(await diesWithin(orphanBrowser, 5_000), true, "the host's group went with it");
+    assert.equal(existsSync(path.join(root, String(deadOwner))), false);
+    await new Promise((r) => setTimeout(r, 200));
+    for (const spared of [recycled, liveOwnersHost, liveOwner]) {
+      assert.equal(spared.exitCode ?? spared.signalCode, null, `${spared.spawnargs[3]} runs`);
+    }
+    assert.equal(existsSync(keptFolder), true, "a live server's folder is left alone");
+    assert.equal(existsSync(path.join(root, "not-a-server")), true);
+  });
+
+  it("treats a folder named for this very pid as a previous run's", async () => {
+    const host = startProcess("fake-session-host");
+    hostFolder(process.pid, "a", pidOf(host));
+    assert.equal(await reapOrphanHosts(hostReapOptions(root)), 1);
+    assert.deepEqual(await exitOf(host), { code: null, signal: "SIGKILL" });
+    assert.equal(existsSync(path.join(root, String(process.pid))), false);
+  });
+
+  it("killSessionHost spares a process that took over a stored host pid", async () => {
+    const stranger = startProcess("not-ours");
+    const host = startProcess("fake-session-host");
+    killSessionHost(pidOf(stranger));
+    killSessionHost(pidOf(host));
+    assert.deepEqual(await exitOf(host), { code: null, signal: "SIGKILL" });
+    assert.equal(processIsAlive(pidOf(stranger)), true);
+  });
+
+  it("does nothing when there is no sessions folder yet", async () => {
+    const missing = path.join(root, "does-not-exist");
+    assert.equal(await reapOrphanHosts(hostReapOptions(missing)), 0);
+  });
+});
+
+function hostReapOptions(sessionsRoot: string) {
+  return {
+    sessionsRoot,
+    logger: createLogger("silent"),
+    isAlive: processIsAlive,
+    killGroup: killProcessGroup,
+  };
+}
+
+/** The pid of a process that has exited and been waited for: a real dead pid. */
+function deadPid(): number {
+  const pid = spawnSync(process.execPath, ["-e", ""]).pid;
+  assert.equal(processIsAlive(pid), false);
+  return pid;
+}
+
+function pidOf(child: ChildProcess): number {
+  assert.ok(child.pid, "the child started");
+  return child.pid;
+}
+
+async function firstLinePid(child: ChildProcess): Promise<number> {
+  const chunk = await new Promise<Buffer>((resolve) => child.stdout?.once("data", resolve));
+  return Number(chunk.toString().trim());
+}
+
+function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: string | null }> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  }
+  return new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+}
+
+/** A grandchild cannot be waited for: poll until it is gone or only a zombie. */
+async function diesWithin(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (!processIsAlive(pid) || isZombie(pid)) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+  } catch {
+    return true;
+  }
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // Already gone.
+  }
+}

@@ -12,7 +12,10 @@ export interface ReapOptions {
   now: number;
   /** Whether a process still runs; injectable so tests need no real processes. */
   isAlive: (pid: number) => boolean;
-  /** Stops what is left of a host (its sandbox dies with its parent; this is the backstop). */
+  /**
+   * Stops what is left of a host (its sandbox dies with its parent; this is the backstop). Rows
+   * outlive reboots and pids do not: the real one checks the pid is still a host.
+   */
   kill: (pid: number) => void;
 }
 
@@ -102,6 +105,11 @@ function isSessionHost(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Kills a session host's process group, unless `pid` now belongs to something else. */
+export function killSessionHost(pid: number): void {
+  if (isSessionHost(pid)) killProcessGroup(pid);
 }
 
 /** SIGKILL to a process group; a group already gone is fine. */

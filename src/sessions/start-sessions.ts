@@ -8,6 +8,7 @@ import type { Store } from "../store/store.ts";
 import { HostPool } from "./host-pool.ts";
 import {
   killProcessGroup,
+  killSessionHost,
   processIsAlive,
   reapOrphanHosts,
   reapOrphanSessions,
@@ -48,7 +49,7 @@ export async function startSessions(
     logger: log,
     now: Date.now(),
     isAlive: processIsAlive,
-    kill: killProcessGroup,
+    kill: killSessionHost,
   });
   const parentDir = path.join(sessionsRoot, String(process.pid));
   mkdirSync(parentDir, { recursive: true, mode: 0o700 });
