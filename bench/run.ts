@@ -1,5 +1,6 @@
 // ./skiff bench: every benchmark, each a ratio against a baseline measured in this same run.
 import { startTestSite } from "../test/fixtures/site/test-site.ts";
+import { benchInteract, printInteract } from "./interact-bench.ts";
 import { benchMarkdown } from "./markdown-bench.ts";
 import { benchNodeRuntime } from "./node-runtime-bench.ts";
 import { PACE_MS, benchScrape } from "./scrape-bench.ts";
@@ -44,7 +45,9 @@ try {
   console.log(`node runtime: \`await page.title()\`, ${rt.samples} calls each`);
   row("through the runtime (worker)", rt.runtime);
   row("in process", rt.inProcess);
-  console.log(`  overhead p50                       ${fmt(rt.overheadP50, 2)} ms   [<= 5 ms]`);
+  console.log(`  overhead p50                       ${fmt(rt.overheadP50, 2)} ms   [<= 5 ms]\n`);
+
+  printInteract(await benchInteract(site));
 } finally {
   await site.close();
 }
