@@ -1,6 +1,6 @@
 // Dependencies point one way: api → domain folders → browser/sandbox/store/net → shared helpers.
-// The session host runs inside the sandbox, drives the runtimes and replays a scrape's actions,
-// hence sandbox → runtimes and sandbox → scrape.
+// The session host runs inside the sandbox and drives the runtimes (sandbox → runtimes); the node
+// runtime replays a scrape's actions with the scrape's own action runner (runtimes → scrape).
 // This test reads every import in src/ and fails on an arrow that points the wrong way.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
@@ -46,7 +46,7 @@ const ALLOWED: Record<string, string[]> = {
   ],
   billing: ["store", ...SHARED],
   scrape: ["browser", "files", "store", "net", ...SHARED],
-  runtimes: ["browser", ...SHARED],
+  runtimes: ["browser", "scrape", ...SHARED],
   sandbox: ["runtimes", "scrape", "browser", ...SHARED],
   auth: ["store", ...SHARED],
   files: ["store", ...SHARED],

@@ -1,3 +1,4 @@
+import { CHROMIUM_DEFAULT_ARGS } from "./chromium-args.ts";
 import { chromium, type Browser } from "playwright-core";
 import type { Logger } from "../log.ts";
 
@@ -10,19 +11,6 @@ export interface LaunchOptions {
   /** How long the process may take to come up. */
   timeoutMs?: number;
 }
-
-/** Flags every Chromium Skiff starts gets: without the first ones it floods a closed network. */
-export const CHROMIUM_DEFAULT_ARGS: readonly string[] = [
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--disable-quic",
-  "--disable-dev-shm-usage",
-  // Chromium's own sandbox needs a non-root user or user namespaces; Skiff runs as root in
-  // containers, and isolation of user code comes from its bubblewrap sandbox instead.
-  "--no-sandbox",
-];
 
 const DEFAULT_LAUNCH_TIMEOUT_MS = 30_000;
 
@@ -59,3 +47,5 @@ export function userAgentFor(browser: Browser, deviceUserAgent?: string): string
   }
   return `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${major}.0.0.0 Safari/537.36`;
 }
+
+export { CHROMIUM_DEFAULT_ARGS };

@@ -3,11 +3,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { CHROMIUM_DEFAULT_ARGS } from "../browser/chromium.ts";
+import { CHROMIUM_DEFAULT_ARGS } from "../browser/chromium-args.ts";
 
 export interface CdpChromium {
   /** `ws://127.0.0.1:<port>/devtools/browser/<id>`. */
   wsEndpoint: string;
+  /** Settles when the browser process exits, whoever ended it. */
+  exited: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -40,9 +42,10 @@ export async function launchCdpChromium(options: CdpChromiumOptions): Promise<Cd
     stdio: ["ignore", "ignore", "pipe"],
   });
   const close = () => stop(child, userDataDir, ownGroup);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   try {
     const wsEndpoint = await readEndpoint(child, options.timeoutMs ?? 30_000);
-    return { wsEndpoint, close };
+    return { wsEndpoint, exited, close };
   } catch (err) {
     await close();
     throw err;

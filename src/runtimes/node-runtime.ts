@@ -2,6 +2,7 @@ import type { Browser, Page } from "playwright-core";
 import type { Logger } from "../log.ts";
 import { CodeSyntaxError, toFunctionBody } from "./last-expression.ts";
 import { OUTPUT_CAP_BYTES, OutputBuffer, capText } from "./output-buffer.ts";
+import { REPLAY_FAILED_PREFIX, type ReplayRequest, type ReplayResult } from "./replay.ts";
 import { WorkerClient, type RunReply } from "./worker-client.ts";
 
 /** The fields of an interact reply (spec §2.3); success is `exitCode === 0 && !killed`. */
@@ -34,6 +35,8 @@ export interface NodeRuntimeOptions {
 export const KILLED_EXIT_CODE = 137;
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
+/** The replay bounds itself by its own deadline; past that and this, its worker is stuck. */
+const REPLAY_SLACK_MS = 5_000;
 
 /**
  * Runs `language: "node"` interact code against a session's browser, one call at a time. The
@@ -61,9 +64,20 @@ export class NodeRuntime {
     return job;
   }
 
-  /** Starts the worker and its connection ahead of the first call. */
-  warm(): void {
-    this.#ensureWorker();
+  /**
+   * Reproduces a scrape in the worker (spec §2.4), queued like a call. Rejects with an Error whose
+   * message starts "Replay failed:".
+   */
+  replay(request: ReplayRequest): Promise<ReplayResult> {
+    if (this.#closed) return Promise.reject(new Error("the node runtime is closed"));
+    const job = this.#queue.then(() => this.#replay(request));
+    this.#queue = job.catch(() => {});
+    return job;
+  }
+
+  /** Starts the worker and its connection ahead of the first call; settles once connected. */
+  warm(): Promise<void> {
+    return this.#ensureWorker().ready;
   }
 
   /** Stops the worker (a run in progress comes back as failed); the browser is untouched. */
@@ -101,6 +115,24 @@ export class NodeRuntime {
     this.#logger.debug({ id, ms: performance.now() - started }, "node runtime call");
     if (!worker.alive) this.#discard(worker);
     return fromReply(out, reply);
+  }
+
+  async #replay(request: ReplayRequest): Promise<ReplayResult> {
+    const worker = this.#ensureWorker();
+    const limitMs = request.timeoutMs + REPLAY_SLACK_MS;
+    const reply = await withTimeout(worker.replay(this.#nextId++, request), limitMs);
+    if (reply === "timeout") {
+      await this.#kill(worker, limitMs);
+      throw new Error(`${REPLAY_FAILED_PREFIX} it did not finish within ${limitMs} ms`);
+    }
+    if (!worker.alive) this.#discard(worker);
+    if (reply.failure !== undefined) {
+      const message = reply.failure.startsWith(REPLAY_FAILED_PREFIX)
+        ? reply.failure
+        : `${REPLAY_FAILED_PREFIX} ${reply.failure}`;
+      throw new Error(message);
+    }
+    return JSON.parse(reply.result) as ReplayResult;
   }
 
   #ensureWorker(): WorkerClient {

@@ -1,4 +1,5 @@
 // The typed messages between NodeRuntime (main thread) and node-worker.ts (its worker thread).
+import type { ReplayRequest } from "./replay.ts";
 
 export type OutputStream = "stdout" | "stderr";
 
@@ -17,6 +18,15 @@ export interface RunMessage {
   id: number;
   body: string;
 }
+
+/** Main thread → worker: reproduce a scrape; answered by `done` with the ReplayResult as JSON. */
+export interface ReplayMessage {
+  type: "replay";
+  id: number;
+  request: ReplayRequest;
+}
+
+export type TaskMessage = RunMessage | ReplayMessage;
 
 export type WorkerMessage =
   | { type: "ready" }

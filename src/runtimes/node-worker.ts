@@ -5,12 +5,14 @@ import { Console } from "node:console";
 import { isBuiltin } from "node:module";
 import { inspect } from "node:util";
 import vm from "node:vm";
-import { parentPort, workerData } from "node:worker_threads";
+import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { IMPORT_BINDING } from "./last-expression.ts";
 import type {
   OutputStream,
+  ReplayMessage,
   RunMessage,
+  TaskMessage,
   WorkerMessage,
   WorkerSetup,
 } from "./node-worker-messages.ts";
@@ -113,6 +115,12 @@ class Session {
     return this.#page;
   }
 
+  /** The replay leaves one content tab; the next run picks it afresh. */
+  async replay(message: ReplayMessage): Promise<void> {
+    await replayOn(this.#browser, message);
+    this.#page = undefined;
+  }
+
   async run(message: RunMessage): Promise<void> {
     runId = message.id;
     sent.stdout = sent.stderr = 0;
@@ -125,6 +133,20 @@ class Session {
     } finally {
       runId = 0;
     }
+  }
+}
+
+/**
+ * Reproduces the scrape on the session's browser. The replay code (and the scrape's action runner
+ * it uses) loads on first use, so a runtime that never replays never pays for it.
+ */
+async function replayOn(browser: Browser, message: ReplayMessage): Promise<void> {
+  try {
+    const { replayScrape } = await import("./replay.ts");
+    const result = await replayScrape(browser, message.request, new AbortController().signal);
+    send({ type: "done", id: message.id, result: JSON.stringify(result) });
+  } catch (err) {
+    send({ type: "done", id: message.id, result: "", failure: (err as Error).message });
   }
 }
 
@@ -147,8 +169,12 @@ async function main(): Promise<void> {
   // Without the browser this thread is useless; exiting makes the next call reconnect.
   browser.on("disconnected", () => process.exit(1));
   const session = new Session(browser);
-  port?.on("message", (message: RunMessage) => void session.run(message));
+  port?.on("message", (message: TaskMessage) => {
+    if (message.type === "run") void session.run(message);
+    else void session.replay(message);
+  });
   send({ type: "ready" });
 }
 
-await main();
+// Imported from a main thread (to fill the compile cache, see compile-cache.ts) it does nothing.
+if (!isMainThread) await main();

@@ -1,6 +1,12 @@
 import { Worker } from "node:worker_threads";
 import type { Logger } from "../log.ts";
-import type { OutputStream, WorkerMessage, WorkerSetup } from "./node-worker-messages.ts";
+import type {
+  OutputStream,
+  TaskMessage,
+  WorkerMessage,
+  WorkerSetup,
+} from "./node-worker-messages.ts";
+import type { ReplayRequest } from "./replay.ts";
 
 export interface RunReply {
   result: string;
@@ -43,12 +49,27 @@ export class WorkerClient {
     this.#worker.on("error", (err) => this.#logger.warn({ err }, "node runtime worker error"));
   }
 
+  /** Settles when the thread is connected to the browser; rejects when it could not. */
+  get ready(): Promise<void> {
+    return this.#ready;
+  }
+
   /** False once the thread has exited: the owner must start a new one. */
   get alive(): boolean {
     return this.#exitReason === undefined;
   }
 
-  async run(id: number, body: string, onOutput: OnOutput): Promise<RunReply> {
+  run(id: number, body: string, onOutput: OnOutput): Promise<RunReply> {
+    return this.#task({ type: "run", id, body }, onOutput);
+  }
+
+  /** The reply's `result` is the ReplayResult as JSON; `failure` says why the replay failed. */
+  replay(id: number, request: ReplayRequest): Promise<RunReply> {
+    return this.#task({ type: "replay", id, request }, () => {});
+  }
+
+  async #task(task: TaskMessage, onOutput: OnOutput): Promise<RunReply> {
+    const id = task.id;
     try {
       await this.#ready;
     } catch (err) {
@@ -57,7 +78,7 @@ export class WorkerClient {
     if (!this.alive) return { result: "", failure: this.#exitReason ?? "worker exited" };
     return new Promise((resolve) => {
       this.#pending = { id, onOutput, resolve };
-      this.#worker.postMessage({ type: "run", id, body });
+      this.#worker.postMessage(task);
     });
   }
 

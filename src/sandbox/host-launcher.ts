@@ -29,6 +29,8 @@ export interface HostLaunchOptions {
   /** Until the egress proxy exists, a session's browser uses the host network. */
   shareNetwork?: boolean;
   hostLogLevel?: string;
+  /** A filled compile cache (compile-cache.ts), shared read-only by every host. */
+  compileCache?: string | undefined;
 }
 
 /** The file in a session directory (outside the sandbox's view) that names its host's pid. */
@@ -61,6 +63,7 @@ export async function launchSessionHost(options: HostLaunchOptions): Promise<Ses
     workDir,
     bindReadOnly: chromeBinds(options.chromePath),
     shareNetwork: options.shareNetwork ?? false,
+    compileCache: options.compileCache,
     logger: options.logger,
   });
   if (proc.pid !== undefined) writeFileSync(path.join(workDir, HOST_PID_FILE), String(proc.pid));
@@ -85,9 +88,16 @@ export async function launchSessionHost(options: HostLaunchOptions): Promise<Ses
   }
 }
 
+/**
+ * A host idles most of its life, so its V8 heaps trade a little speed for memory: a 1 MB
+ * semi-space (young generation) saves ~15 MB per host, measured with `./skiff bench`.
+ */
+const HOST_NODE_FLAGS = ["--max-semi-space-size=1"];
+
 function hostArgs(options: HostLaunchOptions, socket: string): string[] {
   const logLevel = options.hostLogLevel ?? "warn";
-  return [HOST_SCRIPT, "--socket", socket, "--chrome", options.chromePath, "--log-level", logLevel];
+  const hostFlags = ["--socket", socket, "--chrome", options.chromePath, "--log-level", logLevel];
+  return [...HOST_NODE_FLAGS, HOST_SCRIPT, ...hostFlags];
 }
 
 /** A Chromium outside /usr (CHROME_PATH=/opt/…) needs its folder inside the sandbox. */

@@ -25,6 +25,8 @@ export interface SandboxOptions {
   env?: Readonly<Record<string, string>>;
   /** The sandbox has no network of its own; the egress proxy is reached through a socket in `run/`. */
   shareNetwork?: boolean;
+  /** A Node compile cache (see compile-cache.ts), given read-only at SANDBOX_COMPILE_CACHE. */
+  compileCache?: string | undefined;
   logger: Logger;
 }
 
@@ -36,6 +38,8 @@ export interface SandboxExit {
 /** Where a session directory's parts live inside the sandbox; in mode "none", on the host. */
 export const SANDBOX_TMP = "/tmp";
 export const SANDBOX_RUN = "/run/skiff";
+/** Not at its host path, which would tell the sandbox where DATA_DIR is. */
+export const SANDBOX_COMPILE_CACHE = "/run/skiff-compile-cache";
 
 /** The parts of a session directory on the host: `tmp` (the process's /tmp) and `run` (sockets). */
 export function sessionDirs(workDir: string): { tmp: string; run: string } {
@@ -99,7 +103,7 @@ export function launchSandboxed(options: SandboxOptions): SandboxProcess {
 function spawnChild(options: SandboxOptions, tmp: string): ChildProcess {
   const stdio: StdioOptions = ["ignore", "pipe", "pipe"];
   if (options.mode === "none") {
-    const env = cleanEnv(options, tmp);
+    const env = cleanEnv(options, tmp, options.compileCache);
     return spawn(options.command, options.args, { env, cwd: tmp, stdio, detached: true });
   }
   const args = [...bwrapArgs(options), "--", options.command, ...options.args];
@@ -110,7 +114,7 @@ function spawnChild(options: SandboxOptions, tmp: string): ChildProcess {
 /** What shapes the sandbox, as opposed to what runs in it. */
 export type SandboxLayout = Pick<
   SandboxOptions,
-  "workDir" | "bindReadOnly" | "env" | "shareNetwork"
+  "workDir" | "bindReadOnly" | "env" | "shareNetwork" | "compileCache"
 >;
 
 /** The full bubblewrap argument list, without the command. */
@@ -122,12 +126,17 @@ export function bwrapArgs(options: SandboxLayout): string[] {
     // must stay visible on top of it (its mount points land in the session's own folder).
     ...["--bind", tmp, SANDBOX_TMP, "--ro-bind", run, SANDBOX_RUN],
     ...runtimeMounts(options.bindReadOnly ?? []),
+    ...(options.compileCache ? ["--ro-bind", options.compileCache, SANDBOX_COMPILE_CACHE] : []),
     ...["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm"],
     ...["--unshare-user", "--disable-userns", "--unshare-pid", "--unshare-ipc", "--unshare-uts"],
     ...(options.shareNetwork ? [] : ["--unshare-net"]),
     ...["--hostname", "sandbox", "--cap-drop", "ALL", "--die-with-parent", "--new-session"],
     "--clearenv",
-    ...Object.entries(cleanEnv(options, SANDBOX_TMP)).flatMap(([k, v]) => ["--setenv", k, v]),
+    ...Object.entries(cleanEnv(options, SANDBOX_TMP, SANDBOX_COMPILE_CACHE)).flatMap(([k, v]) => [
+      "--setenv",
+      k,
+      v,
+    ]),
     ...["--chdir", SANDBOX_TMP],
   ];
 }
@@ -150,12 +159,18 @@ function runtimeMounts(extra: readonly string[]): string[] {
   return paths.flatMap((p) => ["--ro-bind", p, p]);
 }
 
-function cleanEnv(options: SandboxLayout, tmp: string): Record<string, string> {
+/** `compileCache` is where the process sees the cache, when there is one. */
+function cleanEnv(
+  options: SandboxLayout,
+  tmp: string,
+  compileCache: string | undefined,
+): Record<string, string> {
   return {
     PATH: "/usr/local/bin:/usr/bin:/bin",
     HOME: tmp,
     TMPDIR: tmp,
     LANG: "C.UTF-8",
+    ...(options.compileCache && compileCache ? { NODE_COMPILE_CACHE: compileCache } : {}),
     ...options.env,
   };
 }

@@ -3,9 +3,10 @@
  * and result types; the server and the host both import them, so the two sides cannot drift.
  */
 import type { ExecResult } from "../runtimes/node-runtime.ts";
-import type { Action } from "../scrape/scrape-request.ts";
+import type { ReplayRequest, ReplayResult } from "../runtimes/replay.ts";
 
 export type { ExecResult };
+export { REPLAY_FAILED_PREFIX } from "../runtimes/replay.ts";
 
 /** `open`: starts the session's own Chromium and warms the node runtime on it. */
 export type OpenRequest = Record<string, never>;
@@ -15,20 +16,8 @@ export interface OpenResult {
   cdpEndpoint: string;
 }
 
-/** `replay`: reproduces a scrape (spec §2.4); output-only actions are already filtered out. */
-export interface ReplayRequest {
-  url: string;
-  waitForMs: number;
-  actions: Action[];
-  timeoutMs: number;
-}
-
-/** Where the replay left the session: its one content tab. */
-export interface ReplayResult {
-  url: string;
-  title: string;
-  tabs: number;
-}
+/** `replay`: reproduces a scrape (spec §2.4), in the node runtime's worker. */
+export type { ReplayRequest, ReplayResult };
 
 /** `exec`: one interact call's code; an unsupported language is answered with an error. */
 export interface ExecRequest {
@@ -49,6 +38,3 @@ export interface SessionHostRequests {
   exec: { payload: ExecRequest; result: ExecResult };
   shutdown: { payload: ShutdownRequest; result: ShutdownResult };
 }
-
-/** Every reply to a failed replay starts with this, followed by the reason. */
-export const REPLAY_FAILED_PREFIX = "Replay failed:";

@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
+import { fillCompileCache } from "../sandbox/compile-cache.ts";
 import { launchSessionHost } from "../sandbox/host-launcher.ts";
 import { detectSandboxMode, type SandboxMode } from "../sandbox/sandbox-launcher.ts";
 import type { Store } from "../store/store.ts";
@@ -53,11 +54,16 @@ export async function startSessions(
   });
   const parentDir = path.join(sessionsRoot, String(process.pid));
   mkdirSync(parentDir, { recursive: true, mode: 0o700 });
+  let compileCache: Promise<string | undefined> | undefined;
   const pool = new HostPool({
     size: config.SESSION_WARM_POOL,
     logger: log,
-    launch: () =>
+    launch: async () =>
       launchSessionHost({
+        compileCache: await (compileCache ??= fillCompileCache(
+          path.join(parentDir, "compile-cache"),
+          log,
+        )),
         mode,
         chromePath: config.CHROME_PATH,
         parentDir,

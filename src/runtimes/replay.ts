@@ -2,18 +2,32 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { isAppError } from "../errors.ts";
 import { runActions } from "../scrape/actions.ts";
 import { Deadline, settleWithin } from "../scrape/deadline.ts";
-import {
-  REPLAY_FAILED_PREFIX,
-  type ReplayRequest,
-  type ReplayResult,
-} from "./session-host-protocol.ts";
+import type { Action } from "../scrape/scrape-request.ts";
+
+/** What a session replays to reproduce a scrape (spec §2.4); output-only actions are gone. */
+export interface ReplayRequest {
+  url: string;
+  waitForMs: number;
+  actions: Action[];
+  timeoutMs: number;
+}
+
+/** Where the replay left the session: its one content tab. */
+export interface ReplayResult {
+  url: string;
+  title: string;
+  tabs: number;
+}
+
+/** Every reply to a failed replay starts with this, followed by the reason. */
+export const REPLAY_FAILED_PREFIX = "Replay failed:";
 
 /** Spec §2.4 caps the replayed `waitFor` at 30 s, whatever the scrape waited. */
 const MAX_REPLAY_WAIT_MS = 30_000;
 /** Pages open stray tabs from their load handlers; the tab sync waits that long for them. */
 const LOAD_GRACE_MS = 5_000;
-/** A popup's target reaches Playwright a moment after the opener's `window.open` returns. */
-const POPUP_GRACE_MS = 200;
+/** The longest wait for a tab the browser has to reach Playwright. */
+const TAB_ATTACH_MS = 2_000;
 
 /**
  * Reproduces a scrape in the session's browser (spec §2.4): navigate, wait, run the actions, then
@@ -44,6 +58,7 @@ async function replay(
   await deadline.sleep(Math.min(request.waitForMs, MAX_REPLAY_WAIT_MS));
   await runActions(page, request.actions, deadline);
   await settleWithin(page.waitForLoadState("load"), Math.min(LOAD_GRACE_MS, deadline.remaining()));
+  await waitForOpenedTabs(browser, context, deadline);
   const kept = await keepOneTab(context, deadline);
   const title = await deadline.race(kept.title());
   return { url: kept.url(), title, tabs: context.pages().length };
@@ -59,8 +74,31 @@ async function goto(page: Page, url: string, deadline: Deadline): Promise<void> 
 }
 
 /** Keeps the last non-blank tab (a link may have opened it), closes the rest, brings it to front. */
+/**
+ * A tab a page opened exists in the browser as soon as `window.open` returns (Chromium creates it
+ * before answering), but reaches Playwright a moment later. So the browser's own count of tabs
+ * says whether to wait for more, instead of a fixed pause on every replay.
+ */
+async function waitForOpenedTabs(
+  browser: Browser,
+  context: BrowserContext,
+  deadline: Deadline,
+): Promise<void> {
+  const cdp = await deadline.race(browser.newBrowserCDPSession());
+  try {
+    const { targetInfos } = await deadline.race(cdp.send("Target.getTargets"));
+    const tabs = targetInfos.filter((target) => target.type === "page").length;
+    const until = Date.now() + Math.min(TAB_ATTACH_MS, deadline.remaining());
+    while (context.pages().length < tabs && Date.now() < until) {
+      const left = until - Date.now();
+      await settleWithin(context.waitForEvent("page", { timeout: left }), left);
+    }
+  } finally {
+    await cdp.detach().catch(() => {});
+  }
+}
+
 async function keepOneTab(context: BrowserContext, deadline: Deadline): Promise<Page> {
-  await settleWithin(context.waitForEvent("page", { timeout: POPUP_GRACE_MS }), POPUP_GRACE_MS);
   const pages = context.pages();
   const keep = pages.filter((p) => p.url() !== "about:blank").at(-1) ?? pages[0];
   if (!keep) return deadline.race(context.newPage());
