@@ -197,6 +197,25 @@ describe("interact sessions are isolated (bubblewrap)", { skip }, () => {
     assert.ok(result.project!.value?.includes('"name": "skiff"'), "a mounted host file reads");
   });
 
+  it("cannot write the compile cache every host shares, nor the project", async () => {
+    const packageJson = path.resolve(import.meta.dirname, "../package.json");
+    const { result } = await probe<Record<string, Attempt>>(
+      t.server,
+      a,
+      `const cache = process.env.NODE_COMPILE_CACHE ?? "";
+      ({
+        cache: attempt(() => cache),
+        cacheFiles: attempt(() => fs.readdirSync(cache, { recursive: true }).length),
+        write: attempt(() => fs.writeFileSync(path.join(cache, "poison"), "x")),
+        project: attempt(() => fs.appendFileSync(${js(packageJson)}, " ")),
+      })`,
+    );
+    assert.equal(result.cache?.value, "/run/skiff-compile-cache");
+    assert.ok(Number(result.cacheFiles?.value) > 10, "the cache is there, and filled");
+    assert.equal(result.write?.code, "EROFS");
+    assert.equal(result.project?.code, "EROFS");
+  });
+
   it("cannot see the server's environment, though a plain child process would", async () => {
     const inherited = execFileSync(process.execPath, [
       "-e",
