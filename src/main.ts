@@ -20,12 +20,6 @@ async function main(): Promise<void> {
     process.stderr.write(`skiff: ${e.message}\n`);
     process.exit(1);
   });
-  await skiff.app.listen({ port: config.PORT, host: config.HOST });
-  skiff.startSessionPool();
-  skiff.pool.start().then(
-    () => logger.info("browser pool ready"),
-    (err: unknown) => logger.error({ err }, "browser pool failed to start"),
-  );
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -39,8 +33,15 @@ async function main(): Promise<void> {
       },
     );
   };
+  // Before listening: a signal that comes as soon as the port is open still shuts down in order.
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+  await skiff.app.listen({ port: config.PORT, host: config.HOST });
+  skiff.startSessionPool();
+  skiff.pool.start().then(
+    () => logger.info("browser pool ready"),
+    (err: unknown) => logger.error({ err }, "browser pool failed to start"),
+  );
 }
 
 await main();

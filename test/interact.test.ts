@@ -94,6 +94,14 @@ describe("interact through the SDK", () => {
     assert.equal(await result(id, "await page.title()"), "Form page");
   });
 
+  it("leaves one content tab when the page opens a stray one as it loads", async () => {
+    const id = await scrape("/popup");
+    assert.equal(
+      await result(id, "context.pages().map((p) => p.url()).join()"),
+      `${t.site.url}/popup`,
+    );
+  });
+
   it("reports a throw as exitCode 1 with the error, over HTTP 200", async () => {
     const id = await scrape("/article");
     const reply = await sdk().interact(id, { code: `throw new Error("boom from user code")` });

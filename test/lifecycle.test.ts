@@ -9,8 +9,15 @@ import { startTestSite } from "./fixtures/site/test-site.ts";
 
 const MAIN = path.resolve(import.meta.dirname, "../src/main.ts");
 
+interface Started {
+  child: ChildProcess;
+  url: string;
+  /** Everything the server logged up to the moment it listened. */
+  log: string;
+}
+
 /** Starts `node src/main.ts` on a free port and resolves with its base URL once it listens. */
-function startServer(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
+function startServer(dataDir: string, env: Record<string, string> = {}): Promise<Started> {
   const child = spawn(process.execPath, [MAIN], {
     env: {
       ...process.env,
@@ -18,6 +25,7 @@ function startServer(dataDir: string): Promise<{ child: ChildProcess; url: strin
       DATA_DIR: dataDir,
       ALLOW_PRIVATE_TARGETS: "true",
       LOG_LEVEL: "info",
+      ...env,
     },
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -26,7 +34,7 @@ function startServer(dataDir: string): Promise<{ child: ChildProcess; url: strin
     child.stdout?.on("data", (chunk: Buffer) => {
       buffered += chunk.toString();
       const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(buffered);
-      if (m?.[1]) resolve({ child, url: m[1] });
+      if (m?.[1]) resolve({ child, url: m[1], log: buffered });
     });
     child.once("exit", (code) => reject(new Error(`server exited early with ${code}`)));
   });
@@ -76,6 +84,18 @@ describe("server process", () => {
     };
     assert.equal(body.success, true);
     assert.equal(body.data.metadata.statusCode, 200);
+    assert.equal(await exited, 0);
+  });
+
+  it("says loudly at start when sessions are not isolated (SANDBOX=none)", async () => {
+    const { child, url, log } = await startServer(dataDir, {
+      SANDBOX: "none",
+      SESSION_WARM_POOL: "0",
+    });
+    await waitReady(url, 30_000);
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    assert.match(log, /"level":40,.*SANDBOX=none: interact sessions are NOT isolated/);
     assert.equal(await exited, 0);
   });
 });
