@@ -6,7 +6,6 @@ import type { ExecResult } from "../runtimes/node-runtime.ts";
 import type { ReplayRequest, ReplayResult } from "../runtimes/replay.ts";
 
 export type { ExecResult };
-export { REPLAY_FAILED_PREFIX } from "../runtimes/replay.ts";
 
 /** `open`: starts the session's own Chromium and warms the node runtime on it. */
 export type OpenRequest = Record<string, never>;

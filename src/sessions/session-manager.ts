@@ -5,7 +5,6 @@ import type { Logger } from "../log.ts";
 import { ChannelError } from "../sandbox/host-channel.ts";
 import type { SessionHostHandle } from "../sandbox/host-launcher.ts";
 import type { ExecResult } from "../sandbox/session-host-protocol.ts";
-import { REPLAY_FAILED_PREFIX } from "../sandbox/session-host-protocol.ts";
 import type { SessionEndReason, SessionRow, Store } from "../store/store.ts";
 import type { InteractRequest } from "./interact-request.ts";
 import { LiveSession } from "./live-session.ts";
@@ -187,8 +186,13 @@ export class SessionManager {
       log.debug({ ...replayed, ms: Date.now() - createdAt }, "scrape replayed");
     } catch (err) {
       this.#queueCleanup(host.stop());
-      log.warn({ err }, replayFailureNote(err));
-      throw new AppError("REPLAY_FAILED", undefined, { cause: err });
+      // The host answering "Replay failed" is the page's doing (409, rerun the scrape); a host
+      // that died is Skiff's (502: no user code ran, so the SDK's retry is safe).
+      const replayFailed = err instanceof ChannelError && err.code === "REMOTE";
+      log.warn({ err }, replayFailed ? "replay failed" : "session host failed during replay");
+      throw new AppError(replayFailed ? "REPLAY_FAILED" : "SESSION_CREATE_FAILED", undefined, {
+        cause: err,
+      });
     }
     const row = newSessionRow(scrapeId, teamId, createdAt, host.pid);
     try {
@@ -327,13 +331,6 @@ export function replayTimeoutMs(context: ReplayContext): number {
     ms += action.milliseconds ?? 1000;
   }
   return Math.min(300, Math.max(30, Math.ceil(ms / 1000))) * 1000;
-}
-
-function replayFailureNote(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  return message.startsWith(REPLAY_FAILED_PREFIX)
-    ? "replay failed"
-    : "session host failed during replay";
 }
 
 function newSessionRow(
