@@ -4,6 +4,7 @@ import { NoAuthenticator } from "./auth/authenticator.ts";
 import type { Config } from "./config.ts";
 import { FileStore } from "./files/file-store.ts";
 import type { Logger } from "./log.ts";
+import { EgressProxy } from "./net/egress-proxy.ts";
 import { systemResolver, type Resolver } from "./net/target-policy.ts";
 import { BrowserPool } from "./scrape/browser-pool.ts";
 import { ScrapeService } from "./scrape/scrape-service.ts";
@@ -37,24 +38,42 @@ export async function createSkiff(
     logger: logger.child({ component: "files" }),
   });
   files.startSweeping(SWEEP_EVERY_MS);
-  const pool = new BrowserPool({ config, logger: logger.child({ component: "browser-pool" }) });
+  // The proxy asks for the API's port on each check; the app exists only further down.
+  // eslint-disable-next-line prefer-const
+  let app: FastifyInstance | undefined;
+  const resolve = overrides.resolve ?? systemResolver;
+  const egress = new EgressProxy({
+    resolve,
+    allowPrivateTargets: config.ALLOW_PRIVATE_TARGETS,
+    logger: logger.child({ component: "egress" }),
+    ownPorts: () => listeningPorts(app),
+  });
+  const pool = new BrowserPool({
+    config,
+    logger: logger.child({ component: "browser-pool" }),
+    egress,
+  });
   const scraper = new ScrapeService({
     config,
     store,
     pool,
     files,
     logger,
-    resolve: overrides.resolve ?? systemResolver,
+    resolve,
   });
-  const sessions = await startSessions(config, store, logger);
-  const app = await buildApp({
+  const sessions = await startSessions(config, store, egress, logger);
+  app = await buildApp({
     config,
     logger,
     auth: new NoAuthenticator(),
     scraper,
     sessions: sessions.manager,
     files,
-    readiness: pool,
+    readiness: {
+      get ready() {
+        return pool.ready && egress.isUp;
+      },
+    },
   });
   return {
     app,
@@ -65,10 +84,17 @@ export async function createSkiff(
       await withDeadline(app.close(), config.SHUTDOWN_GRACE_MS);
       await sessions.manager.close();
       await pool.stop(config.SHUTDOWN_GRACE_MS);
+      await egress.close();
       files.stop();
       await store.close();
     },
   };
+}
+
+/** The API's port, once it listens: the egress proxy never lets a browser reach it. */
+function listeningPorts(app: FastifyInstance | undefined): number[] {
+  const address = app?.server.address();
+  return typeof address === "object" && address ? [address.port] : [];
 }
 
 async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {

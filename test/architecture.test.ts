@@ -47,7 +47,7 @@ const ALLOWED: Record<string, string[]> = {
   billing: ["store", ...SHARED],
   scrape: ["browser", "files", "store", "net", ...SHARED],
   runtimes: ["browser", "scrape", ...SHARED],
-  sandbox: ["runtimes", "scrape", "browser", ...SHARED],
+  sandbox: ["runtimes", "scrape", "browser", "net", ...SHARED],
   auth: ["store", ...SHARED],
   files: ["store", ...SHARED],
   browser: SHARED,

@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Logger } from "../log.ts";
+import type { EgressCounters, EgressProxy, ProxyListener } from "../net/egress-proxy.ts";
 import { settleWithin } from "../scrape/deadline.ts";
 import { ChannelError, HostChannel, HostListener } from "./host-channel.ts";
 import {
@@ -26,8 +27,12 @@ export interface HostLaunchOptions {
   /** Where the session's directory is made; the reaper finds a dead server's hosts there. */
   parentDir: string;
   logger: Logger;
-  /** Until the egress proxy exists, a session's browser uses the host network. */
-  shareNetwork?: boolean;
+  /**
+   * The way out for the session's browser (and user code): the sandbox gets its own network
+   * namespace with loopback only, and a socket to this proxy. Without one (tests of the host
+   * alone), the sandbox shares the host's network.
+   */
+  proxy?: EgressProxy | undefined;
   hostLogLevel?: string;
   /** A filled compile cache (compile-cache.ts), shared read-only by every host. */
   compileCache?: string | undefined;
@@ -38,6 +43,7 @@ export const HOST_PID_FILE = "host.pid";
 
 const HOST_SCRIPT = path.join(import.meta.dirname, "session-host.ts");
 const SOCKET_NAME = "host.sock";
+const PROXY_SOCKET_NAME = "proxy.sock";
 /** Node, the host and Chromium start and connect within this, or the launch failed. */
 const CONNECT_TIMEOUT_MS = 20_000;
 const OPEN_TIMEOUT_MS = 30_000;
@@ -55,14 +61,17 @@ const EXIT_GRACE_MS = 5_000;
  */
 export async function launchSessionHost(options: HostLaunchOptions): Promise<SessionHostHandle> {
   const workDir = await createSessionDir(options.parentDir);
-  const listener = await HostListener.open(path.join(sessionDirs(workDir).run, SOCKET_NAME));
+  const { run } = sessionDirs(workDir);
+  const listener = await HostListener.open(path.join(run, SOCKET_NAME));
+  const egress = await options.proxy?.listenUnix(path.join(run, PROXY_SOCKET_NAME), "warm host");
+  const inside = (name: string) => path.join(runDirInside(options.mode, workDir), name);
   const proc = launchSandboxed({
     command: process.execPath,
-    args: hostArgs(options, path.join(runDirInside(options.mode, workDir), SOCKET_NAME)),
+    args: hostArgs(options, inside(SOCKET_NAME), egress ? inside(PROXY_SOCKET_NAME) : undefined),
     mode: options.mode,
     workDir,
     bindReadOnly: chromeBinds(options.chromePath),
-    shareNetwork: options.shareNetwork ?? false,
+    shareNetwork: !egress,
     compileCache: options.compileCache,
     logger: options.logger,
   });
@@ -79,9 +88,10 @@ export async function launchSessionHost(options: HostLaunchOptions): Promise<Ses
       missedHeartbeats: MISSED_HEARTBEATS,
     });
     await channel.request<OpenResult>("open", {}, { timeoutMs: OPEN_TIMEOUT_MS });
-    return new SessionHostHandle(proc, channel);
+    return new SessionHostHandle(proc, channel, egress);
   } catch (err) {
     listener.close();
+    await egress?.close();
     proc.kill();
     await proc.exited;
     throw err;
@@ -94,9 +104,14 @@ export async function launchSessionHost(options: HostLaunchOptions): Promise<Ses
  */
 const HOST_NODE_FLAGS = ["--max-semi-space-size=1"];
 
-function hostArgs(options: HostLaunchOptions, socket: string): string[] {
+function hostArgs(
+  options: HostLaunchOptions,
+  socket: string,
+  proxySocket: string | undefined,
+): string[] {
   const logLevel = options.hostLogLevel ?? "warn";
   const hostFlags = ["--socket", socket, "--chrome", options.chromePath, "--log-level", logLevel];
+  if (proxySocket) hostFlags.push("--proxy-socket", proxySocket);
   return [...HOST_NODE_FLAGS, HOST_SCRIPT, ...hostFlags];
 }
 
@@ -118,13 +133,26 @@ async function exitedEarly(proc: SandboxProcess): Promise<never> {
 export class SessionHostHandle {
   readonly #proc: SandboxProcess;
   readonly #channel: HostChannel;
+  readonly #egress: ProxyListener | undefined;
   #stopping: Promise<void> | undefined;
 
-  constructor(proc: SandboxProcess, channel: HostChannel) {
+  constructor(proc: SandboxProcess, channel: HostChannel, egress: ProxyListener | undefined) {
     this.#proc = proc;
     this.#channel = channel;
+    this.#egress = egress;
     // A channel that fails (missed heartbeats, broken protocol) has killed the process already.
     void channel.closed.then(() => (this.#stopping ? undefined : proc.kill()));
+    void proc.exited.then(() => egress?.close());
+  }
+
+  /** Bytes and refusals through the egress proxy so far; zeros without a proxy. */
+  get egress(): EgressCounters {
+    return this.#egress?.counters ?? { bytesIn: 0, bytesOut: 0, refusals: 0 };
+  }
+
+  /** Names the session this host now serves, in the proxy's logs. */
+  set egressLabel(label: string) {
+    if (this.#egress) this.#egress.label = label;
   }
 
   get pid(): number | undefined {

@@ -8,6 +8,7 @@ import { createLogger, type Logger } from "../log.ts";
 import { launchCdpChromium, type CdpChromium } from "../runtimes/cdp-chromium.ts";
 import { NodeRuntime } from "../runtimes/node-runtime.ts";
 import { settleWithin } from "../scrape/deadline.ts";
+import { ProxyForwarder } from "./proxy-forwarder.ts";
 import { serveChannel, type HostConnection, type HostHandler } from "./serve-channel.ts";
 import type {
   ExecRequest,
@@ -20,6 +21,8 @@ import { pickContentPage } from "../runtimes/replay.ts";
 
 export interface SessionHostOptions {
   chromePath: string;
+  /** The egress proxy's socket; without one the browser uses the network it finds. */
+  proxySocket?: string | undefined;
   logger: Logger;
 }
 
@@ -30,6 +33,7 @@ export interface SessionHostOptions {
 interface OpenSession {
   chromium: CdpChromium;
   runtime: NodeRuntime;
+  forwarder: ProxyForwarder | undefined;
 }
 
 /**
@@ -100,9 +104,12 @@ export class SessionHost {
   async #launch(): Promise<OpenSession> {
     const { chromePath, logger } = this.#options;
     const started = performance.now();
+    const forwarder = this.#options.proxySocket
+      ? await ProxyForwarder.start(this.#options.proxySocket)
+      : undefined;
     const browserProcess = await launchCdpChromium({
       executablePath: chromePath,
-      extraArgs: SESSION_CHROMIUM_ARGS,
+      extraArgs: [...SESSION_CHROMIUM_ARGS, ...proxyArgs(forwarder)],
       ownProcessGroup: false,
     });
     void browserProcess.exited.then(() => this.#browserGone());
@@ -113,10 +120,11 @@ export class SessionHost {
     } catch (err) {
       await runtime.close();
       await browserProcess.close();
+      forwarder?.close();
       throw err;
     }
     logger.info({ ms: Math.round(performance.now() - started) }, "session browser open");
-    return { chromium: browserProcess, runtime };
+    return { chromium: browserProcess, runtime, forwarder };
   }
 
   /** Without its browser the session is over: ending the channel makes `serve` close and exit. */
@@ -161,30 +169,54 @@ export class SessionHost {
     if (!session) return;
     await settleWithin(session.runtime.close(), CLOSE_STEP_MS);
     await session.chromium.close();
+    session.forwarder?.close();
     this.#options.logger.info("session browser closed");
   }
 }
 
-function parseHostArgs(argv: string[]): { socket: string; chrome: string; logLevel: string } {
+/**
+ * Everything through the proxy, loopback included: Chromium otherwise connects to loopback
+ * directly, and inside the sandbox that would reach the forwarder and the CDP port.
+ */
+function proxyArgs(forwarder: ProxyForwarder | undefined): string[] {
+  if (!forwarder) return [];
+  return [`--proxy-server=${forwarder.url}`, "--proxy-bypass-list=<-loopback>"];
+}
+
+interface HostArgs {
+  socket: string;
+  chrome: string;
+  proxySocket: string | undefined;
+  logLevel: string;
+}
+
+const USAGE =
+  "usage: session-host.ts --socket <path> --chrome <path> [--proxy-socket <path>] [--log-level <level>]";
+
+function parseHostArgs(argv: string[]): HostArgs {
   const { values } = parseArgs({
     args: argv,
     options: {
       socket: { type: "string" },
       chrome: { type: "string" },
+      "proxy-socket": { type: "string" },
       "log-level": { type: "string", default: "info" },
     },
   });
-  if (!values.socket || !values.chrome) {
-    throw new Error("usage: session-host.ts --socket <path> --chrome <path> [--log-level <level>]");
-  }
-  return { socket: values.socket, chrome: values.chrome, logLevel: values["log-level"] };
+  if (!values.socket || !values.chrome) throw new Error(USAGE);
+  return {
+    socket: values.socket,
+    chrome: values.chrome,
+    proxySocket: values["proxy-socket"],
+    logLevel: values["log-level"],
+  };
 }
 
 /** The entry point when run as a program; exits so that no stray handle outlives the session. */
 async function main(): Promise<void> {
   const args = parseHostArgs(process.argv.slice(2));
   const logger = createLogger(args.logLevel);
-  const host = new SessionHost({ chromePath: args.chrome, logger });
+  const host = new SessionHost({ chromePath: args.chrome, proxySocket: args.proxySocket, logger });
   process.once("SIGTERM", () => void host.close().then(() => process.exit(0)));
   await host.serve(args.socket);
   process.exit(0);

@@ -3,6 +3,7 @@ import { launchChromium } from "../browser/chromium.ts";
 import type { Config } from "../config.ts";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import type { EgressCounters, EgressProxy, ProxyListener } from "../net/egress-proxy.ts";
 import { setAdBlocking } from "./ad-blocker.ts";
 import {
   applyLanguages,
@@ -28,6 +29,8 @@ export interface BrowserPoolOptions {
   logger: Logger;
   /** Extra Chromium flags (tests map hosts with `--host-resolver-rules`). */
   extraArgs?: readonly string[];
+  /** Each context reaches the network only through its own listener on this proxy. */
+  egress?: EgressProxy | undefined;
 }
 
 export interface PoolStats {
@@ -48,6 +51,8 @@ export interface PoolStats {
 interface WarmPage {
   context: BrowserContext;
   page: Page;
+  /** The context's own entrance to the egress proxy, closed with it. */
+  egress: ProxyListener | undefined;
 }
 
 /** One Chromium process and the scrapes it has served. */
@@ -80,6 +85,7 @@ export class BrowserPool {
   #config: PoolConfig;
   #logger: Logger;
   #extraArgs: readonly string[];
+  #egress: EgressProxy | undefined;
   #slots: SlotQueue;
   #state: "idle" | "running" | "stopping" | "stopped" = "idle";
   #healthy = false;
@@ -96,6 +102,7 @@ export class BrowserPool {
     this.#config = options.config;
     this.#logger = options.logger;
     this.#extraArgs = options.extraArgs ?? [];
+    this.#egress = options.egress;
     this.#slots = new SlotQueue(options.config.SCRAPE_CONCURRENCY);
   }
 
@@ -127,16 +134,19 @@ export class BrowserPool {
    */
   async run<T>(
     spec: ContextSpec,
-    fn: (page: Page) => Promise<T>,
-    opts: { signal: AbortSignal },
-  ): Promise<{ value: T; queuedMs: number }> {
+    fn: (page: Page, egress: EgressCounters) => Promise<T>,
+    opts: { signal: AbortSignal; label?: string },
+  ): Promise<{ value: T; queuedMs: number; egress: EgressCounters }> {
     if (this.#state !== "running") throw new AppError("SERVICE_UNAVAILABLE");
     const queuedMs = await this.#slots.acquire(opts.signal, this.#config.SCRAPE_QUEUE_TIMEOUT_MS);
     this.#active++;
     let lease: Lease | undefined;
     try {
       lease = await this.#lease(spec, opts.signal);
-      return { value: await this.#runOn(lease, fn, opts.signal), queuedMs };
+      if (lease.egress && opts.label) lease.egress.label = opts.label;
+      const egress = lease.egress?.counters ?? { bytesIn: 0, bytesOut: 0, refusals: 0 };
+      const value = await this.#runOn(lease, (page) => fn(page, egress), opts.signal);
+      return { value, queuedMs, egress };
     } finally {
       void this.#settle(lease);
     }
@@ -186,7 +196,7 @@ export class BrowserPool {
   /** After a scrape: close its context, free the slot, warm a replacement once idle. */
   async #settle(lease: Lease | undefined): Promise<void> {
     if (lease) {
-      await closeQuietly(lease.context);
+      await closeQuietly(lease);
       this.#release(lease.generation);
     }
     this.#slots.release();
@@ -277,7 +287,7 @@ export class BrowserPool {
     if (this.#current === generation) this.#current = undefined;
     this.#counts.recycles++;
     this.#logger.info({ scrapes: generation.scrapes }, "recycling chromium");
-    for (const warm of generation.warm.splice(0)) void closeQuietly(warm.context);
+    for (const warm of generation.warm.splice(0)) void closeQuietly(warm);
     if (this.#state === "running") {
       this.#generation().then(
         () => this.#warmWhenIdle(),
@@ -304,20 +314,25 @@ export class BrowserPool {
         this.#counts.warmHits++;
         return warm;
       }
-      void closeQuietly(warm.context);
+      void closeQuietly(warm);
     }
     return undefined;
   }
 
   async #newPage(generation: Generation, spec: ContextSpec): Promise<WarmPage> {
     const options = contextOptions(spec, generation.browser, this.#logger);
-    const context = await generation.browser.newContext(options);
+    const egress = await this.#egress?.listenTcp("warm context");
+    // `<-loopback>`: Chromium would otherwise reach loopback directly, around the policy.
+    if (egress) options.proxy = { server: egress.url, bypass: "<-loopback>" };
+    let context: BrowserContext | undefined;
     try {
+      context = await generation.browser.newContext(options);
       const page = await context.newPage();
       await applyLanguages(page, spec, options);
-      return { context, page };
+      return { context, page, egress };
     } catch (error) {
-      void closeQuietly(context);
+      if (context) void closeQuietly({ context, egress });
+      else await egress?.close();
       throw error;
     }
   }
@@ -366,7 +381,7 @@ export class BrowserPool {
       await setAdBlocking(warm.page, true);
       await warm.page.content();
       if (this.#wantsWarm(generation)) generation.warm.push(warm);
-      else await closeQuietly(warm.context);
+      else await closeQuietly(warm);
       return true;
     } catch (error) {
       this.#logger.debug({ err: error }, "could not make a warm context");
@@ -375,6 +390,7 @@ export class BrowserPool {
   }
 }
 
-function closeQuietly(context: BrowserContext): Promise<void> {
-  return settleWithin(context.close(), CLOSE_TIMEOUT_MS);
+async function closeQuietly(page: Pick<WarmPage, "context" | "egress">): Promise<void> {
+  await settleWithin(page.context.close(), CLOSE_TIMEOUT_MS);
+  await page.egress?.close();
 }

@@ -1,4 +1,5 @@
 import type { Page, Response } from "playwright-core";
+import { REFUSAL_HEADER } from "../net/egress-proxy.ts";
 import { AppError, isAppError } from "../errors.ts";
 import { setAdBlocking } from "./ad-blocker.ts";
 import { runActions } from "./actions.ts";
@@ -83,6 +84,8 @@ async function navigate(page: Page, url: string, deadline: Deadline): Promise<Na
     throw navigationError(error, url, deadline);
   }
   if (!response) return { statusCode: 200, contentType: "text/html", detached: false };
+  const refused = response.headers()[REFUSAL_HEADER];
+  if (refused !== undefined) throw new EgressRefusedError(refused);
   const contentType = response.headers()["content-type"] ?? "";
   const base = { statusCode: response.status(), contentType, detached: false };
   if (isHtml(contentType)) return base;
@@ -122,8 +125,26 @@ function isDownload(error: unknown): boolean {
 }
 
 /** Chromium's net::ERR_… codes mapped onto Firecrawl's error kinds. */
+/**
+ * The egress proxy refused the page (after a redirect, say: the target was checked before). Over
+ * https the browser sees only a failed tunnel; that is told apart by the proxy's own count.
+ */
+export class EgressRefusedError extends Error {
+  constructor(reason: string) {
+    super(`Blocked by Skiff's egress policy: ${reason}`);
+    this.name = "EgressRefusedError";
+  }
+}
+
+/** True for a navigation failure the egress proxy may have caused by refusing. */
+export function mayBeEgressRefusal(error: unknown): boolean {
+  if (error instanceof EgressRefusedError) return true;
+  const cause = isAppError(error) ? error.cause : error;
+  return cause instanceof Error && /net::ERR_TUNNEL_CONNECTION_FAILED/.test(cause.message);
+}
+
 function navigationError(error: unknown, url: string, deadline: Deadline): unknown {
-  if (isAppError(error)) return error;
+  if (isAppError(error) || error instanceof EgressRefusedError) return error;
   if (deadline.signal.aborted) return abortError(deadline.signal);
   if (error instanceof Error && error.name === "TimeoutError")
     return new AppError("SCRAPE_TIMEOUT");

@@ -3,6 +3,7 @@ import type { Config } from "../config.ts";
 import { AppError } from "../errors.ts";
 import type { FileStore } from "../files/file-store.ts";
 import type { Logger } from "../log.ts";
+import type { EgressCounters } from "../net/egress-proxy.ts";
 import { checkTarget, type Resolver } from "../net/target-policy.ts";
 import type { Store } from "../store/store.ts";
 import type { BrowserPool } from "./browser-pool.ts";
@@ -14,7 +15,7 @@ import {
   type ScrapeFacts,
 } from "./document.ts";
 import type { ActionOutputs, PageCapture } from "./page-capture.ts";
-import { loadPage } from "./page-loader.ts";
+import { loadPage, mayBeEgressRefusal } from "./page-loader.ts";
 import {
   LLM_FORMATS,
   UNSUPPORTED_FORMATS,
@@ -146,11 +147,25 @@ export class ScrapeService {
     cache: ScrapeFacts["cache"],
   ) {
     const screenshot = request.formats.find((f): f is ScreenshotFormat => f.type === "screenshot");
-    const { value: capture, queuedMs } = await this.#deps.pool.run(
-      contextSpecOf(request),
-      (page) => loadPage(page, loadRequestOf(request, screenshot), ctx.signal),
-      { signal: ctx.signal },
-    );
+    let egress: EgressCounters | undefined;
+    let ran;
+    try {
+      ran = await this.#deps.pool.run(
+        contextSpecOf(request),
+        (page, counters) => {
+          egress = counters;
+          return loadPage(page, loadRequestOf(request, screenshot), ctx.signal);
+        },
+        { signal: ctx.signal, label: `scrape ${id}` },
+      );
+    } catch (err) {
+      if (!egress?.refusals || !mayBeEgressRefusal(err)) throw err;
+      this.#deps.logger.warn({ scrapeId: id, err }, "target refused by the egress proxy");
+      return blockedDocument(request, ctx, id);
+    } finally {
+      if (egress) this.#deps.logger.info({ scrapeId: id, ...egress }, "scrape egress");
+    }
+    const { value: capture, queuedMs } = ran;
     const content = await transformCapture(capture, transformOptionsOf(request));
     const files = await this.#saveFiles(capture, ctx);
     const metadata = buildMetadata(content.metadata, {

@@ -217,6 +217,7 @@ export class SessionManager {
 
   #track(row: SessionRow, host: SessionHostHandle): LiveSession {
     const { SESSION_TTL_SECONDS, SESSION_IDLE_SECONDS } = this.#options.limits;
+    host.egressLabel = `session ${row.id}`;
     const session = new LiveSession({
       row,
       host,
@@ -268,7 +269,7 @@ export class SessionManager {
     const end = { endedAt, reason, durationMs, creditsBilled: credits };
     const claimed = await this.#options.store.claimSessionEnded(row.id, end);
     this.#logger.info(
-      { sessionId: row.id, scrapeId: row.scrapeId, ...end },
+      { sessionId: row.id, scrapeId: row.scrapeId, ...end, egress: host.egress },
       "interact session ended",
     );
     return { durationMs, creditsBilled: claimed ? credits : undefined };

@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
+import type { EgressProxy } from "../net/egress-proxy.ts";
 import { fillCompileCache } from "../sandbox/compile-cache.ts";
 import { launchSessionHost } from "../sandbox/host-launcher.ts";
 import { detectSandboxMode, type SandboxMode } from "../sandbox/sandbox-launcher.ts";
@@ -29,6 +30,7 @@ export interface Sessions {
 export async function startSessions(
   config: Config,
   store: Store,
+  egress: EgressProxy,
   logger: Logger,
 ): Promise<Sessions> {
   const log = logger.child({ component: "sessions" });
@@ -68,8 +70,7 @@ export async function startSessions(
         chromePath: config.CHROME_PATH,
         parentDir,
         logger: log,
-        // Until the egress proxy exists (issue 4), a session's browser uses the host network.
-        shareNetwork: true,
+        proxy: egress,
       }),
   });
   const manager = new SessionManager({ limits: config, store, hosts: pool, logger: log });
