@@ -203,13 +203,17 @@ export class ProxyListener {
   /** CONNECT host:port: check, connect to the checked address, then pipe both ways. */
   async #tunnel(req: http.IncomingMessage, client: Duplex, head: Buffer): Promise<void> {
     const target = req.url ?? "";
-    const { host, port } = splitHostPort(target, 443);
+    // CONNECT names host and port (RFC 9110 authority form); a missing port is refused.
+    const { host, port } = splitHostPort(target, 0);
     const verdict = await this.#verdict(host, port);
     if (!verdict.ok) return this.#refuseTunnel(client, target, verdict.reason);
     const upstream = net.connect({ host: verdict.address, port, timeout: CONNECT_TIMEOUT_MS });
     upstream.once("timeout", () => upstream.destroy());
-    upstream.once("error", () => client.end("HTTP/1.1 502 Bad Gateway\r\n\r\n"));
+    const failed = () => client.end("HTTP/1.1 502 Bad Gateway\r\n\r\n");
+    upstream.once("error", failed);
     upstream.once("connect", () => {
+      // From here on the client speaks through the tunnel: an error closes it, nothing more.
+      upstream.off("error", failed);
       upstream.setTimeout(0);
       client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
       if (head.length > 0) upstream.write(head);
@@ -224,6 +228,10 @@ export class ProxyListener {
       url = new URL(req.url ?? "");
     } catch {
       res.writeHead(400, { "content-type": "text/plain" }).end("Skiff egress proxy: bad URL\n");
+      return;
+    }
+    if (url.protocol !== "http:") {
+      res.writeHead(400, { "content-type": "text/plain" }).end("Skiff egress proxy: use CONNECT\n");
       return;
     }
     const port = Number(url.port || 80);

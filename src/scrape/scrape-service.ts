@@ -5,7 +5,7 @@ import type { FileStore } from "../files/file-store.ts";
 import type { Logger } from "../log.ts";
 import type { EgressCounters } from "../net/egress-proxy.ts";
 import { checkTarget, type Resolver } from "../net/target-policy.ts";
-import type { Store } from "../store/store.ts";
+import type { EgressBytes, Store } from "../store/store.ts";
 import type { BrowserPool } from "./browser-pool.ts";
 import { DEFAULT_MAX_AGE_MS, cacheKey, isCacheable } from "./document-cache.ts";
 import {
@@ -68,11 +68,16 @@ export class ScrapeService {
     const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), ctx.signal]);
     const started = Date.now();
     try {
-      const doc = await this.#produce(request, { ...ctx, signal }, id);
+      const egress: EgressBytes = { bytesIn: 0, bytesOut: 0 };
+      const doc = await this.#produce(request, { ...ctx, signal }, id, egress);
       const documentJson = JSON.stringify(doc.document);
-      await this.#record(request, ctx.teamId, id, documentJson, doc.cacheable);
+      await this.#record(request, ctx.teamId, id, documentJson, doc.cacheable, egress);
       log.info(
-        { ms: Date.now() - started, ...(!request.zeroDataRetention && { url: request.url }) },
+        {
+          ms: Date.now() - started,
+          ...egress,
+          ...(!request.zeroDataRetention && { url: request.url }),
+        },
         "scraped",
       );
       return { id, documentJson };
@@ -90,10 +95,12 @@ export class ScrapeService {
     return row.documentJson;
   }
 
+  /** Fills in `egress` with what the browser moved, when one ran. */
   async #produce(
     request: ScrapeRequest,
     ctx: ScrapeContext,
     id: string,
+    egress: EgressBytes,
   ): Promise<{ document: object; cacheable: boolean }> {
     const cacheable = isCacheable(request);
     const cached =
@@ -113,7 +120,7 @@ export class ScrapeService {
       return { document: blockedDocument(request, ctx, id), cacheable: false };
     }
     const cache = cacheable && readsCache(request) ? ({ state: "miss" } as const) : undefined;
-    const document = await this.#scrapeInBrowser(request, ctx, id, cache);
+    const document = await this.#scrapeInBrowser(request, ctx, id, cache, egress);
     return { document, cacheable };
   }
 
@@ -145,6 +152,7 @@ export class ScrapeService {
     ctx: ScrapeContext,
     id: string,
     cache: ScrapeFacts["cache"],
+    bytes: EgressBytes,
   ) {
     const screenshot = request.formats.find((f): f is ScreenshotFormat => f.type === "screenshot");
     let egress: EgressCounters | undefined;
@@ -163,7 +171,8 @@ export class ScrapeService {
       this.#deps.logger.warn({ scrapeId: id, err }, "target refused by the egress proxy");
       return blockedDocument(request, ctx, id);
     } finally {
-      if (egress) this.#deps.logger.info({ scrapeId: id, ...egress }, "scrape egress");
+      bytes.bytesIn = egress?.bytesIn ?? 0;
+      bytes.bytesOut = egress?.bytesOut ?? 0;
     }
     const { value: capture, queuedMs } = ran;
     const content = await transformCapture(capture, transformOptionsOf(request));
@@ -199,6 +208,7 @@ export class ScrapeService {
     id: string,
     documentJson: string,
     cacheable: boolean,
+    egress: EgressBytes,
   ): Promise<void> {
     // Lockdown implies zero data retention, as upstream.
     const zdr = request.zeroDataRetention === true || request.lockdown;
@@ -209,6 +219,7 @@ export class ScrapeService {
       options: zdr ? null : request,
       documentJson: zdr ? null : documentJson,
       createdAt: Date.now(),
+      egress: egress.bytesIn + egress.bytesOut > 0 ? egress : null,
     });
     if (cacheable && request.storeInCache) {
       await this.#deps.store.putCached(cacheKey(request), {

@@ -266,10 +266,17 @@ export class SessionManager {
     const endedAt = Date.now();
     const durationMs = endedAt - row.createdAt;
     const credits = sessionCredits(durationMs, row.usedPrompt);
-    const end = { endedAt, reason, durationMs, creditsBilled: credits };
+    const { bytesIn, bytesOut } = host.egress;
+    const end = {
+      endedAt,
+      reason,
+      durationMs,
+      creditsBilled: credits,
+      egress: { bytesIn, bytesOut },
+    };
     const claimed = await this.#options.store.claimSessionEnded(row.id, end);
     this.#logger.info(
-      { sessionId: row.id, scrapeId: row.scrapeId, ...end, egress: host.egress },
+      { sessionId: row.id, scrapeId: row.scrapeId, ...end, refusals: host.egress.refusals },
       "interact session ended",
     );
     return { durationMs, creditsBilled: claimed ? credits : undefined };
@@ -354,6 +361,7 @@ function newSessionRow(
     endReason: null,
     durationMs: null,
     creditsBilled: null,
+    egress: null,
   };
 }
 

@@ -3,6 +3,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import type {
   CacheEntry,
+  EgressBytes,
   FileRow,
   ScrapeRow,
   SessionEnd,
@@ -53,6 +54,10 @@ const MIGRATIONS = [
    );
    CREATE UNIQUE INDEX sessions_scrape_id ON sessions (scrape_id);
    CREATE INDEX sessions_status ON sessions (status);`,
+  `ALTER TABLE scrapes ADD COLUMN bytes_in INTEGER;
+   ALTER TABLE scrapes ADD COLUMN bytes_out INTEGER;
+   ALTER TABLE sessions ADD COLUMN bytes_in INTEGER;
+   ALTER TABLE sessions ADD COLUMN bytes_out INTEGER;`,
 ];
 
 interface ScrapeRecord {
@@ -62,6 +67,8 @@ interface ScrapeRecord {
   options: string | null;
   document: string | null;
   created_at: number;
+  bytes_in: number | null;
+  bytes_out: number | null;
 }
 
 interface SessionRecord {
@@ -78,6 +85,8 @@ interface SessionRecord {
   end_reason: SessionEndReason | null;
   duration_ms: number | null;
   credits_billed: number | null;
+  bytes_in: number | null;
+  bytes_out: number | null;
 }
 
 interface FileRecord {
@@ -114,8 +123,8 @@ export class SqliteStore implements Store {
   insertScrape(row: ScrapeRow): Promise<void> {
     this.#db
       .prepare(
-        `INSERT INTO scrapes (id, team_id, url, options, document, created_at)
-         VALUES (?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO scrapes (id, team_id, url, options, document, created_at, bytes_in, bytes_out)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         row.id,
@@ -124,6 +133,8 @@ export class SqliteStore implements Store {
         row.options === null ? null : JSON.stringify(row.options),
         row.documentJson,
         row.createdAt,
+        row.egress?.bytesIn ?? null,
+        row.egress?.bytesOut ?? null,
       );
     return Promise.resolve();
   }
@@ -139,6 +150,7 @@ export class SqliteStore implements Store {
         options: r.options === null ? null : (JSON.parse(r.options) as unknown),
         documentJson: r.document,
         createdAt: r.created_at,
+        egress: egressOf(r),
       },
     );
   }
@@ -236,9 +248,17 @@ export class SqliteStore implements Store {
     const changed = this.#db
       .prepare(
         `UPDATE sessions SET status = 'destroyed', ended_at = ?, end_reason = ?, duration_ms = ?,
-           credits_billed = ? WHERE id = ? AND status = 'active'`,
+           credits_billed = ?, bytes_in = ?, bytes_out = ? WHERE id = ? AND status = 'active'`,
       )
-      .run(end.endedAt, end.reason, end.durationMs, end.creditsBilled, id).changes;
+      .run(
+        end.endedAt,
+        end.reason,
+        end.durationMs,
+        end.creditsBilled,
+        end.egress?.bytesIn ?? null,
+        end.egress?.bytesOut ?? null,
+        id,
+      ).changes;
     return Promise.resolve(changed === 1);
   }
 
@@ -280,5 +300,10 @@ function toSessionRow(r: SessionRecord): SessionRow {
     endReason: r.end_reason,
     durationMs: r.duration_ms,
     creditsBilled: r.credits_billed,
+    egress: egressOf(r),
   };
+}
+
+function egressOf(r: { bytes_in: number | null; bytes_out: number | null }): EgressBytes | null {
+  return r.bytes_in === null ? null : { bytesIn: r.bytes_in, bytesOut: r.bytes_out ?? 0 };
 }

@@ -21,6 +21,7 @@ export function sessionRow(overrides: Partial<SessionRow> = {}): SessionRow {
     endReason: null,
     durationMs: null,
     creditsBilled: null,
+    egress: null,
     ...overrides,
   };
 }
@@ -45,6 +46,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       const row = await store.getScrape(id);
       assert.equal(row?.documentJson, documentJson);
       assert.deepEqual(row?.options, { waitFor: 5 });
+      assert.equal(row?.egress, null, "no browser, no bytes");
       assert.equal(await store.getScrape("missing"), undefined);
     });
 
@@ -113,7 +115,28 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       const stored = await store.getSessionByScrape(row.scrapeId ?? "");
       assert.equal(stored?.status, "destroyed");
       assert.equal(stored?.creditsBilled, 2);
+      assert.equal(stored?.egress, null);
       assert.equal(await store.claimSessionEnded(row.id, end), false);
+    });
+
+    it("keeps the bytes a scrape and a session moved through the egress proxy", async () => {
+      const id = uniqueId("scrape");
+      const egress = { bytesIn: 1234, bytesOut: 56 };
+      await store.insertScrape({
+        id,
+        teamId: "t",
+        url: "https://x.test/",
+        options: {},
+        documentJson: "{}",
+        createdAt: 1,
+        egress,
+      });
+      assert.deepEqual((await store.getScrape(id))?.egress, egress);
+      const row = sessionRow();
+      await store.insertSession(row);
+      const end = { endedAt: 9, reason: "deleted" as const, durationMs: 8, creditsBilled: 2 };
+      await store.claimSessionEnded(row.id, { ...end, egress });
+      assert.deepEqual((await store.getSessionByScrape(row.scrapeId ?? ""))?.egress, egress);
     });
 
     it("moves activity only forward, and remembers that a prompt was used", async () => {

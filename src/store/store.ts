@@ -1,3 +1,9 @@
+/** Bytes a browser moved through the egress proxy for one scrape or session. */
+export interface EgressBytes {
+  bytesIn: number;
+  bytesOut: number;
+}
+
 /** A stored scrape: the replay context (url, options) and the document, all null under zero data retention. */
 export interface ScrapeRow {
   id: string;
@@ -8,6 +14,8 @@ export interface ScrapeRow {
   /** The response's `data`, serialized exactly as it was sent. */
   documentJson: string | null;
   createdAt: number;
+  /** Null when no browser ran (a cache hit, a refused target). */
+  egress?: EgressBytes | null;
 }
 
 export interface CacheEntry {
@@ -45,6 +53,8 @@ export interface SessionRow {
   endReason: SessionEndReason | null;
   durationMs: number | null;
   creditsBilled: number | null;
+  /** What its browser moved through the egress proxy, recorded when it ends. */
+  egress: EgressBytes | null;
 }
 
 export interface SessionEnd {
@@ -52,6 +62,7 @@ export interface SessionEnd {
   reason: SessionEndReason;
   durationMs: number;
   creditsBilled: number;
+  egress?: EgressBytes;
 }
 
 /** Everything Skiff keeps. SQLite now; Postgres later passes the same contract tests. */
