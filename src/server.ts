@@ -16,6 +16,7 @@ export interface Skiff {
   app: FastifyInstance;
   pool: BrowserPool;
   sessions: SessionManager;
+  egress: EgressProxy;
   /** Starts the warm session hosts; in the background, as a browser launch takes a second. */
   startSessionPool(): void;
   /** Stops taking requests, lets in-flight work finish up to the grace period, closes everything. */
@@ -79,6 +80,7 @@ export async function createSkiff(
     app,
     pool,
     sessions: sessions.manager,
+    egress,
     startSessionPool: () => sessions.pool.start(),
     async close() {
       await withDeadline(app.close(), config.SHUTDOWN_GRACE_MS);
