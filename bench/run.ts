@@ -3,6 +3,7 @@ import { startTestSite } from "../test/fixtures/site/test-site.ts";
 import { benchInteract, printInteract } from "./interact-bench.ts";
 import { benchMarkdown } from "./markdown-bench.ts";
 import { benchNodeRuntime } from "./node-runtime-bench.ts";
+import { benchProxy, printProxy } from "./proxy-bench.ts";
 import { PACE_MS, benchScrape } from "./scrape-bench.ts";
 import { fmt } from "./stats.ts";
 
@@ -48,6 +49,7 @@ try {
   console.log(`  overhead p50                       ${fmt(rt.overheadP50, 2)} ms   [<= 5 ms]\n`);
 
   printInteract(await benchInteract(site));
+  printProxy(await benchProxy(site));
 } finally {
   await site.close();
 }

@@ -120,8 +120,8 @@ describe("egress with private targets refused (the default)", { skip }, () => {
     );
     t2.diagnostic(JSON.stringify(probes));
     assert.equal(probes.ownCdp, "reached", "the probe works: its own browser's CDP port answers");
-    const { ownCdp: _own, ...outs } = probes;
-    for (const [way, result] of Object.entries(outs)) {
+    const outs = Object.entries(probes).filter(([way]) => way !== "ownCdp");
+    for (const [way, result] of outs) {
       if (way.startsWith("proxy")) assert.match(result, /^HTTP\/1\.1 403/, way);
       else assert.notEqual(result, "reached", `${way}: ${result}`);
     }
@@ -165,8 +165,8 @@ describe("egress with private targets allowed", { skip }, () => {
       "SELECT bytes_in, bytes_out FROM scrapes WHERE id = ?",
       doc.metadata.scrapeId,
     );
-    assert.ok(Number(row.bytes_in) > 1000, `bytes in: ${row.bytes_in}`);
-    assert.ok(Number(row.bytes_out) > 100, `bytes out: ${row.bytes_out}`);
+    assert.ok(Number(row.bytes_in) > 1000, `bytes in: ${String(row.bytes_in)}`);
+    assert.ok(Number(row.bytes_out) > 100, `bytes out: ${String(row.bytes_out)}`);
   });
 
   it("never reaches Skiff's own port: directly, by a redirect, over http or https", async () => {
@@ -201,6 +201,6 @@ describe("egress with private targets allowed", { skip }, () => {
     const stop = await fetch(`${t.server.url}/v2/scrape/${id}/interact`, { method: "DELETE" });
     assert.equal(stop.status, 200);
     const row = readRow(t.server, "SELECT bytes_in FROM sessions WHERE scrape_id = ?", id);
-    assert.ok(Number(row.bytes_in) > 1000, `session bytes in: ${row.bytes_in}`);
+    assert.ok(Number(row.bytes_in) > 1000, `session bytes in: ${String(row.bytes_in)}`);
   });
 });
