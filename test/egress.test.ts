@@ -4,6 +4,7 @@
 // (everything but *.invalid is 127.0.0.1), so "a name that resolves to loopback" is any name.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { describe, it } from "node:test";
 import Database from "better-sqlite3";
@@ -62,6 +63,18 @@ const viaProxy = (target) => new Promise((resolve, reject) => {
 });
 `;
 
+/** How a connection from this process (the host) to 127.0.0.1:`port` ends. */
+function connectFromHost(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve("reached");
+    });
+    socket.once("error", (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+  });
+}
+
 function readRow(server: RunningSkiff, sql: string, id: string): Record<string, unknown> {
   const db = new Database(path.join(server.dataDir, "skiff.db"), { readonly: true });
   try {
@@ -119,6 +132,11 @@ describe("egress with private targets refused (the default)", { skip }, () => {
       })`,
     );
     t2.diagnostic(JSON.stringify(probes));
+    assert.equal(
+      await connectFromHost(bCdp),
+      "ECONNREFUSED",
+      "a session's CDP port is not on the host",
+    );
     assert.equal(probes.ownCdp, "reached", "the probe works: its own browser's CDP port answers");
     const outs = Object.entries(probes).filter(([way]) => way !== "ownCdp");
     for (const [way, result] of outs) {

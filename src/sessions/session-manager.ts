@@ -180,6 +180,7 @@ export class SessionManager {
   async #create(scrapeId: string, teamId: string, context: ReplayContext): Promise<LiveSession> {
     const createdAt = Date.now();
     const host = await this.#takeHost(scrapeId);
+    host.egressLabel = `session for scrape ${scrapeId}`;
     const log = this.#logger.child({ scrapeId, hostPid: host.pid });
     try {
       const replayed = await host.replay({ ...context, timeoutMs: replayTimeoutMs(context) });
