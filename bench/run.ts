@@ -48,8 +48,9 @@ try {
   row("in process", rt.inProcess);
   console.log(`  overhead p50                       ${fmt(rt.overheadP50, 2)} ms   [<= 5 ms]\n`);
 
-  printInteract(await benchInteract(site));
+  // Before the interact section: twenty sessions' browsers take a while to die after it.
   printProxy(await benchProxy(site));
+  printInteract(await benchInteract(site));
 } finally {
   await site.close();
 }

@@ -207,7 +207,12 @@ export class ProxyListener {
     const { host, port } = splitHostPort(target, 0);
     const verdict = await this.#verdict(host, port);
     if (!verdict.ok) return this.#refuseTunnel(client, target, verdict.reason);
-    const upstream = net.connect({ host: verdict.address, port, timeout: CONNECT_TIMEOUT_MS });
+    const upstream = net.connect({
+      host: verdict.address,
+      port,
+      timeout: CONNECT_TIMEOUT_MS,
+      noDelay: true,
+    });
     upstream.once("timeout", () => upstream.destroy());
     const failed = () => client.end("HTTP/1.1 502 Bad Gateway\r\n\r\n");
     upstream.once("error", failed);
