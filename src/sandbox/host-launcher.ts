@@ -34,6 +34,8 @@ export interface HostLaunchOptions {
    */
   proxy?: EgressProxy | undefined;
   hostLogLevel?: string;
+  /** The agent-browser binary (agent-browser.ts) that `bash` calls use; none refuses them. */
+  agentBrowser?: string | undefined;
   /** A filled compile cache (compile-cache.ts), shared read-only by every host. */
   compileCache?: string | undefined;
 }
@@ -112,6 +114,7 @@ function hostArgs(
   const logLevel = options.hostLogLevel ?? "warn";
   const hostFlags = ["--socket", socket, "--chrome", options.chromePath, "--log-level", logLevel];
   if (proxySocket) hostFlags.push("--proxy-socket", proxySocket);
+  if (options.agentBrowser) hostFlags.push("--agent-browser", options.agentBrowser);
   return [...HOST_NODE_FLAGS, HOST_SCRIPT, ...hostFlags];
 }
 

@@ -2,9 +2,11 @@
 // answers the server over the channel socket. It is its own program, so its settings come from
 // argv, not from config.ts. Usage:
 //   node session-host.ts --socket /run/skiff/host.sock --chrome <path> [--log-level info]
+import os from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { createLogger, type Logger } from "../log.ts";
+import { BashRuntime } from "../runtimes/bash-runtime.ts";
 import { launchCdpChromium, type CdpChromium } from "../runtimes/cdp-chromium.ts";
 import { NodeRuntime } from "../runtimes/node-runtime.ts";
 import { settleWithin } from "../scrape/deadline.ts";
@@ -23,6 +25,8 @@ export interface SessionHostOptions {
   chromePath: string;
   /** The egress proxy's socket; without one the browser uses the network it finds. */
   proxySocket?: string | undefined;
+  /** The agent-browser binary for `bash` calls; without one they are refused. */
+  agentBrowser?: string | undefined;
   logger: Logger;
 }
 
@@ -33,6 +37,7 @@ export interface SessionHostOptions {
 interface OpenSession {
   chromium: CdpChromium;
   runtime: NodeRuntime;
+  bash: BashRuntime | undefined;
   forwarder: ProxyForwarder | undefined;
 }
 
@@ -124,7 +129,11 @@ export class SessionHost {
       throw err;
     }
     logger.info({ ms: Math.round(performance.now() - started) }, "session browser open");
-    return { chromium: browserProcess, runtime, forwarder };
+    const { agentBrowser } = this.#options;
+    const bash = agentBrowser
+      ? new BashRuntime({ cdpEndpoint, agentBrowser, tmpDir: os.tmpdir(), logger })
+      : undefined;
+    return { chromium: browserProcess, runtime, forwarder, bash };
   }
 
   /** Without its browser the session is over: ending the channel makes `serve` close and exit. */
@@ -140,11 +149,11 @@ export class SessionHost {
   }
 
   async #exec(request: ExecRequest): Promise<ExecResult> {
-    if (request.language !== "node") {
-      throw new Error(`language ${request.language} is not supported yet`);
-    }
     const session = await this.#session("");
-    return session.runtime.run(request.code, { timeoutMs: request.timeoutMs });
+    const options = { timeoutMs: request.timeoutMs };
+    if (request.language === "node") return session.runtime.run(request.code, options);
+    if (request.language === "bash" && session.bash) return session.bash.run(request.code, options);
+    throw new Error(`language ${request.language} is not supported by this session host`);
   }
 
   async #session(prefix: string): Promise<OpenSession> {
@@ -187,11 +196,12 @@ interface HostArgs {
   socket: string;
   chrome: string;
   proxySocket: string | undefined;
+  agentBrowser: string | undefined;
   logLevel: string;
 }
 
 const USAGE =
-  "usage: session-host.ts --socket <path> --chrome <path> [--proxy-socket <path>] [--log-level <level>]";
+  "usage: session-host.ts --socket <path> --chrome <path> [--proxy-socket <path>] [--agent-browser <path>] [--log-level <level>]";
 
 function parseHostArgs(argv: string[]): HostArgs {
   const { values } = parseArgs({
@@ -200,6 +210,7 @@ function parseHostArgs(argv: string[]): HostArgs {
       socket: { type: "string" },
       chrome: { type: "string" },
       "proxy-socket": { type: "string" },
+      "agent-browser": { type: "string" },
       "log-level": { type: "string", default: "info" },
     },
   });
@@ -208,6 +219,7 @@ function parseHostArgs(argv: string[]): HostArgs {
     socket: values.socket,
     chrome: values.chrome,
     proxySocket: values["proxy-socket"],
+    agentBrowser: values["agent-browser"],
     logLevel: values["log-level"],
   };
 }
@@ -216,7 +228,12 @@ function parseHostArgs(argv: string[]): HostArgs {
 async function main(): Promise<void> {
   const args = parseHostArgs(process.argv.slice(2));
   const logger = createLogger(args.logLevel);
-  const host = new SessionHost({ chromePath: args.chrome, proxySocket: args.proxySocket, logger });
+  const host = new SessionHost({
+    chromePath: args.chrome,
+    proxySocket: args.proxySocket,
+    agentBrowser: args.agentBrowser,
+    logger,
+  });
   process.once("SIGTERM", () => void host.close().then(() => process.exit(0)));
   await host.serve(args.socket);
   process.exit(0);

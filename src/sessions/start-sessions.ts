@@ -3,6 +3,7 @@ import path from "node:path";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { EgressProxy } from "../net/egress-proxy.ts";
+import { agentBrowserBinary } from "../sandbox/agent-browser.ts";
 import { fillCompileCache } from "../sandbox/compile-cache.ts";
 import { launchSessionHost } from "../sandbox/host-launcher.ts";
 import { detectSandboxMode, type SandboxMode } from "../sandbox/sandbox-launcher.ts";
@@ -54,6 +55,9 @@ export async function startSessions(
     isAlive: processIsAlive,
     kill: killSessionHost,
   });
+  const agentBrowser = agentBrowserBinary();
+  if ("problem" in agentBrowser)
+    log.warn(`bash interact calls are unavailable: ${agentBrowser.problem}`);
   const parentDir = path.join(sessionsRoot, String(process.pid));
   mkdirSync(parentDir, { recursive: true, mode: 0o700 });
   let compileCache: Promise<string | undefined> | undefined;
@@ -71,6 +75,7 @@ export async function startSessions(
         parentDir,
         logger: log,
         proxy: egress,
+        agentBrowser: "path" in agentBrowser ? agentBrowser.path : undefined,
       }),
   });
   const manager = new SessionManager({ limits: config, store, hosts: pool, logger: log });

@@ -1,0 +1,188 @@
+import { spawn } from "node:child_process";
+import { mkdirSync, symlinkSync } from "node:fs";
+import path from "node:path";
+import type { Logger } from "../log.ts";
+import { KILLED_EXIT_CODE, type ExecResult } from "./node-runtime.ts";
+import { OutputBuffer } from "./output-buffer.ts";
+
+export interface BashRuntimeOptions {
+  /** `ws://127.0.0.1:<port>/devtools/browser/<id>` of the session's Chromium. */
+  cdpEndpoint: string;
+  /** The agent-browser native binary (from the npm package). */
+  agentBrowser: string;
+  /** The session's /tmp: the shell's working folder and HOME, where agent-browser's daemon lives. */
+  tmpDir: string;
+  logger: Logger;
+}
+
+interface Exit {
+  code: number;
+  killed: boolean;
+}
+
+/** Commands to attach agent-browser get this long; the user's code gets its own timeout. */
+const SETUP_TIMEOUT_MS = 20_000;
+
+/**
+ * Runs `language: "bash"` code in the session's sandbox, with `agent-browser` on PATH, attached
+ * to the session's own Chromium and pinned to its content tab, so `agent-browser snapshot -i`
+ * and `click @e3` work with no flags and refs carry from one call to the next. Its daemon and
+ * the session's /tmp live as long as the session. A timeout kills the call's process group;
+ * the browser and the daemon live on.
+ */
+export class BashRuntime {
+  readonly #options: BashRuntimeOptions;
+  readonly #env: Record<string, string>;
+  #attached: Promise<void> | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: BashRuntimeOptions) {
+    this.#options = options;
+    this.#env = {
+      PATH: `${binDir(options)}:/usr/local/bin:/usr/bin:/bin`,
+      HOME: options.tmpDir,
+      TMPDIR: options.tmpDir,
+      LANG: "C.UTF-8",
+      AGENT_BROWSER_CDP: options.cdpEndpoint,
+      AGENT_BROWSER_PIN_TAB: "1",
+      AGENT_BROWSER_NO_VERSION_CHECK: "1",
+    };
+  }
+
+  /** Queues a call behind the ones already submitted; `timeoutMs` counts from its own start. */
+  run(code: string, options: { timeoutMs: number }): Promise<ExecResult> {
+    const job = this.#queue.then(async () => {
+      await this.#attach();
+      return this.#bash(code, options.timeoutMs);
+    });
+    this.#queue = job.catch(() => {});
+    return job;
+  }
+
+  /**
+   * Once per session: agent-browser attaches with a blank tab of its own; it is switched to the
+   * content tab (which it then stays pinned to) and its blank tab is closed, so the session keeps
+   * one tab.
+   */
+  #attach(): Promise<void> {
+    this.#attached ??= this.#switchToContent().catch((err: unknown) => {
+      this.#attached = undefined;
+      throw err;
+    });
+    return this.#attached;
+  }
+
+  async #switchToContent(): Promise<void> {
+    linkAgentBrowser(this.#options);
+    const content = await contentTargetId(this.#options.cdpEndpoint);
+    await this.#agentBrowser(["get", "url"]);
+    const listed = await this.#agentBrowser(["tab", "list", "--json"]);
+    const tabs = (JSON.parse(listed) as { data: { tabs: AgentTab[] } }).data.tabs;
+    await this.#agentBrowser(["tab", content]);
+    for (const tab of tabs) {
+      if (tab.targetId !== content && tab.url === "about:blank") {
+        await this.#agentBrowser(["tab", "close", tab.targetId]);
+      }
+    }
+  }
+
+  async #agentBrowser(args: string[]): Promise<string> {
+    const out = new OutputBuffer();
+    const err = new OutputBuffer();
+    const exit = await this.#spawn("agent-browser", args, SETUP_TIMEOUT_MS, out, err);
+    if (exit.code !== 0) {
+      throw new Error(
+        `agent-browser ${args.join(" ")} failed: ${err.toString() || out.toString()}`,
+      );
+    }
+    return out.toString();
+  }
+
+  async #bash(code: string, timeoutMs: number): Promise<ExecResult> {
+    const stdout = new OutputBuffer();
+    const stderr = new OutputBuffer();
+    const exit = await this.#spawn("bash", ["-c", code], timeoutMs, stdout, stderr);
+    const streams = { stdout: stdout.toString(), stderr: stderr.toString(), result: "" };
+    if (exit.killed) {
+      const reason = `Execution timed out after ${timeoutMs} ms and was killed`;
+      return { ...streams, exitCode: KILLED_EXIT_CODE, killed: true, error: reason };
+    }
+    if (exit.code === 0) return { ...streams, exitCode: 0, killed: false };
+    const error = streams.stderr || `Execution failed (exit code ${exit.code})`;
+    return { ...streams, exitCode: exit.code, killed: false, error };
+  }
+
+  /** Its own process group, so a timeout takes the whole pipeline (`sleep 100 | cat` too). */
+  #spawn(
+    command: string,
+    args: string[],
+    timeoutMs: number,
+    stdout: OutputBuffer,
+    stderr: OutputBuffer,
+  ): Promise<Exit> {
+    const child = spawn(command, args, {
+      cwd: this.#options.tmpDir,
+      env: this.#env,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout.on("data", (chunk: Buffer) => stdout.append(chunk.toString("utf8")));
+    child.stderr.on("data", (chunk: Buffer) => stderr.append(chunk.toString("utf8")));
+    return new Promise((resolve) => {
+      let killed = false;
+      const timer = setTimeout(() => {
+        killed = true;
+        killGroup(child.pid);
+      }, timeoutMs);
+      child.once("error", (err) => {
+        clearTimeout(timer);
+        stderr.append(`${command}: ${err.message}\n`);
+        resolve({ code: 127, killed: false });
+      });
+      child.once("close", (code, signal) => {
+        clearTimeout(timer);
+        resolve({ code: code ?? (signal ? 128 + 9 : 1), killed });
+      });
+    });
+  }
+}
+
+interface AgentTab {
+  targetId: string;
+  url: string;
+}
+
+/** Where the `agent-browser` command is put for the shell: a folder in the session's /tmp. */
+function binDir(options: BashRuntimeOptions): string {
+  return path.join(options.tmpDir, ".skiff", "bin");
+}
+
+function linkAgentBrowser(options: BashRuntimeOptions): void {
+  const dir = binDir(options);
+  mkdirSync(dir, { recursive: true });
+  try {
+    symlinkSync(options.agentBrowser, path.join(dir, "agent-browser"));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  }
+}
+
+/** The content tab, as the replay left it: the first page that is not blank (CDP's own list). */
+async function contentTargetId(cdpEndpoint: string): Promise<string> {
+  const { host } = new URL(cdpEndpoint);
+  const response = await fetch(`http://${host}/json/list`);
+  const targets = (await response.json()) as { id: string; type: string; url: string }[];
+  const pages = targets.filter((t) => t.type === "page");
+  const content = pages.find((t) => t.url !== "about:blank") ?? pages[0];
+  if (!content) throw new Error("the session's browser has no tab");
+  return content.id;
+}
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // Already gone.
+  }
+}

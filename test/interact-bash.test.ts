@@ -1,0 +1,84 @@
+// `language: "bash"` through the official SDK: a shell in the session's sandbox, with the
+// agent-browser CLI attached to the session's own browser and pinned to its content tab.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import Firecrawl from "@mendable/firecrawl-js";
+import { useSkiffAndSite } from "./helpers/skiff-harness.ts";
+
+const t = useSkiffAndSite({ SESSION_WARM_POOL: "1" });
+const sdk = () => new Firecrawl({ apiUrl: t.server.url, apiKey: "" });
+
+async function scrape(path: string): Promise<string> {
+  const doc = await sdk().scrape(`${t.site.url}${path}`, { formats: ["markdown"] });
+  assert.ok(doc.metadata?.scrapeId);
+  return doc.metadata.scrapeId;
+}
+
+const bash = (id: string, code: string, timeout?: number) =>
+  sdk().interact(id, { code, language: "bash", ...(timeout ? { timeout } : {}) });
+
+/** Runs bash and asserts it succeeded; returns its stdout. */
+async function stdout(id: string, code: string): Promise<string> {
+  const reply = await bash(id, code);
+  assert.equal(reply.success, true, `${code}: ${reply.error ?? ""}`);
+  return reply.stdout ?? "";
+}
+
+describe("interact in bash with agent-browser", () => {
+  it("snapshots the content tab, clicks a ref in the next call, reads the result", async () => {
+    const id = await scrape("/tabs");
+    const snapshot = await stdout(id, "agent-browser snapshot -i");
+    const ref = /- button "Second tab" \[ref=(e\d+)\]/.exec(snapshot)?.[1];
+    assert.ok(ref, `a ref for the second tab in:\n${snapshot}`);
+    assert.match(await stdout(id, `agent-browser click @${ref}`), /Done/);
+    assert.equal(
+      (await stdout(id, "agent-browser get text '#two'")).trim(),
+      "Second panel content revealed",
+    );
+    assert.equal((await stdout(id, "agent-browser get url")).trim(), `${t.site.url}/tabs`);
+    const tabs = await sdk().interact(id, { code: "context.pages().map((p) => p.url())" });
+    assert.equal(tabs.result, JSON.stringify([`${t.site.url}/tabs`]), "still one tab");
+  });
+
+  it("keeps /tmp between calls, has the usual tools, and reports exit codes", async () => {
+    const id = await scrape("/article");
+    await stdout(id, "echo kept > /tmp/note.txt");
+    assert.equal(await stdout(id, "cat /tmp/note.txt"), "kept\n");
+    assert.equal(
+      await stdout(id, `echo '{"a":{"b":7}}' | jq .a.b | sed 's/7/seven/' | grep -c seven`),
+      "1\n",
+    );
+    const failed = await bash(id, "echo oops >&2; exit 3");
+    assert.equal(failed.success, false);
+    assert.equal(failed.exitCode, 3);
+    assert.equal(failed.stderr, "oops\n");
+    const shot = await stdout(
+      id,
+      "agent-browser screenshot /tmp/page.png >/dev/null && stat -c %s /tmp/page.png",
+    );
+    assert.ok(Number(shot) > 1000, `screenshot of ${shot.trim()} bytes`);
+  });
+
+  it("kills a call at its timeout, and the session and agent-browser live on", async () => {
+    const id = await scrape("/article");
+    const started = performance.now();
+    const reply = await bash(id, "sleep 100 | cat", 2);
+    const seconds = (performance.now() - started) / 1000;
+    assert.equal(reply.killed, true);
+    assert.ok(seconds >= 2 && seconds < 6, `${seconds.toFixed(1)} s`);
+    assert.equal((await stdout(id, "agent-browser get title")).trim(), "Skiff Test Article");
+  });
+
+  it("has no network but the browser's proxy", async () => {
+    const id = await scrape("/article");
+    const port = new URL(t.server.url).port;
+    const out = await stdout(
+      id,
+      `for target in 127.0.0.1/${port} 10.0.0.1/80 169.254.169.254/80; do
+         if timeout 3 bash -c "exec 3<>/dev/tcp/$target" 2>/dev/null; then echo "$target reached"; else echo "$target refused"; fi
+       done`,
+    );
+    assert.doesNotMatch(out, /reached/);
+    assert.equal(out.split("\n").filter(Boolean).length, 3);
+  });
+});
