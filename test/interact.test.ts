@@ -177,13 +177,10 @@ describe("interact errors, with the spec's messages", () => {
     assert.equal(err.message, "Browser session not found.");
   });
 
-  it("501 for what this server does not run yet, after the job's own checks", async () => {
-    const unknown = await interact(missing, { code: "print(1)", language: "python" });
+  it("501 for a prompt, which needs an LLM, after the job's own checks", async () => {
+    const unknown = await interact(missing, { prompt: "click the button" });
     assert.equal(unknown.status, 404);
     const id = await scrape("/article");
-    const python = await interact(id, { code: "print(1)", language: "python" });
-    assert.equal(python.status, 501);
-    assert.match(String(python.body.error), /language 'python' is not available/);
     const prompt = await interact(id, { prompt: "click the button" });
     assert.equal(prompt.status, 501);
     assert.match(String(prompt.body.error), /prompt is not available/);

@@ -2,6 +2,7 @@ import type { Browser, Page } from "playwright-core";
 import type { Logger } from "../log.ts";
 import { CodeSyntaxError, toFunctionBody } from "./last-expression.ts";
 import { OUTPUT_CAP_BYTES, OutputBuffer, capText } from "./output-buffer.ts";
+import type { BridgeCall, BridgeReply } from "./python-bridge.ts";
 import { REPLAY_FAILED_PREFIX, type ReplayRequest, type ReplayResult } from "./replay.ts";
 import { WorkerClient, type RunReply } from "./worker-client.ts";
 
@@ -73,6 +74,24 @@ export class NodeRuntime {
     const job = this.#queue.then(() => this.#replay(request));
     this.#queue = job.catch(() => {});
     return job;
+  }
+
+  /**
+   * One call from Python code, run in the worker on the session's Playwright objects. Not
+   * queued: it belongs to the Python call the session host is running, which holds the queue.
+   */
+  async bridge(call: BridgeCall): Promise<BridgeReply> {
+    const worker = this.#ensureWorker();
+    const reply = await worker.bridge(this.#nextId++, call);
+    if (!worker.alive) this.#discard(worker);
+    if (reply.failure !== undefined) return { error: reply.failure, name: "Error" };
+    return JSON.parse(reply.result) as BridgeReply;
+  }
+
+  /** Stops whatever the worker is doing (a Python call timed out); a fresh one takes over. */
+  async interrupt(): Promise<void> {
+    const worker = this.#worker;
+    if (worker) await this.#kill(worker, 0);
   }
 
   /** Starts the worker and its connection ahead of the first call; settles once connected. */

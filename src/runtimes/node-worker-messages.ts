@@ -1,4 +1,5 @@
 // The typed messages between NodeRuntime (main thread) and node-worker.ts (its worker thread).
+import type { BridgeCall } from "./python-bridge.ts";
 import type { ReplayRequest } from "./replay.ts";
 
 export type OutputStream = "stdout" | "stderr";
@@ -26,7 +27,14 @@ export interface ReplayMessage {
   request: ReplayRequest;
 }
 
-export type TaskMessage = RunMessage | ReplayMessage;
+/** Main thread → worker: one call from Python code; answered by `done` with a BridgeReply as JSON. */
+export interface BridgeMessage {
+  type: "bridge";
+  id: number;
+  call: BridgeCall;
+}
+
+export type TaskMessage = RunMessage | ReplayMessage | BridgeMessage;
 
 export type WorkerMessage =
   | { type: "ready" }

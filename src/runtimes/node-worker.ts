@@ -8,7 +8,9 @@ import vm from "node:vm";
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { IMPORT_BINDING } from "./last-expression.ts";
+import type { PlaywrightBridge } from "./python-bridge.ts";
 import type {
+  BridgeMessage,
   OutputStream,
   ReplayMessage,
   RunMessage,
@@ -115,6 +117,25 @@ class Session {
     return this.#page;
   }
 
+  #bridge: PlaywrightBridge | undefined;
+
+  /** One call from Python code (python-bridge.ts), loaded on first use like the replay. */
+  async bridge(message: BridgeMessage): Promise<void> {
+    try {
+      if (!this.#bridge) {
+        const { PlaywrightBridge: Bridge } = await import("./python-bridge.ts");
+        this.#bridge = new Bridge();
+      }
+      const reply =
+        message.call.op === "start"
+          ? this.#bridge.start(await this.page(), (await this.page()).context())
+          : await this.#bridge.handle(message.call);
+      send({ type: "done", id: message.id, result: JSON.stringify(reply) });
+    } catch (err) {
+      send({ type: "done", id: message.id, result: "", failure: (err as Error).message });
+    }
+  }
+
   /** The replay leaves one content tab; the next run picks it afresh. */
   async replay(message: ReplayMessage): Promise<void> {
     await replayOn(this.#browser, message);
@@ -171,6 +192,7 @@ async function main(): Promise<void> {
   const session = new Session(browser);
   port?.on("message", (message: TaskMessage) => {
     if (message.type === "run") void session.run(message);
+    else if (message.type === "bridge") void session.bridge(message);
     else void session.replay(message);
   });
   send({ type: "ready" });

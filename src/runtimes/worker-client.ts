@@ -6,6 +6,7 @@ import type {
   WorkerMessage,
   WorkerSetup,
 } from "./node-worker-messages.ts";
+import type { BridgeCall } from "./python-bridge.ts";
 import type { ReplayRequest } from "./replay.ts";
 
 export interface RunReply {
@@ -61,6 +62,11 @@ export class WorkerClient {
 
   run(id: number, body: string, onOutput: OnOutput): Promise<RunReply> {
     return this.#task({ type: "run", id, body }, onOutput);
+  }
+
+  /** The reply's `result` is a BridgeReply as JSON. */
+  bridge(id: number, call: BridgeCall): Promise<RunReply> {
+    return this.#task({ type: "bridge", id, call }, () => {});
   }
 
   /** The reply's `result` is the ReplayResult as JSON; `failure` says why the replay failed. */

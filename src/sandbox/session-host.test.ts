@@ -175,8 +175,8 @@ describe("session host in a bwrap sandbox", { skip }, () => {
   });
 
   it("refuses languages it does not run yet", async () => {
-    const call = host.channel.request("exec", { language: "python", code: "1", timeoutMs: 1000 });
-    await assert.rejects(call, /language python is not supported by this session host/);
+    const call = host.channel.request("exec", { language: "ruby", code: "1", timeoutMs: 1000 });
+    await assert.rejects(call, /language ruby is not supported by this session host/);
   });
 
   it("shuts down: exit 0, session directory removed", async () => {

@@ -9,6 +9,7 @@ import { createLogger, type Logger } from "../log.ts";
 import { BashRuntime } from "../runtimes/bash-runtime.ts";
 import { launchCdpChromium, type CdpChromium } from "../runtimes/cdp-chromium.ts";
 import { NodeRuntime } from "../runtimes/node-runtime.ts";
+import { PythonRuntime } from "../runtimes/python-runtime.ts";
 import { settleWithin } from "../scrape/deadline.ts";
 import { ProxyForwarder } from "./proxy-forwarder.ts";
 import { serveChannel, type HostConnection, type HostHandler } from "./serve-channel.ts";
@@ -38,6 +39,7 @@ interface OpenSession {
   chromium: CdpChromium;
   runtime: NodeRuntime;
   bash: BashRuntime | undefined;
+  python: PythonRuntime;
   forwarder: ProxyForwarder | undefined;
 }
 
@@ -133,7 +135,8 @@ export class SessionHost {
     const bash = agentBrowser
       ? new BashRuntime({ cdpEndpoint, agentBrowser, tmpDir: os.tmpdir(), logger })
       : undefined;
-    return { chromium: browserProcess, runtime, forwarder, bash };
+    const python = new PythonRuntime({ node: runtime, tmpDir: os.tmpdir(), logger });
+    return { chromium: browserProcess, runtime, forwarder, bash, python };
   }
 
   /** Without its browser the session is over: ending the channel makes `serve` close and exit. */
@@ -153,6 +156,7 @@ export class SessionHost {
     const options = { timeoutMs: request.timeoutMs };
     if (request.language === "node") return session.runtime.run(request.code, options);
     if (request.language === "bash" && session.bash) return session.bash.run(request.code, options);
+    if (request.language === "python") return session.python.run(request.code, options);
     throw new Error(`language ${request.language} is not supported by this session host`);
   }
 

@@ -316,12 +316,6 @@ function refuseWhatIsMissing(request: InteractRequest): string {
       "Interact with a prompt is not available on this server yet: send code instead.",
     );
   }
-  if (request.language === "python") {
-    throw new AppError(
-      "INTERACT_NOT_IMPLEMENTED",
-      `Interact with language '${request.language}' is not available on this server yet: use node or bash.`,
-    );
-  }
   return request.code;
 }
 
