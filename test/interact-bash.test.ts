@@ -69,6 +69,31 @@ describe("interact in bash with agent-browser", () => {
     assert.equal((await stdout(id, "agent-browser get title")).trim(), "Skiff Test Article");
   });
 
+  it("fills a field by its ref and submits the form", async () => {
+    const id = await scrape("/form");
+    const snapshot = await stdout(id, "agent-browser snapshot -i");
+    const field = /- textbox "Type here" \[ref=(e\d+)\]/.exec(snapshot)?.[1];
+    const send = /- button "Send" \[ref=(e\d+)\]/.exec(snapshot)?.[1];
+    assert.ok(field && send, snapshot);
+    await stdout(id, `agent-browser fill @${field} "from bash"`);
+    await stdout(id, `agent-browser click @${send}`);
+    assert.equal(
+      (await stdout(id, "agent-browser get text '#result'")).trim(),
+      "You typed: from bash",
+    );
+  });
+
+  it("sees nothing of the server", async () => {
+    const id = await scrape("/article");
+    const out = await stdout(
+      id,
+      `ls ${JSON.stringify(t.server.dataDir)} >/dev/null 2>&1 && echo "data dir visible" || echo "no data dir"
+       cat /proc/${process.pid}/environ >/dev/null 2>&1 && echo "server environ visible" || echo "no server environ"
+       env | grep -c '^SKIFF' || true`,
+    );
+    assert.equal(out, "no data dir\nno server environ\n0\n");
+  });
+
   it("has no network but the browser's proxy", async () => {
     const id = await scrape("/article");
     const port = new URL(t.server.url).port;

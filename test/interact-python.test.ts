@@ -77,6 +77,49 @@ describe("interact in python", () => {
     assert.equal(await result(id, `type(await context.cookies()).__name__`), "list");
   });
 
+  it("navigates, waits, types, uses the mouse and locator actions", async () => {
+    const id = await scrape("/tabs");
+    const code = `await page.goto(${JSON.stringify(`${t.site.url}/form`)}, wait_until="domcontentloaded")
+await page.wait_for_load_state("load")
+await page.wait_for_selector("#text", state="visible")
+box = await page.get_by_placeholder("Type here").bounding_box()
+await page.mouse.click(box["x"] + 5, box["y"] + 5)
+await page.type("#text", "typed ")
+await page.locator("#text").press("End")
+await page.keyboard.type("and keys")
+await page.get_by_role("button", name="Send").click()
+await page.wait_for_selector("#result:not(:empty)")
+texts = await page.eval_on_selector_all("main *", "(els) => els.length")
+[page.url, await page.locator("#result").text_content(), texts > 3]`;
+    const seen = JSON.parse(await result(id, code)) as [string, string, boolean];
+    assert.deepEqual(seen, [`${t.site.url}/form`, "You typed: typed and keys", true]);
+    await result(id, `await page.locator("#text").fill("again")`);
+    assert.equal(await result(id, `await page.input_value("#text")`), "again");
+  });
+
+  it("is as contained as node code: no network but the proxy, nothing of the server", async () => {
+    const id = await scrape("/article");
+    const port = new URL(t.server.url).port;
+    const code = `import urllib.request, os
+outcomes = []
+for url in ["http://127.0.0.1:${port}/v0/health/liveness", "http://10.0.0.1/"]:
+    try:
+        urllib.request.urlopen(url, timeout=3)
+        outcomes.append("reached")
+    except Exception as error:
+        outcomes.append(type(error).__name__)
+outcomes.append(os.path.exists(${JSON.stringify(t.server.dataDir)}))
+outcomes`;
+    const [api, privateNet, dataDir] = JSON.parse(await result(id, code)) as [
+      string,
+      string,
+      boolean,
+    ];
+    assert.notEqual(api, "reached");
+    assert.notEqual(privateNet, "reached");
+    assert.equal(dataDir, false);
+  });
+
   it("raises Playwright errors as Python exceptions with a traceback in stderr", async () => {
     const id = await scrape("/tabs");
     const reply = await python(id, `await page.click("#missing", timeout=500)`);
