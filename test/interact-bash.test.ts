@@ -2,20 +2,12 @@
 // agent-browser CLI attached to the session's own browser and pinned to its content tab.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import Firecrawl from "@mendable/firecrawl-js";
+import { interactClient } from "./helpers/interact-client.ts";
 import { useSkiffAndSite } from "./helpers/skiff-harness.ts";
 
 const t = useSkiffAndSite({ SESSION_WARM_POOL: "1" });
-const sdk = () => new Firecrawl({ apiUrl: t.server.url, apiKey: "" });
-
-async function scrape(path: string): Promise<string> {
-  const doc = await sdk().scrape(`${t.site.url}${path}`, { formats: ["markdown"] });
-  assert.ok(doc.metadata?.scrapeId);
-  return doc.metadata.scrapeId;
-}
-
-const bash = (id: string, code: string, timeout?: number) =>
-  sdk().interact(id, { code, language: "bash", ...(timeout ? { timeout } : {}) });
+const { sdk, scrape, run } = interactClient(t);
+const bash = (id: string, code: string, timeout?: number) => run(id, "bash", code, timeout);
 
 /** Runs bash and asserts it succeeded; returns its stdout. */
 async function stdout(id: string, code: string): Promise<string> {

@@ -2,20 +2,12 @@
 // `context` that follow Playwright for Python, bridged to the session's own browser.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import Firecrawl from "@mendable/firecrawl-js";
+import { interactClient } from "./helpers/interact-client.ts";
 import { useSkiffAndSite } from "./helpers/skiff-harness.ts";
 
 const t = useSkiffAndSite({ SESSION_WARM_POOL: "1" });
-const sdk = () => new Firecrawl({ apiUrl: t.server.url, apiKey: "" });
-
-async function scrape(path: string): Promise<string> {
-  const doc = await sdk().scrape(`${t.site.url}${path}`, { formats: ["markdown"] });
-  assert.ok(doc.metadata?.scrapeId);
-  return doc.metadata.scrapeId;
-}
-
-const python = (id: string, code: string, timeout?: number) =>
-  sdk().interact(id, { code, language: "python", ...(timeout ? { timeout } : {}) });
+const { scrape, run } = interactClient(t);
+const python = (id: string, code: string, timeout?: number) => run(id, "python", code, timeout);
 
 /** Runs Python and asserts it succeeded; returns its `result`. */
 async function result(id: string, code: string): Promise<string> {

@@ -1,0 +1,24 @@
+import assert from "node:assert/strict";
+import Firecrawl from "@mendable/firecrawl-js";
+import type { RunningSkiff } from "./skiff-harness.ts";
+import type { TestSite } from "../fixtures/site/test-site.ts";
+
+type Language = "node" | "bash" | "python";
+
+/**
+ * The official SDK as a user builds it for a self-hosted server (its URL, no key), with the two
+ * steps every interact test starts with. `t` is what `useSkiffAndSite` fills in, read lazily.
+ */
+export function interactClient(t: { server: RunningSkiff; site: TestSite }) {
+  const sdk = () => new Firecrawl({ apiUrl: t.server.url, apiKey: "" });
+  /** Scrapes `path` on the test site and returns the scrape id to interact with. */
+  const scrape = async (path: string): Promise<string> => {
+    const doc = await sdk().scrape(`${t.site.url}${path}`, { formats: ["markdown"] });
+    assert.ok(doc.metadata?.scrapeId, "the scrape has an id");
+    return doc.metadata.scrapeId;
+  };
+  /** One interact call in `language`, with an optional timeout in seconds. */
+  const run = (id: string, language: Language, code: string, timeout?: number) =>
+    sdk().interact(id, { code, language, ...(timeout ? { timeout } : {}) });
+  return { sdk, scrape, run };
+}
