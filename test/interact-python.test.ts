@@ -87,6 +87,11 @@ texts = await page.eval_on_selector_all("main *", "(els) => els.length")
     assert.deepEqual(seen, [`${t.site.url}/form`, "You typed: typed and keys", true]);
     await result(id, `await page.locator("#text").fill("again")`);
     assert.equal(await result(id, `await page.input_value("#text")`), "again");
+    const labelled = `await page.set_content('<label>Email <input id="email"></label>')
+await page.get_by_label("Email").fill("a@b.test")
+field = await page.query_selector("#email")
+await field.input_value()`;
+    assert.equal(await result(id, labelled), "a@b.test");
   });
 
   it("is as contained as node code: no network but the proxy, nothing of the server", async () => {
