@@ -278,6 +278,8 @@ describe("interact sessions are isolated (bubblewrap)", { skip }, () => {
     }
     for (const [pid, cmdline] of Object.entries(result.cmdlines)) {
       assert.notEqual(cmdline.value, serverCmdline, `/proc/${pid} inside is not the server`);
+      // Not even the sandbox's own command lines name where DATA_DIR is on the host.
+      assert.ok(!cmdline.value?.includes(t.server.dataDir), `/proc/${pid} names DATA_DIR`);
     }
     assert.ok(pids.includes("1"), "pid 1 is the sandbox's own init");
     assert.ok(pids.length < 40 && pids.length < hostPids, `only a few pids: ${pids.length}`);

@@ -1,9 +1,10 @@
-import { spawn, spawnSync, type ChildProcess, type StdioOptions } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, lstatSync, mkdirSync, readlinkSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
+import type { Writable } from "node:stream";
 import { ConfigError } from "../config.ts";
 import type { Logger } from "../log.ts";
 
@@ -101,14 +102,23 @@ export function launchSandboxed(options: SandboxOptions): SandboxProcess {
 
 /** Detached, so `kill()` can take the whole process group (Chromium included in mode "none"). */
 function spawnChild(options: SandboxOptions, tmp: string): ChildProcess {
-  const stdio: StdioOptions = ["ignore", "pipe", "pipe"];
+  const stdio: ["ignore", "pipe", "pipe"] = ["ignore", "pipe", "pipe"];
   if (options.mode === "none") {
     const env = cleanEnv(options, tmp, options.compileCache);
     return spawn(options.command, options.args, { env, cwd: tmp, stdio, detached: true });
   }
-  const args = [...bwrapArgs(options), "--", options.command, ...options.args];
+  // The sandbox's layout goes through a pipe (`--args 3`), not argv: bwrap's command line is
+  // readable inside as /proc/1/cmdline, and the layout names host paths (DATA_DIR's among them).
+  const args = ["--args", "3", "--", options.command, ...options.args];
   // bwrap itself needs no environment, and `--clearenv` guards the command's anyway.
-  return spawn(bwrapPath(), args, { env: {}, stdio, detached: true });
+  const child = spawn(bwrapPath(), args, {
+    env: {},
+    stdio: [...stdio, "pipe"],
+    detached: true,
+  });
+  const layout = child.stdio[3] as Writable | null;
+  layout?.end(bwrapArgs(options).join("\0") + "\0");
+  return child;
 }
 
 /** What shapes the sandbox, as opposed to what runs in it. */
