@@ -41,6 +41,11 @@ const settings = {
   SESSION_IDLE_SECONDS: int(1, 86_400).default(300),
   /** Session hosts started ahead of time, so a first interact call does not wait for a browser. */
   SESSION_WARM_POOL: int(0, 16).default(1),
+  /** 64 hex digits (AES-256) sealing profiles at rest; unset, Skiff makes one in DATA_DIR. */
+  PROFILE_ENCRYPTION_KEY: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, "64 hex digits (a 256-bit key)")
+    .optional(),
   /** On SIGTERM, in-flight scrapes get this long to finish before browsers are closed. */
   SHUTDOWN_GRACE_MS: int(0, 300_000).default(15_000),
 } as const;
@@ -96,6 +101,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     DATA_DIR: path.resolve(c.DATA_DIR),
     CHROME_PATH: detectChrome(c.CHROME_PATH),
     PUBLIC_URL: c.PUBLIC_URL?.replace(/\/+$/, ""),
+    PROFILE_ENCRYPTION_KEY: c.PROFILE_ENCRYPTION_KEY,
   });
 }
 

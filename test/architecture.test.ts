@@ -32,9 +32,21 @@ function layerOf(file: string): string {
 /** Which layers may import which; the root files (main, server, app) may import anything. */
 const SHARED = ["errors.ts", "config.ts", "log.ts"];
 const ALLOWED: Record<string, string[]> = {
-  api: ["sessions", "scrape", "auth", "billing", "files", "store", "net", "browser", ...SHARED],
+  api: [
+    "sessions",
+    "scrape",
+    "profiles",
+    "auth",
+    "billing",
+    "files",
+    "store",
+    "net",
+    "browser",
+    ...SHARED,
+  ],
   sessions: [
     "scrape",
+    "profiles",
     "sandbox",
     "runtimes",
     "billing",
@@ -45,7 +57,8 @@ const ALLOWED: Record<string, string[]> = {
     ...SHARED,
   ],
   billing: ["store", ...SHARED],
-  scrape: ["browser", "files", "store", "net", ...SHARED],
+  scrape: ["browser", "files", "store", "net", "profiles", ...SHARED],
+  profiles: ["store", ...SHARED],
   runtimes: ["browser", "scrape", ...SHARED],
   sandbox: ["runtimes", "scrape", "browser", "net", ...SHARED],
   auth: ["store", ...SHARED],

@@ -5,6 +5,7 @@ import type {
   CacheEntry,
   EgressBytes,
   FileRow,
+  ProfileRow,
   ScrapeRow,
   SessionEnd,
   SessionEndReason,
@@ -58,6 +59,21 @@ const MIGRATIONS = [
    ALTER TABLE scrapes ADD COLUMN bytes_out INTEGER;
    ALTER TABLE sessions ADD COLUMN bytes_in INTEGER;
    ALTER TABLE sessions ADD COLUMN bytes_out INTEGER;`,
+  `CREATE TABLE profiles (
+     team_id TEXT NOT NULL,
+     name TEXT NOT NULL,
+     sealed BLOB NOT NULL,
+     size INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     PRIMARY KEY (team_id, name)
+   );
+   CREATE TABLE profile_writers (
+     team_id TEXT NOT NULL,
+     name TEXT NOT NULL,
+     holder TEXT NOT NULL,
+     expires_at INTEGER NOT NULL,
+     PRIMARY KEY (team_id, name)
+   );`,
 ];
 
 interface ScrapeRecord {
@@ -87,6 +103,14 @@ interface SessionRecord {
   credits_billed: number | null;
   bytes_in: number | null;
   bytes_out: number | null;
+}
+
+interface ProfileRecord {
+  team_id: string;
+  name: string;
+  sealed: Buffer;
+  size: number;
+  updated_at: number;
 }
 
 interface FileRecord {
@@ -267,6 +291,75 @@ export class SqliteStore implements Store {
       .prepare(`SELECT * FROM sessions WHERE status = 'active'`)
       .all() as SessionRecord[];
     return Promise.resolve(rows.map(toSessionRow));
+  }
+
+  putProfile(row: ProfileRow): Promise<void> {
+    this.#db
+      .prepare(
+        `INSERT INTO profiles (team_id, name, sealed, size, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (team_id, name) DO UPDATE SET
+           sealed = excluded.sealed, size = excluded.size, updated_at = excluded.updated_at`,
+      )
+      .run(row.teamId, row.name, row.sealed, row.size, row.updatedAt);
+    return Promise.resolve();
+  }
+
+  getProfile(teamId: string, name: string): Promise<ProfileRow | undefined> {
+    const r = this.#db
+      .prepare(`SELECT * FROM profiles WHERE team_id = ? AND name = ?`)
+      .get(teamId, name) as ProfileRecord | undefined;
+    return Promise.resolve(
+      r && {
+        teamId: r.team_id,
+        name: r.name,
+        sealed: r.sealed,
+        size: r.size,
+        updatedAt: r.updated_at,
+      },
+    );
+  }
+
+  listProfiles(teamId: string): Promise<Omit<ProfileRow, "sealed">[]> {
+    const rows = this.#db
+      .prepare(
+        `SELECT team_id, name, size, updated_at FROM profiles WHERE team_id = ? ORDER BY name`,
+      )
+      .all(teamId) as Omit<ProfileRecord, "sealed">[];
+    return Promise.resolve(
+      rows.map((r) => ({ teamId: r.team_id, name: r.name, size: r.size, updatedAt: r.updated_at })),
+    );
+  }
+
+  deleteProfile(teamId: string, name: string): Promise<boolean> {
+    const changes = this.#db
+      .prepare(`DELETE FROM profiles WHERE team_id = ? AND name = ?`)
+      .run(teamId, name).changes;
+    return Promise.resolve(changes === 1);
+  }
+
+  acquireProfileWriter(
+    teamId: string,
+    name: string,
+    holder: string,
+    now: number,
+    expiresAt: number,
+  ): Promise<boolean> {
+    const changes = this.#db
+      .prepare(
+        `INSERT INTO profile_writers (team_id, name, holder, expires_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (team_id, name) DO UPDATE SET
+           holder = excluded.holder, expires_at = excluded.expires_at
+         WHERE profile_writers.expires_at <= ? OR profile_writers.holder = excluded.holder`,
+      )
+      .run(teamId, name, holder, expiresAt, now).changes;
+    return Promise.resolve(changes === 1);
+  }
+
+  releaseProfileWriter(teamId: string, name: string, holder: string): Promise<void> {
+    this.#db
+      .prepare(`DELETE FROM profile_writers WHERE team_id = ? AND name = ? AND holder = ?`)
+      .run(teamId, name, holder);
+    return Promise.resolve();
   }
 
   close(): Promise<void> {

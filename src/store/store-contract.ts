@@ -139,6 +139,40 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.deepEqual((await store.getSessionByScrape(row.scrapeId ?? ""))?.egress, egress);
     });
 
+    it("keeps a profile per team and name, replacing it whole", async () => {
+      const team = uniqueId("team");
+      const row = {
+        teamId: team,
+        name: "shop",
+        sealed: Buffer.from([1, 2, 3]),
+        size: 3,
+        updatedAt: 5,
+      };
+      await store.putProfile(row);
+      await store.putProfile({ ...row, sealed: Buffer.from([9]), size: 1, updatedAt: 6 });
+      const stored = await store.getProfile(team, "shop");
+      assert.deepEqual(stored?.sealed, Buffer.from([9]));
+      assert.equal(await store.getProfile("other-team", "shop"), undefined);
+      assert.deepEqual(await store.listProfiles(team), [
+        { teamId: team, name: "shop", size: 1, updatedAt: 6 },
+      ]);
+      assert.equal(await store.deleteProfile(team, "shop"), true);
+      assert.equal(await store.deleteProfile(team, "shop"), false);
+    });
+
+    it("gives a profile's writer lease to one holder until it is released or expires", async () => {
+      const team = uniqueId("team");
+      assert.equal(await store.acquireProfileWriter(team, "p", "s1", 0, 1000), true);
+      assert.equal(await store.acquireProfileWriter(team, "p", "s2", 10, 1010), false);
+      assert.equal(await store.acquireProfileWriter(team, "p", "s1", 20, 1020), true, "renewal");
+      assert.equal(await store.acquireProfileWriter(team, "other", "s2", 20, 1020), true);
+      await store.releaseProfileWriter(team, "p", "s2");
+      assert.equal(await store.acquireProfileWriter(team, "p", "s2", 30, 1030), false);
+      assert.equal(await store.acquireProfileWriter(team, "p", "s2", 1020, 2000), true, "expired");
+      await store.releaseProfileWriter(team, "p", "s2");
+      assert.equal(await store.acquireProfileWriter(team, "p", "s3", 1030, 2030), true);
+    });
+
     it("moves activity only forward, and remembers that a prompt was used", async () => {
       const row = sessionRow();
       await store.insertSession(row);

@@ -65,6 +65,16 @@ export interface SessionEnd {
   egress?: EgressBytes;
 }
 
+/** A profile's saved browser state, encrypted by the caller; the store never sees plain text. */
+export interface ProfileRow {
+  teamId: string;
+  name: string;
+  sealed: Buffer;
+  /** Bytes of the state before encryption, for listings. */
+  size: number;
+  updatedAt: number;
+}
+
 /** Everything Skiff keeps. SQLite now; Postgres later passes the same contract tests. */
 export interface Store {
   insertScrape(row: ScrapeRow): Promise<void>;
@@ -87,5 +97,22 @@ export interface Store {
    */
   claimSessionEnded(id: string, end: SessionEnd): Promise<boolean>;
   listActiveSessions(): Promise<SessionRow[]>;
+  /** Writes a profile's state in one step: a crash leaves the previous state whole. */
+  putProfile(row: ProfileRow): Promise<void>;
+  getProfile(teamId: string, name: string): Promise<ProfileRow | undefined>;
+  listProfiles(teamId: string): Promise<Omit<ProfileRow, "sealed">[]>;
+  deleteProfile(teamId: string, name: string): Promise<boolean>;
+  /**
+   * Takes the one writer lease on a profile for `holder` until `expiresAt`, if it is free,
+   * expired, or already `holder`'s. True when `holder` has it now.
+   */
+  acquireProfileWriter(
+    teamId: string,
+    name: string,
+    holder: string,
+    now: number,
+    expiresAt: number,
+  ): Promise<boolean>;
+  releaseProfileWriter(teamId: string, name: string, holder: string): Promise<void>;
   close(): Promise<void>;
 }
