@@ -53,6 +53,12 @@ export const ERRORS = {
     message:
       "Failed to initialize browser session from the original scrape context. Please rerun the scrape and try again.",
   },
+  PROFILE_LOCKED: {
+    status: 409,
+    code: undefined,
+    message:
+      "Another session is currently writing to this profile. Only one writer is allowed at a time. You can still access it with saveChanges: false, or try again later.",
+  },
   SESSION_DESTROYED: {
     status: 410,
     code: undefined,

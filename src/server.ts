@@ -5,6 +5,7 @@ import type { Config } from "./config.ts";
 import { FileStore } from "./files/file-store.ts";
 import type { Logger } from "./log.ts";
 import { EgressProxy } from "./net/egress-proxy.ts";
+import { profileKey, ProfileVault } from "./profiles/profile-vault.ts";
 import { systemResolver, type Resolver } from "./net/target-policy.ts";
 import { BrowserPool } from "./scrape/browser-pool.ts";
 import { ScrapeService } from "./scrape/scrape-service.ts";
@@ -32,6 +33,10 @@ export async function createSkiff(
   overrides: { resolve?: Resolver } = {},
 ): Promise<Skiff> {
   const store = new SqliteStore(config.DATA_DIR);
+  const profiles = new ProfileVault(
+    store,
+    profileKey(config.DATA_DIR, config.PROFILE_ENCRYPTION_KEY),
+  );
   const files = new FileStore({
     dataDir: config.DATA_DIR,
     store,
@@ -61,8 +66,9 @@ export async function createSkiff(
     files,
     logger,
     resolve,
+    profiles,
   });
-  const sessions = await startSessions(config, store, egress, logger);
+  const sessions = await startSessions(config, store, profiles, egress, logger);
   app = await buildApp({
     config,
     logger,

@@ -88,6 +88,18 @@ export class NodeRuntime {
     return JSON.parse(reply.result) as BridgeReply;
   }
 
+  /** The session's cookies, localStorage and IndexedDB, queued behind the calls before. */
+  storageState(): Promise<unknown> {
+    if (this.#closed) return Promise.reject(new Error("the node runtime is closed"));
+    const job = this.#queue.then(async () => {
+      const reply = await this.#ensureWorker().state(this.#nextId++);
+      if (reply.failure !== undefined) throw new Error(reply.failure);
+      return JSON.parse(reply.result) as unknown;
+    });
+    this.#queue = job.catch(() => {});
+    return job;
+  }
+
   /** Stops whatever the worker is doing (a Python call timed out); a fresh one takes over. */
   async interrupt(): Promise<void> {
     const worker = this.#worker;

@@ -34,7 +34,13 @@ export interface BridgeMessage {
   call: BridgeCall;
 }
 
-export type TaskMessage = RunMessage | ReplayMessage | BridgeMessage;
+/** Main thread → worker: the browser's storage state; answered by `done` with it as JSON. */
+export interface StateMessage {
+  type: "state";
+  id: number;
+}
+
+export type TaskMessage = RunMessage | ReplayMessage | BridgeMessage | StateMessage;
 
 export type WorkerMessage =
   | { type: "ready" }

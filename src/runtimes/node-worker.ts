@@ -14,6 +14,7 @@ import type {
   OutputStream,
   ReplayMessage,
   RunMessage,
+  StateMessage,
   TaskMessage,
   WorkerMessage,
   WorkerSetup,
@@ -136,6 +137,16 @@ class Session {
     }
   }
 
+  async state(message: StateMessage): Promise<void> {
+    try {
+      const { exportStorageState } = await import("./replay.ts");
+      const state = await exportStorageState(this.#browser);
+      send({ type: "done", id: message.id, result: JSON.stringify(state) });
+    } catch (err) {
+      send({ type: "done", id: message.id, result: "", failure: (err as Error).message });
+    }
+  }
+
   /** The replay leaves one content tab; the next run picks it afresh. */
   async replay(message: ReplayMessage): Promise<void> {
     await replayOn(this.#browser, message);
@@ -193,6 +204,7 @@ async function main(): Promise<void> {
   port?.on("message", (message: TaskMessage) => {
     if (message.type === "run") void session.run(message);
     else if (message.type === "bridge") void session.bridge(message);
+    else if (message.type === "state") void session.state(message);
     else void session.replay(message);
   });
   send({ type: "ready" });

@@ -10,6 +10,17 @@ export interface ReplayRequest {
   waitForMs: number;
   actions: Action[];
   timeoutMs: number;
+  /** A profile's saved state, loaded into the session's context before the page (spec §2.10). */
+  storageState?: unknown;
+}
+
+type StorageStateInput = Exclude<Parameters<BrowserContext["setStorageState"]>[0], string>;
+
+/** The session's browser state, to save into its profile when it ends (spec §2.10). */
+export async function exportStorageState(browser: Browser): Promise<unknown> {
+  const context = browser.contexts()[0];
+  if (!context) throw new Error("the session's browser has no context");
+  return context.storageState({ indexedDB: true });
 }
 
 /** Where the replay left the session: its one content tab. */
@@ -54,6 +65,8 @@ async function replay(
   const context = browser.contexts()[0];
   if (!context) throw new Error("the session's browser has no context");
   const page = context.pages()[0] ?? (await deadline.race(context.newPage()));
+  if (request.storageState)
+    await deadline.race(context.setStorageState(request.storageState as StorageStateInput));
   await goto(page, request.url, deadline);
   await deadline.sleep(Math.min(request.waitForMs, MAX_REPLAY_WAIT_MS));
   await runActions(page, request.actions, deadline);

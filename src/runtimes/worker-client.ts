@@ -64,6 +64,11 @@ export class WorkerClient {
     return this.#task({ type: "run", id, body }, onOutput);
   }
 
+  /** The reply's `result` is the browser's storage state as JSON. */
+  state(id: number): Promise<RunReply> {
+    return this.#task({ type: "state", id }, () => {});
+  }
+
   /** The reply's `result` is a BridgeReply as JSON. */
   bridge(id: number, call: BridgeCall): Promise<RunReply> {
     return this.#task({ type: "bridge", id, call }, () => {});

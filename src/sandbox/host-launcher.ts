@@ -55,6 +55,7 @@ const MISSED_HEARTBEATS = 10;
 /** Past the code's own timeout, how long the host gets to report a killed run. */
 const EXEC_SLACK_MS = 15_000;
 const SHUTDOWN_TIMEOUT_MS = 5_000;
+const STORAGE_TIMEOUT_MS = 10_000;
 const EXIT_GRACE_MS = 5_000;
 
 /**
@@ -183,6 +184,11 @@ export class SessionHostHandle {
   exec(request: ExecRequest): Promise<ExecResult> {
     const timeoutMs = request.timeoutMs + EXEC_SLACK_MS;
     return this.#channel.request<ExecResult>("exec", request, { timeoutMs });
+  }
+
+  /** The browser's storage state, for a profile; bounded, as the session is ending. */
+  storageState(): Promise<unknown> {
+    return this.#channel.request<unknown>("storage", {}, { timeoutMs: STORAGE_TIMEOUT_MS });
   }
 
   /** Asks the host to close its browser and exit; kills it if it does not. Idempotent. */

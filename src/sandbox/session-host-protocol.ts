@@ -30,10 +30,14 @@ export type ShutdownRequest = Record<string, never>;
 
 export type ShutdownResult = Record<string, never>;
 
+/** `storage`: the browser's state (Playwright's storage state, IndexedDB included), to save. */
+export type StorageRequest = Record<string, never>;
+
 /** Request type → its payload and result, for typed wrappers on the server side. */
 export interface SessionHostRequests {
   open: { payload: OpenRequest; result: OpenResult };
   replay: { payload: ReplayRequest; result: ReplayResult };
   exec: { payload: ExecRequest; result: ExecResult };
   shutdown: { payload: ShutdownRequest; result: ShutdownResult };
+  storage: { payload: StorageRequest; result: unknown };
 }

@@ -98,6 +98,7 @@ export class SessionHost {
       replay: (payload) => this.#replay(payload as ReplayRequest),
       exec: (payload) => this.#exec(payload as ExecRequest),
       shutdown: () => this.#shutdown(),
+      storage: async () => (await this.#session("")).runtime.storageState(),
     };
   }
 

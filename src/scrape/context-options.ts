@@ -1,6 +1,7 @@
 import { devices, type Browser, type BrowserContextOptions, type Page } from "playwright-core";
 import { userAgentFor } from "../browser/chromium.ts";
 import type { Logger } from "../log.ts";
+import type { StorageState } from "../profiles/profile-vault.ts";
 import { countryLocale } from "./country-locales.ts";
 
 export interface ScrapeLocation {
@@ -14,6 +15,8 @@ export interface ContextSpec {
   skipTlsVerification: boolean;
   headers?: Record<string, string> | undefined;
   location?: ScrapeLocation | undefined;
+  /** A profile's saved cookies and storage, loaded into the context before the page. */
+  storageState?: StorageState | undefined;
 }
 
 /** Firecrawl's defaults with no headers and no actions: the spec warm contexts are made for. */
@@ -27,6 +30,7 @@ export function isDefaultSpec(spec: ContextSpec): boolean {
     !spec.mobile &&
     spec.skipTlsVerification &&
     spec.location === undefined &&
+    spec.storageState === undefined &&
     Object.keys(spec.headers ?? {}).length === 0
   );
 }
@@ -50,6 +54,9 @@ export function contextOptions(
     ...(locale?.locale !== undefined && { locale: locale.locale }),
     ...(locale?.timezoneId !== undefined && { timezoneId: locale.timezoneId }),
     ...(Object.keys(headers).length > 0 && { extraHTTPHeaders: headers }),
+    ...(spec.storageState && {
+      storageState: spec.storageState as NonNullable<BrowserContextOptions["storageState"]>,
+    }),
   };
 }
 

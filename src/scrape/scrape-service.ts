@@ -4,6 +4,7 @@ import { AppError } from "../errors.ts";
 import type { FileStore } from "../files/file-store.ts";
 import type { Logger } from "../log.ts";
 import type { EgressCounters } from "../net/egress-proxy.ts";
+import type { ProfileVault } from "../profiles/profile-vault.ts";
 import { checkTarget, type Resolver } from "../net/target-policy.ts";
 import type { EgressBytes, Store } from "../store/store.ts";
 import type { BrowserPool } from "./browser-pool.ts";
@@ -47,6 +48,7 @@ export interface ScrapeServiceDeps {
   files: FileStore;
   logger: Logger;
   resolve: Resolver;
+  profiles: ProfileVault;
 }
 
 /** Firecrawl's self-host answer for a target its policy refuses. */
@@ -158,8 +160,11 @@ export class ScrapeService {
     let egress: EgressCounters | undefined;
     let ran;
     try {
+      const storageState = request.profile
+        ? await this.#deps.profiles.load(ctx.teamId, request.profile.name)
+        : undefined;
       ran = await this.#deps.pool.run(
-        contextSpecOf(request),
+        { ...contextSpecOf(request), storageState },
         (page, counters) => {
           egress = counters;
           return loadPage(page, loadRequestOf(request, screenshot), ctx.signal);

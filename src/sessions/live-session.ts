@@ -8,6 +8,8 @@ export type ExpiryReason = Extract<SessionEndReason, "ttl" | "idle" | "crashed">
 export interface LiveSessionOptions {
   row: SessionRow;
   host: SessionHostHandle;
+  /** The profile it loaded; `writer` when its state is saved back at the end. */
+  profile?: { name: string; writer: boolean } | undefined;
   ttlMs: number;
   idleMs: number;
   /** Told once when a timer fires or the host dies; the owner then ends the session. */
@@ -21,6 +23,7 @@ export interface LiveSessionOptions {
 export class LiveSession {
   readonly row: SessionRow;
   readonly host: SessionHostHandle;
+  readonly profile: { name: string; writer: boolean } | undefined;
   readonly #options: LiveSessionOptions;
   #queue: Promise<unknown> = Promise.resolve();
   #pending = 0;
@@ -31,6 +34,7 @@ export class LiveSession {
   constructor(options: LiveSessionOptions) {
     this.row = options.row;
     this.host = options.host;
+    this.profile = options.profile;
     this.#options = options;
     this.#ttlTimer = setTimeout(() => this.#expire("ttl"), options.ttlMs);
     this.#armIdle();

@@ -7,7 +7,15 @@ export interface ReplayContext {
   actions: Action[];
 }
 
-export type ReplayVerdict = { ok: true; context: ReplayContext } | { ok: false; message: string };
+/** The profile a scrape named (spec §2.10): its session loads it, and a writer saves it. */
+export interface ProfileUse {
+  name: string;
+  saveChanges: boolean;
+}
+
+export type ReplayVerdict =
+  | { ok: true; context: ReplayContext; profile: ProfileUse | undefined }
+  | { ok: false; message: string };
 
 const PREFIX = "Replay context is unavailable for this scrape job";
 
@@ -35,6 +43,9 @@ export function buildReplayContext(row: { url: string | null; options: unknown }
       waitForMs: Math.min(parsed.data.waitFor, 60_000),
       actions: (parsed.data.actions ?? []).filter((a) => !OUTPUT_ONLY.has(a.type)),
     },
+    profile: parsed.data.profile
+      ? { name: parsed.data.profile.name, saveChanges: parsed.data.profile.saveChanges }
+      : undefined,
   };
 }
 

@@ -2,13 +2,15 @@ import { v7 as uuidv7 } from "uuid";
 import { sessionCredits } from "../billing/session-credits.ts";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import type { ProfileVault } from "../profiles/profile-vault.ts";
 import { ChannelError } from "../sandbox/host-channel.ts";
 import type { SessionHostHandle } from "../sandbox/host-launcher.ts";
 import type { ExecResult } from "../sandbox/session-host-protocol.ts";
 import type { SessionEndReason, SessionRow, Store } from "../store/store.ts";
 import type { InteractRequest } from "./interact-request.ts";
 import { LiveSession } from "./live-session.ts";
-import { buildReplayContext, type ReplayContext } from "./replay-context.ts";
+import { buildReplayContext, type ProfileUse, type ReplayContext } from "./replay-context.ts";
+import { SessionProfiles, type SessionProfile } from "./session-profiles.ts";
 
 export interface SessionLimits {
   MAX_CONCURRENT_SESSIONS: number;
@@ -25,6 +27,7 @@ export interface HostSource {
 export interface SessionManagerOptions {
   limits: SessionLimits;
   store: Store;
+  profiles: ProfileVault;
   hosts: HostSource;
   logger: Logger;
 }
@@ -50,6 +53,12 @@ export interface StopReply {
   sessionDurationMs: number;
   creditsBilled?: number;
   cleanupQueued: true;
+}
+
+/** What a new session is made from: the scrape's replay and the profile it named. */
+interface SessionPlan {
+  context: ReplayContext;
+  profile: ProfileUse | undefined;
 }
 
 interface EndOutcome {
@@ -80,10 +89,12 @@ export class SessionManager {
   readonly #creating = new Map<string, Promise<LiveSession>>();
   readonly #ending = new Map<LiveSession, Promise<EndOutcome>>();
   readonly #cleanups = new Set<Promise<void>>();
+  readonly #profiles: SessionProfiles;
 
   constructor(options: SessionManagerOptions) {
     this.#options = options;
     this.#logger = options.logger;
+    this.#profiles = new SessionProfiles(options.profiles, options.logger);
   }
 
   /** Sessions running or being created. */
@@ -97,9 +108,9 @@ export class SessionManager {
     teamId: string,
     request: InteractRequest,
   ): Promise<InteractReply> {
-    const context = await this.#replayContextFor(scrapeId, teamId);
+    const plan = await this.#planFor(scrapeId, teamId);
     const code = refuseWhatIsMissing(request);
-    const session = await this.#sessionFor(scrapeId, teamId, context);
+    const session = await this.#sessionFor(scrapeId, teamId, plan);
     const timeoutMs = Math.round(request.timeout * 1000);
     return session.run(async (host) => {
       const now = Date.now();
@@ -138,22 +149,18 @@ export class SessionManager {
     await Promise.all(this.#cleanups);
   }
 
-  /** Spec §2.3 steps 3–5: the scrape (404, 403) and its replay context (409). */
-  async #replayContextFor(scrapeId: string, teamId: string): Promise<ReplayContext> {
+  /** Spec §2.3 steps 3–5: the scrape (404, 403), its replay context (409) and profile. */
+  async #planFor(scrapeId: string, teamId: string): Promise<SessionPlan> {
     const scrape = await this.#options.store.getScrape(scrapeId);
     if (!scrape) throw new AppError("JOB_NOT_FOUND");
     if (scrape.teamId !== teamId) throw new AppError("FORBIDDEN");
     const verdict = buildReplayContext(scrape);
     if (!verdict.ok) throw new AppError("REPLAY_CONTEXT_UNAVAILABLE", verdict.message);
-    return verdict.context;
+    return { context: verdict.context, profile: verdict.profile };
   }
 
   /** Spec §2.3 steps 6–9: the scrape's live session, a new one, or 403 / 410 from its row. */
-  async #sessionFor(
-    scrapeId: string,
-    teamId: string,
-    context: ReplayContext,
-  ): Promise<LiveSession> {
+  async #sessionFor(scrapeId: string, teamId: string, plan: SessionPlan): Promise<LiveSession> {
     const row = await this.#options.store.getSessionByScrape(scrapeId);
     // Checked after the awaits, so two first calls at once share one creation.
     const existing = this.#live.get(scrapeId) ?? this.#creating.get(scrapeId);
@@ -162,28 +169,57 @@ export class SessionManager {
       if (row.teamId !== teamId) throw new AppError("FORBIDDEN");
       throw new AppError("SESSION_DESTROYED");
     }
-    return this.#startCreating(scrapeId, teamId, context);
+    return this.#startCreating(scrapeId, teamId, plan);
   }
 
-  #startCreating(scrapeId: string, teamId: string, context: ReplayContext): Promise<LiveSession> {
+  #startCreating(scrapeId: string, teamId: string, plan: SessionPlan): Promise<LiveSession> {
     const limit = this.#options.limits.MAX_CONCURRENT_SESSIONS;
     if (this.activeCount >= limit) {
       throw new AppError("SESSION_LIMIT", sessionLimitMessage(limit));
     }
-    const creating = this.#create(scrapeId, teamId, context).finally(() =>
+    const creating = this.#create(scrapeId, teamId, plan).finally(() =>
       this.#creating.delete(scrapeId),
     );
     this.#creating.set(scrapeId, creating);
     return creating;
   }
 
-  async #create(scrapeId: string, teamId: string, context: ReplayContext): Promise<LiveSession> {
+  async #create(scrapeId: string, teamId: string, plan: SessionPlan): Promise<LiveSession> {
     const createdAt = Date.now();
+    const id = uuidv7();
+    const ttlMs = this.#options.limits.SESSION_TTL_SECONDS * 1000;
+    const { profile, storageState } = await this.#profiles.open(teamId, plan.profile, id, ttlMs);
+    try {
+      return await this.#launch(
+        id,
+        scrapeId,
+        teamId,
+        createdAt,
+        plan.context,
+        profile,
+        storageState,
+      );
+    } catch (err) {
+      await this.#profiles.release(teamId, profile, id);
+      throw err;
+    }
+  }
+
+  async #launch(
+    id: string,
+    scrapeId: string,
+    teamId: string,
+    createdAt: number,
+    context: ReplayContext,
+    profile: SessionProfile | undefined,
+    storageState: unknown,
+  ): Promise<LiveSession> {
     const host = await this.#takeHost(scrapeId);
     host.egressLabel = `session for scrape ${scrapeId}`;
     const log = this.#logger.child({ scrapeId, hostPid: host.pid });
     try {
-      const replayed = await host.replay({ ...context, timeoutMs: replayTimeoutMs(context) });
+      const timeoutMs = replayTimeoutMs(context);
+      const replayed = await host.replay({ ...context, timeoutMs, storageState });
       log.debug({ ...replayed, ms: Date.now() - createdAt }, "scrape replayed");
     } catch (err) {
       this.#queueCleanup(host.stop());
@@ -195,14 +231,14 @@ export class SessionManager {
         cause: err,
       });
     }
-    const row = newSessionRow(scrapeId, teamId, createdAt, host.pid);
+    const row = newSessionRow(id, scrapeId, teamId, createdAt, host.pid);
     try {
       await this.#options.store.insertSession(row);
     } catch (err) {
       this.#queueCleanup(host.stop());
       throw new AppError("UNKNOWN_ERROR", "Failed to persist browser session.", { cause: err });
     }
-    const session = this.#track(row, host);
+    const session = this.#track(row, host, profile);
     log.info({ sessionId: row.id, ms: Date.now() - createdAt }, "interact session started");
     return session;
   }
@@ -216,12 +252,13 @@ export class SessionManager {
     }
   }
 
-  #track(row: SessionRow, host: SessionHostHandle): LiveSession {
+  #track(row: SessionRow, host: SessionHostHandle, profile?: SessionProfile): LiveSession {
     const { SESSION_TTL_SECONDS, SESSION_IDLE_SECONDS } = this.#options.limits;
     host.egressLabel = `session ${row.id}`;
     const session = new LiveSession({
       row,
       host,
+      profile,
       ttlMs: SESSION_TTL_SECONDS * 1000,
       idleMs: SESSION_IDLE_SECONDS * 1000,
       onExpire: (expired, reason) => void this.#end(expired, reason),
@@ -263,6 +300,7 @@ export class SessionManager {
     const { row, host } = session;
     if (this.#live.get(row.scrapeId ?? row.id) === session)
       this.#live.delete(row.scrapeId ?? row.id);
+    await this.#profiles.close(row.teamId, session.profile, row.id, host);
     this.#queueCleanup(host.stop());
     const endedAt = Date.now();
     const durationMs = endedAt - row.createdAt;
@@ -337,13 +375,14 @@ export function replayTimeoutMs(context: ReplayContext): number {
 }
 
 function newSessionRow(
+  id: string,
   scrapeId: string,
   teamId: string,
   createdAt: number,
   hostPid: number | undefined,
 ): SessionRow {
   return {
-    id: uuidv7(),
+    id,
     teamId,
     scrapeId,
     status: "active",

@@ -3,6 +3,7 @@ import path from "node:path";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { EgressProxy } from "../net/egress-proxy.ts";
+import type { ProfileVault } from "../profiles/profile-vault.ts";
 import { agentBrowserBinary } from "../sandbox/agent-browser.ts";
 import { fillCompileCache } from "../sandbox/compile-cache.ts";
 import { launchSessionHost } from "../sandbox/host-launcher.ts";
@@ -31,6 +32,7 @@ export interface Sessions {
 export async function startSessions(
   config: Config,
   store: Store,
+  profiles: ProfileVault,
   egress: EgressProxy,
   logger: Logger,
 ): Promise<Sessions> {
@@ -78,6 +80,6 @@ export async function startSessions(
         agentBrowser: "path" in agentBrowser ? agentBrowser.path : undefined,
       }),
   });
-  const manager = new SessionManager({ limits: config, store, hosts: pool, logger: log });
+  const manager = new SessionManager({ limits: config, store, profiles, hosts: pool, logger: log });
   return { manager, mode, pool };
 }

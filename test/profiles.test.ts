@@ -1,0 +1,108 @@
+// Profiles (spec §2.10) with the official SDK: log in once in an interact session, and later
+// scrapes with the same profile are logged in. The state is sealed at rest and survives a
+// restart; one writer at a time, readers always.
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import Firecrawl from "@mendable/firecrawl-js";
+import { startTestSite, type TestSite } from "./fixtures/site/test-site.ts";
+import { postJson, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
+
+const LOCKED =
+  "Another session is currently writing to this profile. Only one writer is allowed at a time. You can still access it with saveChanges: false, or try again later.";
+
+describe("profiles", () => {
+  let site: TestSite;
+  let server: RunningSkiff;
+  let dataDir: string;
+  const sdk = () => new Firecrawl({ apiUrl: server.url, apiKey: "" });
+  const start = () => startSkiff({ DATA_DIR: dataDir, SESSION_WARM_POOL: "1" });
+
+  before(async () => {
+    dataDir = mkdtempSync(path.join(tmpdir(), "skiff-profiles-"));
+    [site, server] = await Promise.all([startTestSite(), start()]);
+  });
+  after(async () => {
+    await Promise.all([server.close(), site.close()]);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function scrape(page: string, profile: { name: string; saveChanges?: boolean }) {
+    return sdk().scrape(`${site.url}${page}`, { formats: ["markdown"], profile });
+  }
+
+  async function open(page: string, profile: { name: string; saveChanges?: boolean }) {
+    const doc = await scrape(page, profile);
+    const id = String(doc.metadata?.scrapeId);
+    const reply = await postJson(`${server.url}/v2/scrape/${id}/interact`, { code: "page.url()" });
+    return { id, reply };
+  }
+
+  it("logs in once in a session; a later scrape with the profile is logged in", async () => {
+    const before = await scrape("/dashboard", { name: "ada", saveChanges: false });
+    assert.match(before.markdown ?? "", /Please log in/);
+    const login = await scrape("/login", { name: "ada" });
+    const id = String(login.metadata?.scrapeId);
+    const filled = await sdk().interact(id, {
+      code: `await page.fill("#user", "ada");
+        await Promise.all([page.waitForURL("**/dashboard"), page.click("#submit")]);
+        await page.locator("h1").innerText()`,
+    });
+    assert.equal(filled.result, "Welcome back, ada", filled.error);
+    await sdk().stopInteraction(id);
+    const after = await scrape("/dashboard", { name: "ada", saveChanges: false });
+    assert.match(after.markdown ?? "", /Welcome back, ada/);
+    assert.match(after.markdown ?? "", /hello ada/, "localStorage came back too");
+    const other = await scrape("/dashboard", { name: "someone-else", saveChanges: false });
+    assert.match(other.markdown ?? "", /Please log in/);
+  });
+
+  it("keeps the cookie out of plain text anywhere under DATA_DIR", () => {
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const full = path.join(dir, name);
+        const stat = statSync(full);
+        if (stat.isDirectory()) walk(full);
+        else if (stat.isFile()) files.push(full);
+      }
+    };
+    walk(dataDir);
+    assert.ok(
+      files.some((f) => f.endsWith("skiff.db")),
+      "the database is there",
+    );
+    for (const file of files) {
+      assert.equal(readFileSync(file).includes("token-ada"), false, `${file} holds the cookie`);
+    }
+  });
+
+  it("allows one writer at a time, readers beside it, and frees the lease when a writer dies", async () => {
+    const first = await open("/article", { name: "shared" });
+    assert.equal(first.reply.status, 200);
+    const second = await open("/article", { name: "shared" });
+    assert.deepEqual(second.reply, { status: 409, body: { success: false, error: LOCKED } });
+    const reader = await open("/article", { name: "shared", saveChanges: false });
+    assert.equal(reader.reply.status, 200, "a reader beside the writer");
+    await sdk().stopInteraction(first.id);
+    const third = await open("/article", { name: "shared" });
+    assert.equal(third.reply.status, 200, "a new writer once the first stopped");
+    const crash = await postJson(`${server.url}/v2/scrape/${third.id}/interact`, {
+      code: `process.kill(process.pid, "SIGKILL")`,
+    });
+    assert.equal(crash.body.success, false);
+    const fourth = await open("/article", { name: "shared" });
+    assert.equal(fourth.reply.status, 200, "a killed writer freed the lease");
+    await sdk().stopInteraction(fourth.id);
+    await sdk().stopInteraction(reader.id);
+  });
+
+  it("survives a restart of the server", async () => {
+    await server.close();
+    server = await start();
+    const doc = await scrape("/dashboard", { name: "ada", saveChanges: false });
+    assert.match(doc.markdown ?? "", /Welcome back, ada/);
+  });
+});
