@@ -1,6 +1,8 @@
 import cors from "@fastify/cors";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { registerErrorHandling } from "./api/error-handler.ts";
+import { registerBrowserRoutes } from "./api/routes/browser.ts";
+import { registerProfileRoutes } from "./api/routes/profiles.ts";
 import { registerFileRoutes } from "./api/routes/files.ts";
 import { registerHealthRoutes, type Readiness } from "./api/routes/health.ts";
 import { registerInteractRoutes } from "./api/routes/interact.ts";
@@ -10,6 +12,7 @@ import type { Config } from "./config.ts";
 import type { FileStore } from "./files/file-store.ts";
 import type { Logger } from "./log.ts";
 import type { ScrapeService } from "./scrape/scrape-service.ts";
+import type { ProfileVault } from "./profiles/profile-vault.ts";
 import type { SessionManager } from "./sessions/session-manager.ts";
 
 export interface AppDeps {
@@ -18,6 +21,7 @@ export interface AppDeps {
   auth: Authenticator;
   scraper: ScrapeService;
   sessions: SessionManager;
+  profiles: ProfileVault;
   files: FileStore;
   readiness: Readiness;
 }
@@ -57,5 +61,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerFileRoutes(app, deps.files);
   registerScrapeRoutes(app, deps);
   registerInteractRoutes(app, deps);
+  registerBrowserRoutes(app, deps);
+  registerProfileRoutes(app, deps);
   return app;
 }

@@ -40,6 +40,7 @@ export const ERRORS = {
   ROUTE_NOT_FOUND: { status: 404, code: "NOT_FOUND", message: "Not found." },
   JOB_NOT_FOUND: { status: 404, code: undefined, message: "Job not found." },
   FILE_NOT_FOUND: { status: 404, code: "NOT_FOUND", message: "File not found or expired." },
+  PROFILE_NOT_FOUND: { status: 404, code: "NOT_FOUND", message: "Profile not found." },
   SESSION_NOT_FOUND: { status: 404, code: undefined, message: "Browser session not found." },
   /** The message says which part of the replay context is missing (spec §2.3 step 5). */
   REPLAY_CONTEXT_UNAVAILABLE: {

@@ -75,6 +75,7 @@ export async function createSkiff(
     auth: new NoAuthenticator(),
     scraper,
     sessions: sessions.manager,
+    profiles,
     files,
     readiness: {
       get ready() {

@@ -105,4 +105,20 @@ describe("profiles", () => {
     const doc = await scrape("/dashboard", { name: "ada", saveChanges: false });
     assert.match(doc.markdown ?? "", /Welcome back, ada/);
   });
+
+  it("lists a team's profiles and deletes one", async () => {
+    const listed = (await (await fetch(`${server.url}/v2/profiles`)).json()) as {
+      profiles: { name: string; size: number; updatedAt: string }[];
+    };
+    const ada = listed.profiles.find((p) => p.name === "ada");
+    assert.ok(
+      ada && ada.size > 0 && !Number.isNaN(Date.parse(ada.updatedAt)),
+      JSON.stringify(listed),
+    );
+    const remove = () => fetch(`${server.url}/v2/profiles/ada`, { method: "DELETE" });
+    assert.equal((await remove()).status, 200);
+    assert.equal((await remove()).status, 404);
+    const doc = await scrape("/dashboard", { name: "ada", saveChanges: false });
+    assert.match(doc.markdown ?? "", /Please log in/);
+  });
 });

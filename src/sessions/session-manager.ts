@@ -6,7 +6,8 @@ import type { ProfileVault } from "../profiles/profile-vault.ts";
 import { ChannelError } from "../sandbox/host-channel.ts";
 import type { SessionHostHandle } from "../sandbox/host-launcher.ts";
 import type { ExecResult } from "../sandbox/session-host-protocol.ts";
-import type { SessionEndReason, SessionRow, Store } from "../store/store.ts";
+import type { SessionEndReason, SessionRow, SessionStatus, Store } from "../store/store.ts";
+import type { BrowserCreate, BrowserExecute } from "./browser-request.ts";
 import type { InteractRequest } from "./interact-request.ts";
 import { LiveSession } from "./live-session.ts";
 import { buildReplayContext, type ProfileUse, type ReplayContext } from "./replay-context.ts";
@@ -61,6 +62,46 @@ interface SessionPlan {
   profile: ProfileUse | undefined;
 }
 
+/** A session about to start: for a scrape (its replay) or standalone (a blank page). */
+interface NewSession extends SessionPlan {
+  id: string;
+  scrapeId: string | null;
+  teamId: string;
+  ttlMs: number;
+  idleMs: number;
+}
+
+/** The reply to `POST /v2/browser` (spec §2.11). */
+export interface BrowserCreated {
+  success: true;
+  id: string;
+  cdpUrl: null;
+  liveViewUrl: null;
+  interactiveLiveViewUrl: null;
+  expiresAt: string;
+}
+
+/** The reply to `POST /v2/browser/{id}/execute` (spec §2.11): interact's, without the URLs. */
+export type BrowserExecuted = Omit<
+  InteractReply,
+  "sessionId" | "cdpUrl" | "liveViewUrl" | "interactiveLiveViewUrl"
+>;
+
+/** The reply to `GET /v2/browser` (spec §2.11). */
+export interface BrowserList {
+  success: true;
+  sessions: {
+    id: string;
+    status: SessionStatus;
+    cdpUrl: null;
+    liveViewUrl: null;
+    interactiveLiveViewUrl: null;
+    streamWebView: boolean;
+    createdAt: string;
+    lastActivity: string;
+  }[];
+}
+
 interface EndOutcome {
   durationMs: number;
   creditsBilled: number | undefined;
@@ -111,18 +152,34 @@ export class SessionManager {
     const plan = await this.#planFor(scrapeId, teamId);
     const code = refuseWhatIsMissing(request);
     const session = await this.#sessionFor(scrapeId, teamId, plan);
-    const timeoutMs = Math.round(request.timeout * 1000);
+    return this.#call(session, request.language, code, request.timeout);
+  }
+
+  /** One call, after the ones before it; it counts as activity. */
+  #call(
+    session: LiveSession,
+    language: string,
+    code: string,
+    timeoutSeconds: number,
+  ): Promise<InteractReply> {
+    const timeoutMs = Math.round(timeoutSeconds * 1000);
     return session.run(async (host) => {
       const now = Date.now();
       session.row.lastActivityAt = now;
       await this.#options.store.touchSession(session.row.id, now);
-      const result = await this.#exec(session, host, {
-        language: request.language,
-        code,
-        timeoutMs,
-      });
+      const result = await this.#exec(session, host, { language, code, timeoutMs });
       return interactReply(session.row.id, result);
     });
+  }
+
+  /** A session by id for `teamId`: 404, 403, or 410 once it has ended. */
+  async #ownSession(id: string, teamId: string): Promise<LiveSession> {
+    const row = await this.#options.store.getSession(id);
+    if (!row) throw new AppError("SESSION_NOT_FOUND");
+    if (row.teamId !== teamId) throw new AppError("FORBIDDEN");
+    const live = this.#live.get(row.scrapeId ?? row.id);
+    if (!live || live.row.id !== id) throw new AppError("SESSION_DESTROYED");
+    return live;
   }
 
   /** DELETE: ends the scrape's session and bills it, or says it had ended already. */
@@ -130,7 +187,11 @@ export class SessionManager {
     const row = await this.#options.store.getSessionByScrape(scrapeId);
     if (!row) throw new AppError("SESSION_NOT_FOUND");
     if (row.teamId !== teamId) throw new AppError("FORBIDDEN");
-    const live = this.#live.get(scrapeId);
+    return this.#stopRow(row);
+  }
+
+  async #stopRow(row: SessionRow): Promise<StopReply> {
+    const live = this.#live.get(row.scrapeId ?? row.id);
     const outcome =
       live?.row.id === row.id ? await this.#end(live, "deleted") : await this.#endStale(row);
     return {
@@ -138,6 +199,79 @@ export class SessionManager {
       sessionDurationMs: outcome.durationMs,
       ...(outcome.creditsBilled === undefined ? {} : { creditsBilled: outcome.creditsBilled }),
       cleanupQueued: true,
+    };
+  }
+
+  /** `POST /v2/browser`: a standalone session on a blank page, ready for `execute`. */
+  async createBrowser(teamId: string, request: BrowserCreate): Promise<BrowserCreated> {
+    const id = uuidv7();
+    const limit = this.#options.limits.MAX_CONCURRENT_SESSIONS;
+    if (this.activeCount >= limit) throw new AppError("SESSION_LIMIT", sessionLimitMessage(limit));
+    const creating = this.#open({
+      id,
+      scrapeId: null,
+      teamId,
+      context: { url: "about:blank", waitForMs: 0, actions: [] },
+      profile: request.profile,
+      ttlMs: request.ttl * 1000,
+      idleMs: request.activityTtl * 1000,
+    }).finally(() => this.#creating.delete(id));
+    this.#creating.set(id, creating);
+    const session = await creating;
+    return {
+      success: true,
+      id,
+      cdpUrl: null,
+      liveViewUrl: null,
+      interactiveLiveViewUrl: null,
+      expiresAt: new Date(session.row.createdAt + request.ttl * 1000).toISOString(),
+    };
+  }
+
+  /** `POST /v2/browser/{id}/execute`: one call on a standalone (or any) session of the team. */
+  async executeBrowser(
+    id: string,
+    teamId: string,
+    request: BrowserExecute,
+  ): Promise<
+    Omit<InteractReply, "sessionId" | "cdpUrl" | "liveViewUrl" | "interactiveLiveViewUrl">
+  > {
+    const session = await this.#ownSession(id, teamId);
+    const r = await this.#call(session, request.language, request.code, request.timeout);
+    const reply = {
+      success: r.success,
+      stdout: r.stdout,
+      result: r.result,
+      stderr: r.stderr,
+      exitCode: r.exitCode,
+      killed: r.killed,
+    };
+    return r.error === undefined ? reply : { ...reply, error: r.error };
+  }
+
+  /** `DELETE /v2/browser/{id}`. */
+  async stopBrowser(id: string, teamId: string): Promise<StopReply> {
+    const row = await this.#options.store.getSession(id);
+    if (!row) throw new AppError("SESSION_NOT_FOUND");
+    if (row.teamId !== teamId) throw new AppError("FORBIDDEN");
+    return this.#stopRow(row);
+  }
+
+  /** `GET /v2/browser`: the team's sessions, newest first. */
+  async listBrowsers(teamId: string, status?: SessionStatus): Promise<BrowserList> {
+    const rows = await this.#options.store.listSessions(teamId, status);
+    return {
+      success: true,
+      sessions: rows.map((row) => ({
+        id: row.id,
+        status: row.status,
+        cdpUrl: null,
+        liveViewUrl: null,
+        interactiveLiveViewUrl: null,
+        streamWebView: true,
+        createdAt: new Date(row.createdAt).toISOString(),
+        lastActivity: new Date(row.lastActivityAt).toISOString(),
+      })),
     };
   }
 
@@ -185,41 +319,64 @@ export class SessionManager {
   }
 
   async #create(scrapeId: string, teamId: string, plan: SessionPlan): Promise<LiveSession> {
+    const { SESSION_TTL_SECONDS, SESSION_IDLE_SECONDS } = this.#options.limits;
+    return this.#open({
+      id: uuidv7(),
+      scrapeId,
+      teamId,
+      context: plan.context,
+      profile: plan.profile,
+      ttlMs: SESSION_TTL_SECONDS * 1000,
+      idleMs: SESSION_IDLE_SECONDS * 1000,
+    });
+  }
+
+  /** Takes the profile's lease, a host, replays, stores the row; undoes each step on failure. */
+  async #open(spec: NewSession): Promise<LiveSession> {
     const createdAt = Date.now();
-    const id = uuidv7();
-    const ttlMs = this.#options.limits.SESSION_TTL_SECONDS * 1000;
-    const { profile, storageState } = await this.#profiles.open(teamId, plan.profile, id, ttlMs);
+    const { profile, storageState } = await this.#profiles.open(
+      spec.teamId,
+      spec.profile,
+      spec.id,
+      spec.ttlMs,
+    );
     try {
-      return await this.#launch(
-        id,
-        scrapeId,
-        teamId,
-        createdAt,
-        plan.context,
-        profile,
-        storageState,
+      const host = await this.#takeHost(spec.id);
+      await this.#replay(spec, host, storageState, createdAt);
+      const row = newSessionRow(spec.id, spec.scrapeId, spec.teamId, createdAt, host.pid);
+      try {
+        await this.#options.store.insertSession(row);
+      } catch (err) {
+        this.#queueCleanup(host.stop());
+        throw new AppError("UNKNOWN_ERROR", "Failed to persist browser session.", { cause: err });
+      }
+      const session = this.#track(row, host, spec, profile);
+      this.#logger.info(
+        { sessionId: row.id, scrapeId: spec.scrapeId, ms: Date.now() - createdAt },
+        "interact session started",
       );
+      return session;
     } catch (err) {
-      await this.#profiles.release(teamId, profile, id);
+      await this.#profiles.release(spec.teamId, profile, spec.id);
       throw err;
     }
   }
 
-  async #launch(
-    id: string,
-    scrapeId: string,
-    teamId: string,
-    createdAt: number,
-    context: ReplayContext,
-    profile: SessionProfile | undefined,
+  async #replay(
+    spec: NewSession,
+    host: SessionHostHandle,
     storageState: unknown,
-  ): Promise<LiveSession> {
-    const host = await this.#takeHost(scrapeId);
-    host.egressLabel = `session for scrape ${scrapeId}`;
-    const log = this.#logger.child({ scrapeId, hostPid: host.pid });
+    createdAt: number,
+  ): Promise<void> {
+    host.egressLabel = `session ${spec.id}`;
+    const log = this.#logger.child({
+      sessionId: spec.id,
+      scrapeId: spec.scrapeId,
+      hostPid: host.pid,
+    });
     try {
-      const timeoutMs = replayTimeoutMs(context);
-      const replayed = await host.replay({ ...context, timeoutMs, storageState });
+      const timeoutMs = replayTimeoutMs(spec.context);
+      const replayed = await host.replay({ ...spec.context, timeoutMs, storageState });
       log.debug({ ...replayed, ms: Date.now() - createdAt }, "scrape replayed");
     } catch (err) {
       this.#queueCleanup(host.stop());
@@ -231,36 +388,29 @@ export class SessionManager {
         cause: err,
       });
     }
-    const row = newSessionRow(id, scrapeId, teamId, createdAt, host.pid);
-    try {
-      await this.#options.store.insertSession(row);
-    } catch (err) {
-      this.#queueCleanup(host.stop());
-      throw new AppError("UNKNOWN_ERROR", "Failed to persist browser session.", { cause: err });
-    }
-    const session = this.#track(row, host, profile);
-    log.info({ sessionId: row.id, ms: Date.now() - createdAt }, "interact session started");
-    return session;
   }
 
-  async #takeHost(scrapeId: string): Promise<SessionHostHandle> {
+  async #takeHost(sessionId: string): Promise<SessionHostHandle> {
     try {
       return await this.#options.hosts.take();
     } catch (err) {
-      this.#logger.error({ err, scrapeId }, "could not start a session host");
+      this.#logger.error({ err, sessionId }, "could not start a session host");
       throw new AppError("SESSION_CREATE_FAILED", undefined, { cause: err });
     }
   }
 
-  #track(row: SessionRow, host: SessionHostHandle, profile?: SessionProfile): LiveSession {
-    const { SESSION_TTL_SECONDS, SESSION_IDLE_SECONDS } = this.#options.limits;
-    host.egressLabel = `session ${row.id}`;
+  #track(
+    row: SessionRow,
+    host: SessionHostHandle,
+    spec: NewSession,
+    profile: SessionProfile | undefined,
+  ): LiveSession {
     const session = new LiveSession({
       row,
       host,
       profile,
-      ttlMs: SESSION_TTL_SECONDS * 1000,
-      idleMs: SESSION_IDLE_SECONDS * 1000,
+      ttlMs: spec.ttlMs,
+      idleMs: spec.idleMs,
       onExpire: (expired, reason) => void this.#end(expired, reason),
     });
     this.#live.set(row.scrapeId ?? row.id, session);
@@ -376,7 +526,7 @@ export function replayTimeoutMs(context: ReplayContext): number {
 
 function newSessionRow(
   id: string,
-  scrapeId: string,
+  scrapeId: string | null,
   teamId: string,
   createdAt: number,
   hostPid: number | undefined,

@@ -293,6 +293,22 @@ export class SqliteStore implements Store {
     return Promise.resolve(rows.map(toSessionRow));
   }
 
+  getSession(id: string): Promise<SessionRow | undefined> {
+    const r = this.#db.prepare(`SELECT * FROM sessions WHERE id = ?`).get(id) as
+      SessionRecord | undefined;
+    return Promise.resolve(r && toSessionRow(r));
+  }
+
+  listSessions(teamId: string, status?: SessionStatus): Promise<SessionRow[]> {
+    const rows = this.#db
+      .prepare(
+        `SELECT * FROM sessions WHERE team_id = ? AND (? IS NULL OR status = ?)
+         ORDER BY created_at DESC, id DESC`,
+      )
+      .all(teamId, status ?? null, status ?? null) as SessionRecord[];
+    return Promise.resolve(rows.map(toSessionRow));
+  }
+
   putProfile(row: ProfileRow): Promise<void> {
     this.#db
       .prepare(

@@ -173,6 +173,28 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.equal(await store.acquireProfileWriter(team, "p", "s3", 1030, 2030), true);
     });
 
+    it("finds a session by id, and lists a team's sessions by status", async () => {
+      const team = uniqueId("team");
+      const live = sessionRow({ teamId: team, scrapeId: null, createdAt: 2 });
+      const gone = sessionRow({ teamId: team, scrapeId: null, createdAt: 1 });
+      await store.insertSession(live);
+      await store.insertSession(gone);
+      await store.claimSessionEnded(gone.id, {
+        endedAt: 3,
+        reason: "deleted",
+        durationMs: 2,
+        creditsBilled: 2,
+      });
+      assert.equal((await store.getSession(live.id))?.id, live.id);
+      assert.equal(await store.getSession("missing"), undefined);
+      const ids = async (status?: "active" | "destroyed") =>
+        (await store.listSessions(team, status)).map((r) => r.id);
+      assert.deepEqual(await ids(), [live.id, gone.id]);
+      assert.deepEqual(await ids("active"), [live.id]);
+      assert.deepEqual(await ids("destroyed"), [gone.id]);
+      assert.deepEqual(await store.listSessions("nobody"), []);
+    });
+
     it("moves activity only forward, and remembers that a prompt was used", async () => {
       const row = sessionRow();
       await store.insertSession(row);

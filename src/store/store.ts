@@ -97,6 +97,9 @@ export interface Store {
    */
   claimSessionEnded(id: string, end: SessionEnd): Promise<boolean>;
   listActiveSessions(): Promise<SessionRow[]>;
+  getSession(id: string): Promise<SessionRow | undefined>;
+  /** A team's sessions, newest first, of one status or all. */
+  listSessions(teamId: string, status?: SessionStatus): Promise<SessionRow[]>;
   /** Writes a profile's state in one step: a crash leaves the previous state whole. */
   putProfile(row: ProfileRow): Promise<void>;
   getProfile(teamId: string, name: string): Promise<ProfileRow | undefined>;

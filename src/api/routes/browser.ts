@@ -1,0 +1,45 @@
+import type { FastifyInstance } from "fastify";
+import type { Authenticator } from "../../auth/authenticator.ts";
+import {
+  browserCreateSchema,
+  browserExecuteSchema,
+  browserListSchema,
+} from "../../sessions/browser-request.ts";
+import type { SessionManager } from "../../sessions/session-manager.ts";
+
+export interface BrowserRouteDeps {
+  auth: Authenticator;
+  sessions: SessionManager;
+}
+
+type SessionRoute = { Params: { sessionId: string } };
+
+/** Standalone sessions (spec §2.11) under `/v2/browser` and its alias `/v2/interact`. */
+export function registerBrowserRoutes(app: FastifyInstance, deps: BrowserRouteDeps): void {
+  for (const base of ["/v2/browser", "/v2/interact"]) {
+    app.post(base, async (request) => {
+      const caller = await deps.auth.authenticate(request.headers.authorization);
+      return deps.sessions.createBrowser(
+        caller.teamId,
+        browserCreateSchema.parse(request.body ?? {}),
+      );
+    });
+
+    app.get(base, async (request) => {
+      const caller = await deps.auth.authenticate(request.headers.authorization);
+      const { status } = browserListSchema.parse(request.query);
+      return deps.sessions.listBrowsers(caller.teamId, status);
+    });
+
+    app.post<SessionRoute>(`${base}/:sessionId/execute`, async (request) => {
+      const caller = await deps.auth.authenticate(request.headers.authorization);
+      const body = browserExecuteSchema.parse(request.body);
+      return deps.sessions.executeBrowser(request.params.sessionId, caller.teamId, body);
+    });
+
+    app.delete<SessionRoute>(`${base}/:sessionId`, async (request) => {
+      const caller = await deps.auth.authenticate(request.headers.authorization);
+      return deps.sessions.stopBrowser(request.params.sessionId, caller.teamId);
+    });
+  }
+}
