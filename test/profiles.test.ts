@@ -99,6 +99,19 @@ describe("profiles", () => {
     await sdk().stopInteraction(reader.id);
   });
 
+  it("saves a writer's state after its last call even when its host dies", async () => {
+    const doc = await scrape("/dashboard", { name: "crashy" });
+    const id = String(doc.metadata?.scrapeId);
+    const set = await sdk().interact(id, {
+      code: `await page.evaluate(() => localStorage.setItem("greeting", "kept across a crash"))`,
+    });
+    assert.equal(set.success, true, set.error);
+    const crash = await sdk().interact(id, { code: `process.kill(process.pid, "SIGKILL")` });
+    assert.equal(crash.success, false);
+    const after = await scrape("/dashboard", { name: "crashy", saveChanges: false });
+    assert.match(after.markdown ?? "", /kept across a crash/);
+  });
+
   it("survives a restart of the server", async () => {
     await server.close();
     server = await start();

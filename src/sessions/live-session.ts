@@ -24,6 +24,8 @@ export class LiveSession {
   readonly row: SessionRow;
   readonly host: SessionHostHandle;
   readonly profile: { name: string; writer: boolean } | undefined;
+  /** A writer's browser state after its last call: what is saved if its host dies. */
+  lastState: unknown;
   readonly #options: LiveSessionOptions;
   #queue: Promise<unknown> = Promise.resolve();
   #pending = 0;

@@ -168,6 +168,8 @@ export class SessionManager {
       session.row.lastActivityAt = now;
       await this.#options.store.touchSession(session.row.id, now);
       const result = await this.#exec(session, host, { language, code, timeoutMs });
+      session.lastState =
+        (await this.#profiles.snapshot(session.profile, host)) ?? session.lastState;
       return interactReply(session.row.id, result);
     });
   }
@@ -450,7 +452,7 @@ export class SessionManager {
     const { row, host } = session;
     if (this.#live.get(row.scrapeId ?? row.id) === session)
       this.#live.delete(row.scrapeId ?? row.id);
-    await this.#profiles.close(row.teamId, session.profile, row.id, host);
+    await this.#profiles.close(row.teamId, session.profile, row.id, host, session.lastState);
     this.#queueCleanup(host.stop());
     const endedAt = Date.now();
     const durationMs = endedAt - row.createdAt;

@@ -1,6 +1,6 @@
 import { AppError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import type { ProfileVault } from "../profiles/profile-vault.ts";
+import type { ProfileVault, StorageState } from "../profiles/profile-vault.ts";
 import type { SessionHostHandle } from "../sandbox/host-launcher.ts";
 import type { ProfileUse } from "./replay-context.ts";
 
@@ -48,30 +48,41 @@ export class SessionProfiles {
     }
   }
 
-  /** A writer's state is saved from its host, if the host still answers; the lease is freed. */
+  /**
+   * A writer's state is saved: from its host if the host still answers, else the snapshot taken
+   * after its last call (a host that died mid-call loses that call's changes). The lease is freed.
+   */
   async close(
     teamId: string,
     profile: SessionProfile | undefined,
     holder: string,
     host: SessionHostHandle,
+    lastState: unknown,
   ): Promise<void> {
     if (!profile?.writer) return;
+    const log = { profile: profile.name, sessionId: holder };
     try {
-      if (host.isAlive) {
-        const state = (await host.storageState()) as Parameters<ProfileVault["save"]>[2];
-        await this.#vault.save(teamId, profile.name, state);
-        this.#logger.info({ profile: profile.name, sessionId: holder }, "profile saved");
+      const state = host.isAlive ? await host.storageState() : lastState;
+      if (state) {
+        await this.#vault.save(teamId, profile.name, state as StorageState);
+        this.#logger.info(log, "profile saved");
       } else {
-        this.#logger.warn(
-          { profile: profile.name, sessionId: holder },
-          "profile not saved: host gone",
-        );
+        this.#logger.warn(log, "profile not saved: its host is gone and no call finished");
       }
     } catch (err) {
-      this.#logger.error({ err, profile: profile.name, sessionId: holder }, "profile not saved");
+      this.#logger.error({ ...log, err }, "profile not saved");
     } finally {
       await this.release(teamId, profile, holder);
     }
+  }
+
+  /** After a writer's call: its state now, kept in case its host dies before the end. */
+  async snapshot(profile: SessionProfile | undefined, host: SessionHostHandle): Promise<unknown> {
+    if (!profile?.writer || !host.isAlive) return undefined;
+    return host.storageState().catch((err: unknown) => {
+      this.#logger.warn({ err, profile: profile.name }, "profile snapshot failed");
+      return undefined;
+    });
   }
 
   async release(
