@@ -3,19 +3,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import Firecrawl from "@mendable/firecrawl-js";
+import { sdkError } from "./helpers/interact-client.ts";
 import { postJson, useSkiffAndSite } from "./helpers/skiff-harness.ts";
 
 const t = useSkiffAndSite({ SESSION_WARM_POOL: "1" });
 const sdk = () => new Firecrawl({ apiUrl: t.server.url, apiKey: "" });
-
-async function sdkError(work: Promise<unknown>): Promise<{ status?: number; message: string }> {
-  try {
-    await work;
-  } catch (err) {
-    return err as { status?: number; message: string };
-  }
-  assert.fail("expected the SDK to throw");
-}
 
 describe("standalone browser sessions", () => {
   it("creates, executes in bash and node, lists, deletes, then answers 410", async () => {

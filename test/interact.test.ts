@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import Firecrawl from "@mendable/firecrawl-js";
+import { sdkError } from "./helpers/interact-client.ts";
 import { postJson, useSkiffAndSite } from "./helpers/skiff-harness.ts";
 
 const t = useSkiffAndSite({ SESSION_WARM_POOL: "1" });
@@ -21,16 +22,6 @@ async function result(id: string, code: string): Promise<string | undefined> {
   const reply = await sdk().interact(id, { code });
   assert.equal(reply.success, true, reply.error);
   return reply.result;
-}
-
-/** The SDK throws on any status but 200; this returns what it threw. */
-async function sdkError(work: Promise<unknown>): Promise<{ status?: number; message: string }> {
-  try {
-    await work;
-  } catch (err) {
-    return err as { status?: number; message: string };
-  }
-  assert.fail("expected the SDK to throw");
 }
 
 describe("interact through the SDK", () => {

@@ -22,3 +22,15 @@ export function interactClient(t: { server: RunningSkiff; site: TestSite }) {
     sdk().interact(id, { code, language, ...(timeout ? { timeout } : {}) });
   return { sdk, scrape, run };
 }
+
+/** The SDK throws on any status but 200; this returns what it threw (its status and message). */
+export async function sdkError(
+  work: Promise<unknown>,
+): Promise<{ status?: number; message: string }> {
+  try {
+    await work;
+  } catch (err) {
+    return err as { status?: number; message: string };
+  }
+  assert.fail("expected the SDK to throw");
+}
