@@ -63,6 +63,21 @@ describe("reapOrphanSessions", () => {
     assert.deepEqual(await reapOrphanSessions(opts), [], "a second pass bills nothing");
   });
 
+  it("frees the profile lease an orphaned writer held", async () => {
+    const writer = sessionRow({ ownerPid: 999_999_003, profileWriter: "shop" });
+    await store.insertSession(writer);
+    assert.equal(await store.acquireProfileWriter(writer.teamId, "shop", writer.id, 0, 1e15), true);
+    assert.equal(await store.acquireProfileWriter(writer.teamId, "shop", "next", 1, 1e15), false);
+    await reapOrphanSessions({
+      store,
+      logger: createLogger("silent"),
+      now: 100_000,
+      isAlive: () => false,
+      kill: () => {},
+    });
+    assert.equal(await store.acquireProfileWriter(writer.teamId, "shop", "next", 2, 1e15), true);
+  });
+
   it("processIsAlive tells a running process from an exited one", async () => {
     const child = spawn(process.execPath, ["-e", "setTimeout(() => {}, 10000)"]);
     assert.equal(processIsAlive(child.pid ?? -1), true);

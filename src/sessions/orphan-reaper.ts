@@ -50,6 +50,9 @@ export async function reapOrphanSessions(opts: ReapOptions): Promise<SessionRow[
       creditsBilled: sessionCredits(durationMs, session.usedPrompt),
     });
     if (claimed) reaped.push(session);
+    if (session.profileWriter) {
+      await opts.store.releaseProfileWriter(session.teamId, session.profileWriter, session.id);
+    }
   }
   if (reaped.length > 0)
     opts.logger.warn({ count: reaped.length }, "ended sessions left by a previous run");

@@ -346,6 +346,7 @@ export class SessionManager {
       const host = await this.#takeHost(spec.id);
       await this.#replay(spec, host, storageState, createdAt);
       const row = newSessionRow(spec.id, spec.scrapeId, spec.teamId, createdAt, host.pid);
+      row.profileWriter = profile?.writer ? profile.name : null;
       try {
         await this.#options.store.insertSession(row);
       } catch (err) {
@@ -548,6 +549,7 @@ function newSessionRow(
     durationMs: null,
     creditsBilled: null,
     egress: null,
+    profileWriter: null,
   };
 }
 

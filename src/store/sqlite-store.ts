@@ -74,6 +74,7 @@ const MIGRATIONS = [
      expires_at INTEGER NOT NULL,
      PRIMARY KEY (team_id, name)
    );`,
+  `ALTER TABLE sessions ADD COLUMN profile_writer TEXT;`,
 ];
 
 interface ScrapeRecord {
@@ -103,6 +104,7 @@ interface SessionRecord {
   credits_billed: number | null;
   bytes_in: number | null;
   bytes_out: number | null;
+  profile_writer: string | null;
 }
 
 interface ProfileRecord {
@@ -226,8 +228,9 @@ export class SqliteStore implements Store {
     this.#db
       .prepare(
         `INSERT INTO sessions (id, team_id, scrape_id, status, created_at, last_activity_at,
-           used_prompt, owner_pid, host_pid, ended_at, end_reason, duration_ms, credits_billed)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           used_prompt, owner_pid, host_pid, ended_at, end_reason, duration_ms, credits_billed,
+           profile_writer)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         row.id,
@@ -243,6 +246,7 @@ export class SqliteStore implements Store {
         row.endReason,
         row.durationMs,
         row.creditsBilled,
+        row.profileWriter,
       );
     return Promise.resolve();
   }
@@ -410,6 +414,7 @@ function toSessionRow(r: SessionRecord): SessionRow {
     durationMs: r.duration_ms,
     creditsBilled: r.credits_billed,
     egress: egressOf(r),
+    profileWriter: r.profile_writer,
   };
 }
 

@@ -22,6 +22,7 @@ export function sessionRow(overrides: Partial<SessionRow> = {}): SessionRow {
     durationMs: null,
     creditsBilled: null,
     egress: null,
+    profileWriter: null,
     ...overrides,
   };
 }

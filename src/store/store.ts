@@ -55,6 +55,8 @@ export interface SessionRow {
   creditsBilled: number | null;
   /** What its browser moved through the egress proxy, recorded when it ends. */
   egress: EgressBytes | null;
+  /** The profile whose writer lease it holds, so a restart can free it. */
+  profileWriter: string | null;
 }
 
 export interface SessionEnd {
