@@ -2,6 +2,7 @@ import cors from "@fastify/cors";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { registerErrorHandling } from "./api/error-handler.ts";
 import { registerBrowserRoutes } from "./api/routes/browser.ts";
+import { registerCdpProxy } from "./api/routes/cdp.ts";
 import { registerProfileRoutes } from "./api/routes/profiles.ts";
 import { registerFileRoutes } from "./api/routes/files.ts";
 import { registerHealthRoutes, type Readiness } from "./api/routes/health.ts";
@@ -63,5 +64,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerInteractRoutes(app, deps);
   registerBrowserRoutes(app, deps);
   registerProfileRoutes(app, deps);
+  registerCdpProxy(app, deps.sessions, deps.logger);
   return app;
 }

@@ -62,7 +62,8 @@ describe("interact through the SDK", () => {
     ]);
     assert.match(String(reply.body.sessionId), /^[0-9a-f-]{36}$/);
     assert.equal(reply.body.result, "Skiff Test Article");
-    assert.equal(reply.body.cdpUrl, null);
+    assert.match(String(reply.body.cdpUrl), /^ws:\/\/127\.0\.0\.1:\d+\/v2\/cdp\/[\w-]{32}$/);
+    assert.equal(reply.body.liveViewUrl, null);
   });
 
   it("clicks a tab in one call and reads the revealed panel in the next", async () => {

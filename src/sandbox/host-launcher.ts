@@ -1,8 +1,10 @@
 import { writeFileSync } from "node:fs";
+import type net from "node:net";
 import path from "node:path";
 import type { Logger } from "../log.ts";
 import type { EgressCounters, EgressProxy, ProxyListener } from "../net/egress-proxy.ts";
 import { settleWithin } from "../scrape/deadline.ts";
+import { CdpRelay } from "./cdp-relay.ts";
 import { ChannelError, HostChannel, HostListener } from "./host-channel.ts";
 import {
   createSessionDir,
@@ -46,6 +48,7 @@ export const HOST_PID_FILE = "host.pid";
 const HOST_SCRIPT = path.join(import.meta.dirname, "session-host.ts");
 const SOCKET_NAME = "host.sock";
 const PROXY_SOCKET_NAME = "proxy.sock";
+const CDP_SOCKET_NAME = "cdp.sock";
 /** Node, the host and Chromium start and connect within this, or the launch failed. */
 const CONNECT_TIMEOUT_MS = 20_000;
 const OPEN_TIMEOUT_MS = 30_000;
@@ -67,6 +70,7 @@ export async function launchSessionHost(options: HostLaunchOptions): Promise<Ses
   const { run } = sessionDirs(workDir);
   const listener = await HostListener.open(path.join(run, SOCKET_NAME));
   const egress = await options.proxy?.listenUnix(path.join(run, PROXY_SOCKET_NAME), "warm host");
+  const cdp = await CdpRelay.listen(path.join(run, CDP_SOCKET_NAME));
   const inside = (name: string) => path.join(runDirInside(options.mode, workDir), name);
   const proc = launchSandboxed({
     command: process.execPath,
@@ -90,10 +94,16 @@ export async function launchSessionHost(options: HostLaunchOptions): Promise<Ses
       heartbeatMs: HEARTBEAT_MS,
       missedHeartbeats: MISSED_HEARTBEATS,
     });
-    await channel.request<OpenResult>("open", {}, { timeoutMs: OPEN_TIMEOUT_MS });
-    return new SessionHostHandle(proc, channel, egress);
+    const opened = await channel.request<OpenResult>("open", {}, { timeoutMs: OPEN_TIMEOUT_MS });
+    const relay = {
+      relay: cdp,
+      socketInside: inside(CDP_SOCKET_NAME),
+      endpoint: opened.cdpEndpoint,
+    };
+    return new SessionHostHandle(proc, channel, egress, relay);
   } catch (err) {
     listener.close();
+    cdp.close();
     await egress?.close();
     proc.kill();
     await proc.exited;
@@ -134,19 +144,46 @@ async function exitedEarly(proc: SandboxProcess): Promise<never> {
  * A running, opened session host: its sandboxed process and its channel, with typed calls.
  * `exited` settles once the process is gone and its directory removed, however it ended.
  */
+/** How the server reaches a host's DevTools: its relay socket, as the host names it, and endpoint. */
+interface HostCdp {
+  relay: CdpRelay;
+  socketInside: string;
+  endpoint: string;
+}
+
 export class SessionHostHandle {
   readonly #proc: SandboxProcess;
   readonly #channel: HostChannel;
   readonly #egress: ProxyListener | undefined;
+  readonly #cdp: HostCdp;
   #stopping: Promise<void> | undefined;
 
-  constructor(proc: SandboxProcess, channel: HostChannel, egress: ProxyListener | undefined) {
+  constructor(
+    proc: SandboxProcess,
+    channel: HostChannel,
+    egress: ProxyListener | undefined,
+    cdp: HostCdp,
+  ) {
     this.#proc = proc;
     this.#channel = channel;
     this.#egress = egress;
+    this.#cdp = cdp;
     // A channel that fails (missed heartbeats, broken protocol) has killed the process already.
     void channel.closed.then(() => (this.#stopping ? undefined : proc.kill()));
-    void proc.exited.then(() => egress?.close());
+    void proc.exited.then(() => {
+      cdp.relay.close();
+      return egress?.close();
+    });
+  }
+
+  /**
+   * A raw stream to the session's DevTools server, and the path of its browser endpoint
+   * (`/devtools/browser/<id>`): what a `cdpUrl` client is joined to.
+   */
+  async openCdp(): Promise<{ socket: net.Socket; browserPath: string }> {
+    const { relay, socketInside, endpoint } = this.#cdp;
+    const ask = () => this.#channel.request("cdp-connect", { socket: socketInside });
+    return { socket: await relay.connect(ask), browserPath: new URL(endpoint).pathname };
   }
 
   /** Bytes and refusals through the egress proxy so far; zeros without a proxy. */

@@ -33,6 +33,11 @@ export type ShutdownResult = Record<string, never>;
 /** `storage`: the browser's state (Playwright's storage state, IndexedDB included), to save. */
 export type StorageRequest = Record<string, never>;
 
+/** `cdp-connect`: relay one connection from `socket` (the server's, in run/) to Chromium's CDP port. */
+export interface CdpConnectRequest {
+  socket: string;
+}
+
 /** Request type → its payload and result, for typed wrappers on the server side. */
 export interface SessionHostRequests {
   open: { payload: OpenRequest; result: OpenResult };
@@ -40,4 +45,5 @@ export interface SessionHostRequests {
   exec: { payload: ExecRequest; result: ExecResult };
   shutdown: { payload: ShutdownRequest; result: ShutdownResult };
   storage: { payload: StorageRequest; result: unknown };
+  "cdp-connect": { payload: CdpConnectRequest; result: Record<string, never> };
 }

@@ -2,6 +2,7 @@
 // answers the server over the channel socket. It is its own program, so its settings come from
 // argv, not from config.ts. Usage:
 //   node session-host.ts --socket /run/skiff/host.sock --chrome <path> [--log-level info]
+import net from "node:net";
 import os from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
 import { parseArgs } from "node:util";
@@ -14,6 +15,7 @@ import { settleWithin } from "../scrape/deadline.ts";
 import { ProxyForwarder } from "./proxy-forwarder.ts";
 import { serveChannel, type HostConnection, type HostHandler } from "./serve-channel.ts";
 import type {
+  CdpConnectRequest,
   ExecRequest,
   ExecResult,
   OpenResult,
@@ -99,6 +101,7 @@ export class SessionHost {
       exec: (payload) => this.#exec(payload as ExecRequest),
       shutdown: () => this.#shutdown(),
       storage: async () => (await this.#session("")).runtime.storageState(),
+      "cdp-connect": (payload) => this.#cdpConnect(payload as CdpConnectRequest),
     };
   }
 
@@ -152,6 +155,28 @@ export class SessionHost {
     return session.runtime.replay(request);
   }
 
+  /**
+   * One DevTools connection from outside: joins the server's socket (in run/) to Chromium's CDP
+   * port, which only this sandbox's loopback reaches. Answers once both ends are connected.
+   */
+  async #cdpConnect(request: CdpConnectRequest): Promise<Record<string, never>> {
+    const session = await this.#session("");
+    const { port } = new URL(session.chromium.wsEndpoint);
+    const [browserSide, serverSide] = await Promise.all([
+      connectTo({ host: "127.0.0.1", port: Number(port) }),
+      connectTo({ path: request.socket }),
+    ]);
+    browserSide.pipe(serverSide).pipe(browserSide);
+    for (const [a, b] of [
+      [browserSide, serverSide],
+      [serverSide, browserSide],
+    ] as const) {
+      a.on("close", () => b.destroy());
+      a.on("error", () => a.destroy());
+    }
+    return {};
+  }
+
   async #exec(request: ExecRequest): Promise<ExecResult> {
     const session = await this.#session("");
     const options = { timeoutMs: request.timeoutMs };
@@ -186,6 +211,17 @@ export class SessionHost {
     session.forwarder?.close();
     this.#options.logger.info("session browser closed");
   }
+}
+
+function connectTo(target: net.NetConnectOpts): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(target);
+    socket.once("connect", () => {
+      socket.off("error", reject);
+      resolve(socket);
+    });
+    socket.once("error", reject);
+  });
 }
 
 /**

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { AppError } from "../errors.ts";
 import type { SessionHostHandle } from "../sandbox/host-launcher.ts";
 import type { SessionEndReason, SessionRow } from "../store/store.ts";
@@ -24,6 +25,8 @@ export class LiveSession {
   readonly row: SessionRow;
   readonly host: SessionHostHandle;
   readonly profile: { name: string; writer: boolean } | undefined;
+  /** Unguessable; names the session in its `cdpUrl` and dies with it. */
+  readonly token = randomBytes(24).toString("base64url");
   /** A writer's browser state after its last call: what is saved if its host dies. */
   lastState: unknown;
   readonly #options: LiveSessionOptions;
@@ -62,6 +65,18 @@ export class LiveSession {
       this.#pending--;
       if (this.#pending === 0) this.#armIdle();
     });
+  }
+
+  /** Activity that is not a call (a DevTools connection): the idle clock stops until `release`. */
+  hold(): () => void {
+    this.#pending++;
+    clearTimeout(this.#idleTimer);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.#pending === 0) this.#armIdle();
+    };
   }
 
   /** Marks the session ended and stops its timers; false when it had ended already. */

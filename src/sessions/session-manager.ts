@@ -1,3 +1,4 @@
+import type { Duplex } from "node:stream";
 import { v7 as uuidv7 } from "uuid";
 import { sessionCredits } from "../billing/session-credits.ts";
 import { AppError } from "../errors.ts";
@@ -37,7 +38,7 @@ export interface SessionManagerOptions {
 export interface InteractReply {
   success: boolean;
   sessionId: string;
-  cdpUrl: null;
+  cdpUrl: string | null;
   liveViewUrl: null;
   interactiveLiveViewUrl: null;
   stdout: string;
@@ -75,7 +76,7 @@ interface NewSession extends SessionPlan {
 export interface BrowserCreated {
   success: true;
   id: string;
-  cdpUrl: null;
+  cdpUrl: string;
   liveViewUrl: null;
   interactiveLiveViewUrl: null;
   expiresAt: string;
@@ -131,6 +132,7 @@ export class SessionManager {
   readonly #ending = new Map<LiveSession, Promise<EndOutcome>>();
   readonly #cleanups = new Set<Promise<void>>();
   readonly #profiles: SessionProfiles;
+  readonly #byToken = new Map<string, LiveSession>();
 
   constructor(options: SessionManagerOptions) {
     this.#options = options;
@@ -148,11 +150,27 @@ export class SessionManager {
     scrapeId: string,
     teamId: string,
     request: InteractRequest,
+    publicBaseUrl: string,
   ): Promise<InteractReply> {
     const plan = await this.#planFor(scrapeId, teamId);
     const code = refuseWhatIsMissing(request);
     const session = await this.#sessionFor(scrapeId, teamId, plan);
-    return this.#call(session, request.language, code, request.timeout);
+    const reply = await this.#call(session, request.language, code, request.timeout);
+    return { ...reply, cdpUrl: cdpUrlOf(session, publicBaseUrl) };
+  }
+
+  /**
+   * A DevTools connection for the session `token` names: a raw stream to its browser and that
+   * browser's endpoint path. While it is open the session does not go idle. 404 for a token of
+   * no live session (made up, or of a session that ended).
+   */
+  async openCdp(token: string): Promise<{ socket: Duplex; browserPath: string }> {
+    const session = this.#byToken.get(token);
+    if (!session || session.endReason) throw new AppError("SESSION_NOT_FOUND");
+    const opened = await session.host.openCdp();
+    const release = session.hold();
+    opened.socket.once("close", release);
+    return opened;
   }
 
   /** One call, after the ones before it; it counts as activity. */
@@ -205,7 +223,11 @@ export class SessionManager {
   }
 
   /** `POST /v2/browser`: a standalone session on a blank page, ready for `execute`. */
-  async createBrowser(teamId: string, request: BrowserCreate): Promise<BrowserCreated> {
+  async createBrowser(
+    teamId: string,
+    request: BrowserCreate,
+    publicBaseUrl: string,
+  ): Promise<BrowserCreated> {
     const id = uuidv7();
     const limit = this.#options.limits.MAX_CONCURRENT_SESSIONS;
     if (this.activeCount >= limit) throw new AppError("SESSION_LIMIT", sessionLimitMessage(limit));
@@ -223,7 +245,7 @@ export class SessionManager {
     return {
       success: true,
       id,
-      cdpUrl: null,
+      cdpUrl: cdpUrlOf(session, publicBaseUrl),
       liveViewUrl: null,
       interactiveLiveViewUrl: null,
       expiresAt: new Date(session.row.createdAt + request.ttl * 1000).toISOString(),
@@ -417,6 +439,7 @@ export class SessionManager {
       onExpire: (expired, reason) => void this.#end(expired, reason),
     });
     this.#live.set(row.scrapeId ?? row.id, session);
+    this.#byToken.set(session.token, session);
     return session;
   }
 
@@ -453,6 +476,7 @@ export class SessionManager {
     const { row, host } = session;
     if (this.#live.get(row.scrapeId ?? row.id) === session)
       this.#live.delete(row.scrapeId ?? row.id);
+    this.#byToken.delete(session.token);
     await this.#profiles.close(row.teamId, session.profile, row.id, host, session.lastState);
     this.#queueCleanup(host.stop());
     const endedAt = Date.now();
@@ -563,6 +587,11 @@ function failedCall(message: string, killed = false): ExecResult {
     killed,
     error: message,
   };
+}
+
+/** `ws://` (or `wss://` behind TLS) on Skiff itself; the token is the session's credential. */
+function cdpUrlOf(session: LiveSession, publicBaseUrl: string): string {
+  return `${publicBaseUrl.replace(/^http/, "ws")}/v2/cdp/${session.token}`;
 }
 
 function interactReply(sessionId: string, r: ExecResult): InteractReply {

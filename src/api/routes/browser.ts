@@ -1,13 +1,16 @@
 import type { FastifyInstance } from "fastify";
 import type { Authenticator } from "../../auth/authenticator.ts";
+import type { Config } from "../../config.ts";
 import {
   browserCreateSchema,
   browserExecuteSchema,
   browserListSchema,
 } from "../../sessions/browser-request.ts";
 import type { SessionManager } from "../../sessions/session-manager.ts";
+import { publicBaseUrl } from "../request-context.ts";
 
 export interface BrowserRouteDeps {
+  config: Config;
   auth: Authenticator;
   sessions: SessionManager;
 }
@@ -22,6 +25,7 @@ export function registerBrowserRoutes(app: FastifyInstance, deps: BrowserRouteDe
       return deps.sessions.createBrowser(
         caller.teamId,
         browserCreateSchema.parse(request.body ?? {}),
+        publicBaseUrl(deps.config, request),
       );
     });
 

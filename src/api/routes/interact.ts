@@ -1,11 +1,14 @@
 import type { FastifyInstance } from "fastify";
 import { validate as isUuid } from "uuid";
 import type { Authenticator } from "../../auth/authenticator.ts";
+import type { Config } from "../../config.ts";
 import { AppError } from "../../errors.ts";
 import { interactRequestSchema } from "../../sessions/interact-request.ts";
 import type { SessionManager } from "../../sessions/session-manager.ts";
+import { publicBaseUrl } from "../request-context.ts";
 
 export interface InteractRouteDeps {
+  config: Config;
   auth: Authenticator;
   sessions: SessionManager;
 }
@@ -18,7 +21,8 @@ export function registerInteractRoutes(app: FastifyInstance, deps: InteractRoute
     const caller = await deps.auth.authenticate(request.headers.authorization);
     if (!isUuid(request.params.jobId)) throw new AppError("INVALID_JOB_ID");
     const body = interactRequestSchema.parse(request.body);
-    return deps.sessions.interact(request.params.jobId, caller.teamId, body);
+    const base = publicBaseUrl(deps.config, request);
+    return deps.sessions.interact(request.params.jobId, caller.teamId, body, base);
   });
 
   app.delete<JobRoute>("/v2/scrape/:jobId/interact", async (request) => {
