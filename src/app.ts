@@ -2,7 +2,9 @@ import cors from "@fastify/cors";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { registerErrorHandling } from "./api/error-handler.ts";
 import { registerBrowserRoutes } from "./api/routes/browser.ts";
-import { registerCdpProxy } from "./api/routes/cdp.ts";
+import { cdpUpgrade } from "./api/routes/cdp.ts";
+import { liveUpgrade, registerLiveRoutes } from "./api/routes/live.ts";
+import { registerUpgrades } from "./api/upgrades.ts";
 import { registerProfileRoutes } from "./api/routes/profiles.ts";
 import { registerFileRoutes } from "./api/routes/files.ts";
 import { registerHealthRoutes, type Readiness } from "./api/routes/health.ts";
@@ -64,6 +66,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerInteractRoutes(app, deps);
   registerBrowserRoutes(app, deps);
   registerProfileRoutes(app, deps);
-  registerCdpProxy(app, deps.sessions, deps.logger);
+  registerLiveRoutes(app, deps.sessions);
+  registerUpgrades(app, [cdpUpgrade(deps.sessions, deps.logger), liveUpgrade(deps.sessions)]);
   return app;
 }

@@ -63,7 +63,11 @@ describe("interact through the SDK", () => {
     assert.match(String(reply.body.sessionId), /^[0-9a-f-]{36}$/);
     assert.equal(reply.body.result, "Skiff Test Article");
     assert.match(String(reply.body.cdpUrl), /^ws:\/\/127\.0\.0\.1:\d+\/v2\/cdp\/[\w-]{32}$/);
-    assert.equal(reply.body.liveViewUrl, null);
+    assert.match(
+      String(reply.body.liveViewUrl),
+      /^http:\/\/127\.0\.0\.1:\d+\/v2\/live\/[\w-]{32}$/,
+    );
+    assert.notEqual(reply.body.interactiveLiveViewUrl, reply.body.liveViewUrl);
   });
 
   it("clicks a tab in one call and reads the revealed panel in the next", async () => {

@@ -5,6 +5,7 @@ import type { Logger } from "../log.ts";
 import type { EgressCounters, EgressProxy, ProxyListener } from "../net/egress-proxy.ts";
 import { settleWithin } from "../scrape/deadline.ts";
 import { CdpRelay } from "./cdp-relay.ts";
+import type { ViewFrame, ViewInput } from "./screencast.ts";
 import { ChannelError, HostChannel, HostListener } from "./host-channel.ts";
 import {
   createSessionDir,
@@ -59,6 +60,7 @@ const MISSED_HEARTBEATS = 10;
 const EXEC_SLACK_MS = 15_000;
 const SHUTDOWN_TIMEOUT_MS = 5_000;
 const STORAGE_TIMEOUT_MS = 10_000;
+const VIEW_TIMEOUT_MS = 10_000;
 const EXIT_GRACE_MS = 5_000;
 
 /**
@@ -221,6 +223,25 @@ export class SessionHostHandle {
   exec(request: ExecRequest): Promise<ExecResult> {
     const timeoutMs = request.timeoutMs + EXEC_SLACK_MS;
     return this.#channel.request<ExecResult>("exec", request, { timeoutMs });
+  }
+
+  /** Starts the content tab's screencast; each frame arrives through `onFrame`. */
+  async startView(): Promise<void> {
+    await this.#channel.request("view-start", {}, { timeoutMs: VIEW_TIMEOUT_MS });
+  }
+
+  async stopView(): Promise<void> {
+    if (this.#channel.isOpen)
+      await this.#channel.request("view-stop", {}, { timeoutMs: VIEW_TIMEOUT_MS });
+  }
+
+  /** Mouse, keyboard or text from the interactive viewer, into the content tab. */
+  async viewInput(input: ViewInput): Promise<void> {
+    await this.#channel.request("view-input", input, { timeoutMs: VIEW_TIMEOUT_MS });
+  }
+
+  onFrame(handler: (frame: ViewFrame) => void): () => void {
+    return this.#channel.on("frame", (data) => handler(data as ViewFrame));
   }
 
   /** The browser's storage state, for a profile; bounded, as the session is ending. */

@@ -13,6 +13,7 @@ import { NodeRuntime } from "../runtimes/node-runtime.ts";
 import { PythonRuntime } from "../runtimes/python-runtime.ts";
 import { settleWithin } from "../scrape/deadline.ts";
 import { ProxyForwarder } from "./proxy-forwarder.ts";
+import { Screencast, type ViewInput } from "./screencast.ts";
 import { serveChannel, type HostConnection, type HostHandler } from "./serve-channel.ts";
 import type {
   CdpConnectRequest,
@@ -73,6 +74,7 @@ export class SessionHost {
   #opening: Promise<OpenSession> | undefined;
   #closing: Promise<void> | undefined;
   #connection: HostConnection | undefined;
+  #screencast: Screencast | undefined;
   #shutdownAsked = Promise.withResolvers<void>();
 
   constructor(options: SessionHostOptions) {
@@ -102,6 +104,9 @@ export class SessionHost {
       shutdown: () => this.#shutdown(),
       storage: async () => (await this.#session("")).runtime.storageState(),
       "cdp-connect": (payload) => this.#cdpConnect(payload as CdpConnectRequest),
+      "view-start": () => this.#viewStart(),
+      "view-stop": () => this.#viewStop(),
+      "view-input": async (payload) => (await this.#screencastOf()).input(payload as ViewInput),
     };
   }
 
@@ -175,6 +180,26 @@ export class SessionHost {
       a.on("error", () => a.destroy());
     }
     return {};
+  }
+
+  /** Live view: the content tab's screencast, each frame sent to the server as an event. */
+  async #viewStart(): Promise<Record<string, never>> {
+    await (await this.#screencastOf()).start();
+    return {};
+  }
+
+  async #viewStop(): Promise<Record<string, never>> {
+    await this.#screencast?.stop();
+    this.#screencast = undefined;
+    return {};
+  }
+
+  async #screencastOf(): Promise<Screencast> {
+    const session = await this.#session("");
+    this.#screencast ??= new Screencast(new URL(session.chromium.wsEndpoint).host, (frame) =>
+      this.#connection?.emit("frame", frame),
+    );
+    return this.#screencast;
   }
 
   async #exec(request: ExecRequest): Promise<ExecResult> {

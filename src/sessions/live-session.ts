@@ -25,8 +25,8 @@ export class LiveSession {
   readonly row: SessionRow;
   readonly host: SessionHostHandle;
   readonly profile: { name: string; writer: boolean } | undefined;
-  /** Unguessable; names the session in its `cdpUrl` and dies with it. */
-  readonly token = randomBytes(24).toString("base64url");
+  /** Unguessable, and dying with the session: its `cdpUrl`, `liveViewUrl` and interactive one. */
+  readonly tokens = { cdp: newToken(), view: newToken(), control: newToken() };
   /** A writer's browser state after its last call: what is saved if its host dies. */
   lastState: unknown;
   readonly #options: LiveSessionOptions;
@@ -97,4 +97,8 @@ export class LiveSession {
   #expire(reason: ExpiryReason): void {
     if (!this.#endReason) this.#options.onExpire(this, reason);
   }
+}
+
+function newToken(): string {
+  return randomBytes(24).toString("base64url");
 }

@@ -1,4 +1,5 @@
 import type { Duplex } from "node:stream";
+import type { WebSocket } from "ws";
 import { v7 as uuidv7 } from "uuid";
 import { sessionCredits } from "../billing/session-credits.ts";
 import { AppError } from "../errors.ts";
@@ -11,6 +12,7 @@ import type { SessionEndReason, SessionRow, SessionStatus, Store } from "../stor
 import type { BrowserCreate, BrowserExecute } from "./browser-request.ts";
 import type { InteractRequest } from "./interact-request.ts";
 import { LiveSession } from "./live-session.ts";
+import { LiveView } from "./live-view.ts";
 import { buildReplayContext, type ProfileUse, type ReplayContext } from "./replay-context.ts";
 import { SessionProfiles, type SessionProfile } from "./session-profiles.ts";
 
@@ -39,8 +41,8 @@ export interface InteractReply {
   success: boolean;
   sessionId: string;
   cdpUrl: string | null;
-  liveViewUrl: null;
-  interactiveLiveViewUrl: null;
+  liveViewUrl: string | null;
+  interactiveLiveViewUrl: string | null;
   stdout: string;
   result: string;
   stderr: string;
@@ -77,8 +79,8 @@ export interface BrowserCreated {
   success: true;
   id: string;
   cdpUrl: string;
-  liveViewUrl: null;
-  interactiveLiveViewUrl: null;
+  liveViewUrl: string;
+  interactiveLiveViewUrl: string;
   expiresAt: string;
 }
 
@@ -132,7 +134,8 @@ export class SessionManager {
   readonly #ending = new Map<LiveSession, Promise<EndOutcome>>();
   readonly #cleanups = new Set<Promise<void>>();
   readonly #profiles: SessionProfiles;
-  readonly #byToken = new Map<string, LiveSession>();
+  readonly #byToken = new Map<string, { session: LiveSession; kind: TokenKind }>();
+  readonly #views = new Map<LiveSession, LiveView>();
 
   constructor(options: SessionManagerOptions) {
     this.#options = options;
@@ -156,7 +159,7 @@ export class SessionManager {
     const code = refuseWhatIsMissing(request);
     const session = await this.#sessionFor(scrapeId, teamId, plan);
     const reply = await this.#call(session, request.language, code, request.timeout);
-    return { ...reply, cdpUrl: cdpUrlOf(session, publicBaseUrl) };
+    return { ...reply, ...urlsOf(session, publicBaseUrl) };
   }
 
   /**
@@ -165,8 +168,7 @@ export class SessionManager {
    * no live session (made up, or of a session that ended).
    */
   async openCdp(token: string): Promise<{ socket: Duplex; browserPath: string }> {
-    const session = this.#byToken.get(token);
-    if (!session || session.endReason) throw new AppError("SESSION_NOT_FOUND");
+    const session = this.#liveByToken(token, "cdp");
     const opened = await session.host.openCdp();
     const release = session.hold();
     opened.socket.once("close", release);
@@ -222,6 +224,35 @@ export class SessionManager {
     };
   }
 
+  /** Whether `token` opens a live view of a running session, and an interactive one. */
+  viewerAccess(token: string): { interactive: boolean } | undefined {
+    const entry = this.#byToken.get(token);
+    if (!entry || entry.kind === "cdp" || entry.session.endReason) return undefined;
+    return { interactive: entry.kind === "control" };
+  }
+
+  /** A viewer's socket joins the session its token names (404 when there is none). */
+  attachViewer(token: string, socket: WebSocket): void {
+    const access = this.viewerAccess(token);
+    const entry = this.#byToken.get(token);
+    if (!access || !entry) throw new AppError("SESSION_NOT_FOUND");
+    const { session } = entry;
+    let view = this.#views.get(session);
+    if (!view) {
+      view = new LiveView(session.host, () => session.hold(), this.#logger);
+      this.#views.set(session, view);
+    }
+    view.add(socket, access.interactive);
+  }
+
+  #liveByToken(token: string, kind: TokenKind): LiveSession {
+    const entry = this.#byToken.get(token);
+    if (!entry || entry.kind !== kind || entry.session.endReason) {
+      throw new AppError("SESSION_NOT_FOUND");
+    }
+    return entry.session;
+  }
+
   /** `POST /v2/browser`: a standalone session on a blank page, ready for `execute`. */
   async createBrowser(
     teamId: string,
@@ -245,9 +276,7 @@ export class SessionManager {
     return {
       success: true,
       id,
-      cdpUrl: cdpUrlOf(session, publicBaseUrl),
-      liveViewUrl: null,
-      interactiveLiveViewUrl: null,
+      ...urlsOf(session, publicBaseUrl),
       expiresAt: new Date(session.row.createdAt + request.ttl * 1000).toISOString(),
     };
   }
@@ -439,7 +468,9 @@ export class SessionManager {
       onExpire: (expired, reason) => void this.#end(expired, reason),
     });
     this.#live.set(row.scrapeId ?? row.id, session);
-    this.#byToken.set(session.token, session);
+    for (const kind of ["cdp", "view", "control"] as const) {
+      this.#byToken.set(session.tokens[kind], { session, kind });
+    }
     return session;
   }
 
@@ -476,7 +507,9 @@ export class SessionManager {
     const { row, host } = session;
     if (this.#live.get(row.scrapeId ?? row.id) === session)
       this.#live.delete(row.scrapeId ?? row.id);
-    this.#byToken.delete(session.token);
+    for (const token of Object.values(session.tokens)) this.#byToken.delete(token);
+    this.#views.get(session)?.end();
+    this.#views.delete(session);
     await this.#profiles.close(row.teamId, session.profile, row.id, host, session.lastState);
     this.#queueCleanup(host.stop());
     const endedAt = Date.now();
@@ -589,9 +622,15 @@ function failedCall(message: string, killed = false): ExecResult {
   };
 }
 
-/** `ws://` (or `wss://` behind TLS) on Skiff itself; the token is the session's credential. */
-function cdpUrlOf(session: LiveSession, publicBaseUrl: string): string {
-  return `${publicBaseUrl.replace(/^http/, "ws")}/v2/cdp/${session.token}`;
+type TokenKind = "cdp" | "view" | "control";
+
+/** The session's three URLs on Skiff itself; each token is its own credential. */
+function urlsOf(session: LiveSession, publicBaseUrl: string) {
+  return {
+    cdpUrl: `${publicBaseUrl.replace(/^http/, "ws")}/v2/cdp/${session.tokens.cdp}`,
+    liveViewUrl: `${publicBaseUrl}/v2/live/${session.tokens.view}`,
+    interactiveLiveViewUrl: `${publicBaseUrl}/v2/live/${session.tokens.control}`,
+  };
 }
 
 function interactReply(sessionId: string, r: ExecResult): InteractReply {

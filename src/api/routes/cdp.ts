@@ -1,9 +1,9 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import type { FastifyInstance } from "fastify";
 import { isAppError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import type { SessionManager } from "../../sessions/session-manager.ts";
+import { refuseUpgrade, type UpgradeHandler } from "../upgrades.ts";
 
 const CDP_PATH = /^\/v2\/cdp\/([A-Za-z0-9_-]{20,100})$/;
 /** The client's WebSocket handshake headers that Chromium needs; the rest stay here. */
@@ -19,20 +19,17 @@ const HANDSHAKE_HEADERS = [
  * the credential. Skiff forwards the handshake to the browser's endpoint (with the Host header
  * Chromium accepts) and then relays bytes both ways.
  */
-export function registerCdpProxy(
-  app: FastifyInstance,
-  sessions: SessionManager,
-  logger: Logger,
-): void {
-  app.server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+export function cdpUpgrade(sessions: SessionManager, logger: Logger): UpgradeHandler {
+  return (request, socket, head) => {
     const token = CDP_PATH.exec(new URL(request.url ?? "/", "http://skiff").pathname)?.[1];
-    if (!token) return refuse(socket, 404, "Not Found");
+    if (!token) return false;
     void join(sessions, token, request, socket, head).catch((err: unknown) => {
-      if (isAppError(err)) return refuse(socket, err.status, err.message);
+      if (isAppError(err)) return refuseUpgrade(socket, err.status, err.message);
       logger.warn({ err }, "cdp connection failed");
-      refuse(socket, 502, "Bad Gateway");
+      refuseUpgrade(socket, 502, "Bad Gateway");
     });
-  });
+    return true;
+  };
 }
 
 async function join(
@@ -59,8 +56,4 @@ async function join(
   browser.pipe(client).pipe(browser);
   browser.on("close", () => client.destroy());
   client.on("close", () => browser.destroy());
-}
-
-function refuse(socket: Duplex, status: number, message: string): void {
-  socket.end(`HTTP/1.1 ${status} ${message.replace(/[\r\n]/g, " ")}\r\nConnection: close\r\n\r\n`);
 }
