@@ -1,6 +1,7 @@
 // ./skiff bench: every benchmark, each a ratio against a baseline measured in this same run.
 import { startTestSite } from "../test/fixtures/site/test-site.ts";
 import { benchInteract, printInteract } from "./interact-bench.ts";
+import { benchLiveView, printLiveView } from "./live-view-bench.ts";
 import { benchMarkdown } from "./markdown-bench.ts";
 import { benchNodeRuntime } from "./node-runtime-bench.ts";
 import { benchProxy, printProxy } from "./proxy-bench.ts";
@@ -50,6 +51,7 @@ try {
 
   // Before the interact section: twenty sessions' browsers take a while to die after it.
   printProxy(await benchProxy(site));
+  printLiveView(await benchLiveView(site));
   printInteract(await benchInteract(site));
 } finally {
   await site.close();
