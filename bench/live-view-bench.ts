@@ -43,7 +43,8 @@ export async function benchLiveView(site: TestSite): Promise<LiveViewBench> {
   const server = await startSkiff({ SESSION_WARM_POOL: "1" });
   try {
     const scraped = await postJson(`${server.url}/v2/scrape`, { url: `${site.url}/long` });
-    const id = String(scraped.body.data.metadata.scrapeId);
+    const data = scraped.body.data as { metadata: { scrapeId: string } };
+    const id = data.metadata.scrapeId;
     const interact = (code: string) => postJson(`${server.url}/v2/scrape/${id}/interact`, { code });
     const setUp = await interact(`await page.setViewportSize({ width: 1280, height: 720 }); 1`);
     const liveViewUrl = String(setUp.body.liveViewUrl);
