@@ -80,6 +80,7 @@ describe("live view", () => {
     });
     assert.ok(pixel[0]! > 200 && pixel[1]! < 60 && pixel[2]! < 60, `pixel ${pixel.join(",")}`);
     assert.equal(await viewer.locator("#mode").innerText(), "read-only");
+    assert.equal(await viewer.locator("#tabs").innerText(), "1 tab");
     await viewer.close();
   });
 
@@ -103,6 +104,7 @@ describe("live view", () => {
 
     const viewer = await openViewer(browser, String(reply.interactiveLiveViewUrl));
     assert.equal(await viewer.locator("#mode").innerText(), "interactive");
+    assert.equal(await viewer.locator("#url").innerText(), `${t.site.url}/tabs`);
     await clickAt(viewer, button.x, button.y);
     await delay(300);
     assert.equal((await node(id, `await page.locator("#two").isVisible()`)).result, "true");

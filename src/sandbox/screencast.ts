@@ -23,6 +23,15 @@ export interface ViewFrame {
   width: number;
   height: number;
   url: string;
+  /** Every tab of the session's browser, the shown one included. */
+  tabs: { title: string; url: string }[];
+}
+
+interface Target {
+  type: string;
+  title: string;
+  url: string;
+  webSocketDebuggerUrl: string;
 }
 
 interface CdpMessage {
@@ -45,6 +54,7 @@ export class Screencast {
   #nextId = 1;
   #pending = new Map<number, { resolve: (r: unknown) => void; reject: (e: Error) => void }>();
   #url = "";
+  #tabs: { title: string; url: string }[] = [];
 
   /** `cdpHost` is `127.0.0.1:<port>` of the session's Chromium. */
   constructor(cdpHost: string, onFrame: (frame: ViewFrame) => void) {
@@ -120,12 +130,9 @@ export class Screencast {
   /** The content tab's own DevTools socket: the first page that is not blank. */
   async #open(): Promise<WebSocket> {
     const response = await fetch(`http://${this.#cdpHost}/json/list`);
-    const targets = (await response.json()) as {
-      type: string;
-      url: string;
-      webSocketDebuggerUrl: string;
-    }[];
+    const targets = (await response.json()) as Target[];
     const pages = targets.filter((t) => t.type === "page");
+    this.#tabs = pages.map((t) => ({ title: t.title, url: t.url }));
     const target = pages.find((t) => t.url !== "about:blank") ?? pages[0];
     if (!target) throw new Error("the session's browser has no tab");
     this.#url = target.url;
@@ -170,11 +177,26 @@ export class Screencast {
       width: metadata.deviceWidth ?? 0,
       height: metadata.deviceHeight ?? 0,
       url: this.#url,
+      tabs: this.#tabs,
     });
   }
 
+  /** A navigation may have changed the tabs too: their list is read again. */
   #navigated(params: Record<string, unknown>): void {
     const frame = params.frame as { parentId?: string; url?: string } | undefined;
     if (frame && !frame.parentId && frame.url) this.#url = frame.url;
+    void this.#readTabs();
+  }
+
+  async #readTabs(): Promise<void> {
+    try {
+      const response = await fetch(`http://${this.#cdpHost}/json/list`);
+      const targets = (await response.json()) as Target[];
+      this.#tabs = targets
+        .filter((t) => t.type === "page")
+        .map((t) => ({ title: t.title, url: t.url }));
+    } catch {
+      // The browser is going away; the session's end is reported elsewhere.
+    }
   }
 }
