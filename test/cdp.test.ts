@@ -42,14 +42,16 @@ describe("cdpUrl", () => {
     );
   });
 
-  it("refuses a made-up token and the token of a stopped session", async () => {
-    const base = t.server.url.replace(/^http/, "ws");
-    await assert.rejects(
-      chromium.connectOverCDP(`${base}/v2/cdp/${"x".repeat(32)}`, { timeout: 5000 }),
-    );
+  it("refuses a made-up token, another session's token, and a stopped session's", async () => {
     const id = await scrape("/article");
     const reply = await run(id, "node", "1");
+    const url = String(reply.cdpUrl);
+    const sessionPart = url.slice(0, url.lastIndexOf("/"));
+    const connect = (target: string) => chromium.connectOverCDP(target, { timeout: 5000 });
+    await assert.rejects(connect(`${sessionPart}/${"x".repeat(32)}`));
+    const other = String((await run(await scrape("/tabs"), "node", "1")).cdpUrl);
+    await assert.rejects(connect(`${sessionPart}/${other.slice(other.lastIndexOf("/") + 1)}`));
     await sdk().stopInteraction(id);
-    await assert.rejects(chromium.connectOverCDP(String(reply.cdpUrl), { timeout: 5000 }));
+    await assert.rejects(connect(url));
   });
 });

@@ -62,10 +62,13 @@ describe("interact through the SDK", () => {
     ]);
     assert.match(String(reply.body.sessionId), /^[0-9a-f-]{36}$/);
     assert.equal(reply.body.result, "Skiff Test Article");
-    assert.match(String(reply.body.cdpUrl), /^ws:\/\/127\.0\.0\.1:\d+\/v2\/cdp\/[\w-]{32}$/);
+    assert.match(
+      String(reply.body.cdpUrl),
+      /^ws:\/\/127\.0\.0\.1:\d+\/v2\/cdp\/[0-9a-f-]{36}\/[\w-]{32}$/,
+    );
     assert.match(
       String(reply.body.liveViewUrl),
-      /^http:\/\/127\.0\.0\.1:\d+\/v2\/live\/[\w-]{32}$/,
+      /^http:\/\/127\.0\.0\.1:\d+\/v2\/live\/[0-9a-f-]{36}\/[\w-]{32}$/,
     );
     assert.notEqual(reply.body.interactiveLiveViewUrl, reply.body.liveViewUrl);
   });

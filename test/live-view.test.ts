@@ -123,11 +123,16 @@ describe("live view", () => {
     await viewer.close();
   });
 
-  it("refuses a made-up token and the token of a stopped session", async () => {
-    const madeUp = await fetch(`${t.server.url}/v2/live/${"y".repeat(32)}`);
-    assert.equal(madeUp.status, 404);
+  it("refuses a made-up token, another session's token, and a stopped session's", async () => {
     const id = await scrape("/article");
     const reply = await node(id, "1");
+    const [sessionPart, token] = String(reply.liveViewUrl).split("/").slice(-2);
+    const madeUp = await fetch(`${t.server.url}/v2/live/${sessionPart}/${"y".repeat(32)}`);
+    assert.equal(madeUp.status, 404);
+    const other = await node(await scrape("/tabs"), "1");
+    const otherToken = String(other.liveViewUrl).split("/").at(-1);
+    assert.equal((await fetch(`${t.server.url}/v2/live/${sessionPart}/${otherToken}`)).status, 404);
+    assert.equal((await fetch(`${t.server.url}/v2/live/${sessionPart}/${token}`)).status, 200);
     assert.equal((await fetch(String(reply.liveViewUrl))).status, 200);
     await sdk().stopInteraction(id);
     assert.equal((await fetch(String(reply.liveViewUrl))).status, 404);

@@ -469,7 +469,7 @@ export class SessionManager {
     });
     this.#live.set(row.scrapeId ?? row.id, session);
     for (const kind of ["cdp", "view", "control"] as const) {
-      this.#byToken.set(session.tokens[kind], { session, kind });
+      this.#byToken.set(accessKey(session, kind), { session, kind });
     }
     return session;
   }
@@ -507,7 +507,8 @@ export class SessionManager {
     const { row, host } = session;
     if (this.#live.get(row.scrapeId ?? row.id) === session)
       this.#live.delete(row.scrapeId ?? row.id);
-    for (const token of Object.values(session.tokens)) this.#byToken.delete(token);
+    for (const kind of ["cdp", "view", "control"] as const)
+      this.#byToken.delete(accessKey(session, kind));
     this.#views.get(session)?.end();
     this.#views.delete(session);
     await this.#profiles.close(row.teamId, session.profile, row.id, host, session.lastState);
@@ -624,12 +625,20 @@ function failedCall(message: string, killed = false): ExecResult {
 
 type TokenKind = "cdp" | "view" | "control";
 
+/**
+ * `<session id>/<token>`: what the session's URLs end with. The pair must match, so one
+ * session's token opens nothing of another's.
+ */
+function accessKey(session: LiveSession, kind: TokenKind): string {
+  return `${session.row.id}/${session.tokens[kind]}`;
+}
+
 /** The session's three URLs on Skiff itself; each token is its own credential. */
 function urlsOf(session: LiveSession, publicBaseUrl: string) {
   return {
-    cdpUrl: `${publicBaseUrl.replace(/^http/, "ws")}/v2/cdp/${session.tokens.cdp}`,
-    liveViewUrl: `${publicBaseUrl}/v2/live/${session.tokens.view}`,
-    interactiveLiveViewUrl: `${publicBaseUrl}/v2/live/${session.tokens.control}`,
+    cdpUrl: `${publicBaseUrl.replace(/^http/, "ws")}/v2/cdp/${accessKey(session, "cdp")}`,
+    liveViewUrl: `${publicBaseUrl}/v2/live/${accessKey(session, "view")}`,
+    interactiveLiveViewUrl: `${publicBaseUrl}/v2/live/${accessKey(session, "control")}`,
   };
 }
 

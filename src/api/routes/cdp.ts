@@ -5,7 +5,8 @@ import type { Logger } from "../../log.ts";
 import type { SessionManager } from "../../sessions/session-manager.ts";
 import { refuseUpgrade, type UpgradeHandler } from "../upgrades.ts";
 
-const CDP_PATH = /^\/v2\/cdp\/([A-Za-z0-9_-]{20,100})$/;
+/** `/v2/cdp/<session id>/<token>`: the pair is the session's credential. */
+const CDP_PATH = /^\/v2\/cdp\/([0-9a-f-]{36}\/[A-Za-z0-9_-]{20,100})$/;
 /** The client's WebSocket handshake headers that Chromium needs; the rest stay here. */
 const HANDSHAKE_HEADERS = [
   "sec-websocket-key",

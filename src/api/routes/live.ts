@@ -6,12 +6,13 @@ import type { SessionManager } from "../../sessions/session-manager.ts";
 import { refuseUpgrade, type UpgradeHandler } from "../upgrades.ts";
 
 const VIEWER_PAGE = readFileSync(path.join(import.meta.dirname, "live-viewer.html"), "utf8");
-const SOCKET_PATH = /^\/v2\/live\/([A-Za-z0-9_-]{20,100})\/ws$/;
+const SOCKET_PATH = /^\/v2\/live\/([0-9a-f-]{36}\/[A-Za-z0-9_-]{20,100})\/ws$/;
 
 /** `liveViewUrl` and `interactiveLiveViewUrl`: the viewer page; which one the token decides. */
 export function registerLiveRoutes(app: FastifyInstance, sessions: SessionManager): void {
-  app.get<{ Params: { token: string } }>("/v2/live/:token", (request, reply) => {
-    const access = sessions.viewerAccess(request.params.token);
+  type LiveRoute = { Params: { sessionId: string; token: string } };
+  app.get<LiveRoute>("/v2/live/:sessionId/:token", (request, reply) => {
+    const access = sessions.viewerAccess(`${request.params.sessionId}/${request.params.token}`);
     if (!access) {
       return reply
         .code(404)
