@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
+import { WebSocket } from "ws";
 import { postJson, useSkiffAndSite } from "./helpers/skiff-harness.ts";
 
 const t = useSkiffAndSite({
@@ -58,6 +59,18 @@ describe("session limits and lifetimes", () => {
     assert.equal(stopped.status, 200);
     assert.equal(stopped.body.creditsBilled, undefined, "billed once, when it expired");
     assert.ok(stopped.body.sessionDurationMs >= 2000, `${stopped.body.sessionDurationMs} ms`);
+  });
+
+  it("does not end a session for idleness while a live viewer watches it", async () => {
+    const id = await scrape();
+    const reply = await interact(id);
+    const viewer = new WebSocket(`${String(reply.body.liveViewUrl).replace(/^http/, "ws")}/ws`);
+    await new Promise((resolve) => viewer.once("open", resolve));
+    await delay(3000);
+    assert.equal((await interact(id)).status, 200, "still alive after 3 s with idle at 2 s");
+    viewer.close();
+    await delay(3000);
+    assert.deepEqual(await interact(id), { status: 410, body: DESTROYED });
   });
 
   it("ends a busy session at SESSION_TTL_SECONDS", async () => {

@@ -123,6 +123,22 @@ describe("live view", () => {
     await viewer.close();
   });
 
+  it("serves several viewers at once, and shows them all that the session ended", async () => {
+    const id = await scrape("/tabs");
+    const reply = await node(id, "1");
+    const watching = await openViewer(browser, String(reply.liveViewUrl));
+    const driving = await openViewer(browser, String(reply.interactiveLiveViewUrl));
+    await sdk().stopInteraction(id);
+    for (const viewer of [watching, driving]) {
+      // Polling by time: a background tab gets no animation frames to poll with.
+      await viewer.waitForFunction(() => document.body.classList.contains("ended"), undefined, {
+        polling: 100,
+      });
+      assert.equal(await viewer.locator("#ended").isVisible(), true);
+      await viewer.close();
+    }
+  });
+
   it("refuses a made-up token, another session's token, and a stopped session's", async () => {
     const id = await scrape("/article");
     const reply = await node(id, "1");

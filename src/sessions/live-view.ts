@@ -56,6 +56,8 @@ export class LiveView {
   readonly #viewers = new Set<Viewer>();
   #unsubscribe: (() => void) | undefined;
   #ended = false;
+  /** Chromium sends frames only when the page changes: a viewer who joins gets this one first. */
+  #latest: string | undefined;
 
   constructor(host: SessionHostHandle, hold: () => () => void, logger: Logger) {
     this.#host = host;
@@ -77,6 +79,7 @@ export class LiveView {
     socket.on("close", () => this.#remove(viewer));
     socket.on("error", () => socket.terminate());
     if (this.#viewers.size === 1) void this.#start();
+    else if (this.#latest) this.#send(viewer, this.#latest);
   }
 
   /** The session ended: every viewer is told, then closed. */
@@ -101,6 +104,7 @@ export class LiveView {
   #stop(): void {
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
+    this.#latest = undefined;
     void this.#host.stopView().catch(() => undefined);
   }
 
@@ -112,6 +116,7 @@ export class LiveView {
 
   #broadcast(frame: ViewFrame): void {
     const text = JSON.stringify({ type: "frame", ...frame });
+    this.#latest = text;
     for (const viewer of this.#viewers) {
       if (viewer.ready) this.#send(viewer, text);
       else viewer.waiting = text;
