@@ -2,8 +2,10 @@ import { spawn } from "node:child_process";
 import { mkdirSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import type { Logger } from "../log.ts";
-import { KILLED_EXIT_CODE, type ExecResult } from "./node-runtime.ts";
+import { contentTab, listTabs } from "./cdp-chromium.ts";
+import type { ExecResult } from "./node-runtime.ts";
 import { OutputBuffer } from "./output-buffer.ts";
+import { processResult, runToExit, type ProcessExit } from "./process-group.ts";
 
 export interface BashRuntimeOptions {
   /** `ws://127.0.0.1:<port>/devtools/browser/<id>` of the session's Chromium. */
@@ -13,11 +15,6 @@ export interface BashRuntimeOptions {
   /** The session's /tmp: the shell's working folder and HOME, where agent-browser's daemon lives. */
   tmpDir: string;
   logger: Logger;
-}
-
-interface Exit {
-  code: number;
-  killed: boolean;
 }
 
 /** Commands to attach agent-browser get this long; the user's code gets its own timeout. */
@@ -74,7 +71,7 @@ export class BashRuntime {
 
   async #switchToContent(): Promise<void> {
     linkAgentBrowser(this.#options);
-    const content = await contentTargetId(this.#options.cdpEndpoint);
+    const content = contentTab(await listTabs(new URL(this.#options.cdpEndpoint).host)).id;
     await this.#agentBrowser(["get", "url"]);
     const listed = await this.#agentBrowser(["tab", "list", "--json"]);
     const tabs = (JSON.parse(listed) as { data: { tabs: AgentTab[] } }).data.tabs;
@@ -87,29 +84,24 @@ export class BashRuntime {
   }
 
   async #agentBrowser(args: string[]): Promise<string> {
-    const out = new OutputBuffer();
-    const err = new OutputBuffer();
-    const exit = await this.#spawn("agent-browser", args, SETUP_TIMEOUT_MS, out, err);
+    const output = { stdout: new OutputBuffer(), stderr: new OutputBuffer() };
+    const exit = await this.#spawn("agent-browser", args, SETUP_TIMEOUT_MS, output);
     if (exit.code !== 0) {
-      throw new Error(
-        `agent-browser ${args.join(" ")} failed: ${err.toString() || out.toString()}`,
-      );
+      const why = output.stderr.toString() || output.stdout.toString();
+      throw new Error(`agent-browser ${args.join(" ")} failed: ${why}`);
     }
-    return out.toString();
+    return output.stdout.toString();
   }
 
   async #bash(code: string, timeoutMs: number): Promise<ExecResult> {
-    const stdout = new OutputBuffer();
-    const stderr = new OutputBuffer();
-    const exit = await this.#spawn("bash", ["-c", code], timeoutMs, stdout, stderr);
-    const streams = { stdout: stdout.toString(), stderr: stderr.toString(), result: "" };
-    if (exit.killed) {
-      const reason = `Execution timed out after ${timeoutMs} ms and was killed`;
-      return { ...streams, exitCode: KILLED_EXIT_CODE, killed: true, error: reason };
-    }
-    if (exit.code === 0) return { ...streams, exitCode: 0, killed: false };
-    const error = streams.stderr || `Execution failed (exit code ${exit.code})`;
-    return { ...streams, exitCode: exit.code, killed: false, error };
+    const output = { stdout: new OutputBuffer(), stderr: new OutputBuffer() };
+    const exit = await this.#spawn("bash", ["-c", code], timeoutMs, output);
+    const streams = {
+      stdout: output.stdout.toString(),
+      stderr: output.stderr.toString(),
+      result: "",
+    };
+    return processResult(streams, exit, timeoutMs);
   }
 
   /** Its own process group, so a timeout takes the whole pipeline (`sleep 100 | cat` too). */
@@ -117,33 +109,15 @@ export class BashRuntime {
     command: string,
     args: string[],
     timeoutMs: number,
-    stdout: OutputBuffer,
-    stderr: OutputBuffer,
-  ): Promise<Exit> {
+    output: { stdout: OutputBuffer; stderr: OutputBuffer },
+  ): Promise<ProcessExit> {
     const child = spawn(command, args, {
       cwd: this.#options.tmpDir,
       env: this.#env,
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
     });
-    child.stdout.on("data", (chunk: Buffer) => stdout.append(chunk.toString("utf8")));
-    child.stderr.on("data", (chunk: Buffer) => stderr.append(chunk.toString("utf8")));
-    return new Promise((resolve) => {
-      let killed = false;
-      const timer = setTimeout(() => {
-        killed = true;
-        killGroup(child.pid);
-      }, timeoutMs);
-      child.once("error", (err) => {
-        clearTimeout(timer);
-        stderr.append(`${command}: ${err.message}\n`);
-        resolve({ code: 127, killed: false });
-      });
-      child.once("close", (code, signal) => {
-        clearTimeout(timer);
-        resolve({ code: code ?? (signal ? 128 + 9 : 1), killed });
-      });
-    });
+    return runToExit(child, command, timeoutMs, output);
   }
 }
 
@@ -164,25 +138,5 @@ function linkAgentBrowser(options: BashRuntimeOptions): void {
     symlinkSync(options.agentBrowser, path.join(dir, "agent-browser"));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-  }
-}
-
-/** The content tab, as the replay left it: the first page that is not blank (CDP's own list). */
-async function contentTargetId(cdpEndpoint: string): Promise<string> {
-  const { host } = new URL(cdpEndpoint);
-  const response = await fetch(`http://${host}/json/list`);
-  const targets = (await response.json()) as { id: string; type: string; url: string }[];
-  const pages = targets.filter((t) => t.type === "page");
-  const content = pages.find((t) => t.url !== "about:blank") ?? pages[0];
-  if (!content) throw new Error("the session's browser has no tab");
-  return content.id;
-}
-
-function killGroup(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, "SIGKILL");
-  } catch {
-    // Already gone.
   }
 }

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { CHROMIUM_DEFAULT_ARGS } from "../browser/chromium-args.ts";
+import { killProcessGroup } from "./process-group.ts";
 
 export interface CdpChromium {
   /** `ws://127.0.0.1:<port>/devtools/browser/<id>`. */
@@ -78,9 +79,31 @@ function readEndpoint(child: ChildProcess, timeoutMs: number): Promise<string> {
 async function stop(child: ChildProcess, userDataDir: string, ownGroup: boolean): Promise<void> {
   if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
     const exited = new Promise((resolve) => child.once("exit", resolve));
-    if (ownGroup) process.kill(-child.pid, "SIGKILL");
+    if (ownGroup) killProcessGroup(child.pid);
     else child.kill("SIGKILL");
     await exited;
   }
   rmSync(userDataDir, { recursive: true, force: true });
+}
+
+/** A tab as Chromium's DevTools HTTP endpoint lists it. */
+export interface PageTarget {
+  id: string;
+  title: string;
+  url: string;
+  webSocketDebuggerUrl: string;
+}
+
+/** The browser's tabs, from `http://<cdpHost>/json/list` (`cdpHost` is `127.0.0.1:<port>`). */
+export async function listTabs(cdpHost: string): Promise<PageTarget[]> {
+  const response = await fetch(`http://${cdpHost}/json/list`);
+  const targets = (await response.json()) as (PageTarget & { type: string })[];
+  return targets.filter((t) => t.type === "page");
+}
+
+/** The session's content tab, by the rule the replay leaves it: the first that is not blank. */
+export function contentTab(tabs: PageTarget[]): PageTarget {
+  const tab = tabs.find((t) => t.url !== "about:blank") ?? tabs[0];
+  if (!tab) throw new Error("the session's browser has no tab");
+  return tab;
 }

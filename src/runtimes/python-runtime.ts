@@ -4,8 +4,9 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import type { Duplex } from "node:stream";
 import type { Logger } from "../log.ts";
-import { KILLED_EXIT_CODE, type ExecResult, type NodeRuntime } from "./node-runtime.ts";
+import type { ExecResult, NodeRuntime } from "./node-runtime.ts";
 import { OutputBuffer } from "./output-buffer.ts";
+import { processResult, runToExit } from "./process-group.ts";
 import type { BridgeCall } from "./python-bridge.ts";
 
 export interface PythonRuntimeOptions {
@@ -48,28 +49,24 @@ export class PythonRuntime {
 
   async #run(code: string, timeoutMs: number): Promise<ExecResult> {
     if (!this.#python) return missingPython();
-    const stdout = new OutputBuffer();
-    const stderr = new OutputBuffer();
+    const output = { stdout: new OutputBuffer(), stderr: new OutputBuffer() };
     const child = spawn(this.#python, ["-u", RUNNER], {
       cwd: this.#options.tmpDir,
       env: { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: this.#options.tmpDir, LANG: "C.UTF-8" },
       detached: true,
       stdio: ["pipe", "pipe", "pipe", "pipe"],
     });
-    child.stdout?.on("data", (chunk: Buffer) => stdout.append(chunk.toString("utf8")));
-    child.stderr?.on("data", (chunk: Buffer) => stderr.append(chunk.toString("utf8")));
     child.stdin?.end(code);
     const result = this.#serve(child);
-    const exit = await this.#exit(child, timeoutMs);
-    const streams = { stdout: stdout.toString(), stderr: stderr.toString(), result: await result };
-    if (exit.killed) {
-      await this.#options.node.interrupt();
-      const reason = `Execution timed out after ${timeoutMs} ms and was killed`;
-      return { ...streams, result: "", exitCode: KILLED_EXIT_CODE, killed: true, error: reason };
-    }
-    if (exit.code === 0) return { ...streams, exitCode: 0, killed: false };
-    const error = streams.stderr || `Execution failed (exit code ${exit.code})`;
-    return { ...streams, result: "", exitCode: exit.code, killed: false, error };
+    const exit = await runToExit(child, "python3", timeoutMs, output);
+    // The Playwright call Python was waiting on is stopped with it.
+    if (exit.killed) await this.#options.node.interrupt();
+    const streams = {
+      stdout: output.stdout.toString(),
+      stderr: output.stderr.toString(),
+      result: await result,
+    };
+    return processResult(streams, exit, timeoutMs);
   }
 
   /** Answers the runner's calls in order; resolves with its result ("" when it sent none). */
@@ -86,20 +83,6 @@ export class PythonRuntime {
       if (!channel.destroyed) channel.write(`${JSON.stringify({ id: message.id, ...reply })}\n`);
     }
     return result;
-  }
-
-  #exit(child: ChildProcess, timeoutMs: number): Promise<{ code: number; killed: boolean }> {
-    return new Promise((resolve) => {
-      let killed = false;
-      const timer = setTimeout(() => {
-        killed = true;
-        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-      }, timeoutMs);
-      child.once("close", (code) => {
-        clearTimeout(timer);
-        resolve({ code: code ?? 1, killed });
-      });
-    });
   }
 }
 

@@ -7,6 +7,7 @@ import { createInterface } from "node:readline";
 import type { Writable } from "node:stream";
 import { ConfigError } from "../config.ts";
 import type { Logger } from "../log.ts";
+import { killProcessGroup } from "../runtimes/process-group.ts";
 
 export type SandboxMode = "bwrap" | "none";
 
@@ -257,13 +258,7 @@ export class SandboxProcess {
   }
 
   #killGroup(signal: NodeJS.Signals): void {
-    const pid = this.#child.pid;
-    if (pid === undefined) return;
-    try {
-      process.kill(-pid, signal);
-    } catch {
-      this.#child.kill(signal);
-    }
+    if (!killProcessGroup(this.#child.pid, signal)) this.#child.kill(signal);
   }
 
   async #waitForExit(): Promise<SandboxExit> {

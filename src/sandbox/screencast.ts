@@ -1,6 +1,7 @@
 // The live view's source, inside the session host: Chromium's screencast of the content tab and
 // the input a person sends from the interactive viewer, over a plain DevTools WebSocket (the host's
 // main thread does not load Playwright).
+import { contentTab, listTabs } from "../runtimes/cdp-chromium.ts";
 
 /** What a viewer may send; the server checks the shape before it reaches here. */
 export type ViewInput =
@@ -25,13 +26,6 @@ export interface ViewFrame {
   url: string;
   /** Every tab of the session's browser, the shown one included. */
   tabs: { title: string; url: string }[];
-}
-
-interface Target {
-  type: string;
-  title: string;
-  url: string;
-  webSocketDebuggerUrl: string;
 }
 
 interface CdpMessage {
@@ -129,12 +123,9 @@ export class Screencast {
 
   /** The content tab's own DevTools socket: the first page that is not blank. */
   async #open(): Promise<WebSocket> {
-    const response = await fetch(`http://${this.#cdpHost}/json/list`);
-    const targets = (await response.json()) as Target[];
-    const pages = targets.filter((t) => t.type === "page");
-    this.#tabs = pages.map((t) => ({ title: t.title, url: t.url }));
-    const target = pages.find((t) => t.url !== "about:blank") ?? pages[0];
-    if (!target) throw new Error("the session's browser has no tab");
+    const tabs = await listTabs(this.#cdpHost);
+    this.#tabs = tabs.map((t) => ({ title: t.title, url: t.url }));
+    const target = contentTab(tabs);
     this.#url = target.url;
     const socket = new WebSocket(target.webSocketDebuggerUrl);
     await new Promise<void>((resolve, reject) => {
@@ -190,11 +181,8 @@ export class Screencast {
 
   async #readTabs(): Promise<void> {
     try {
-      const response = await fetch(`http://${this.#cdpHost}/json/list`);
-      const targets = (await response.json()) as Target[];
-      this.#tabs = targets
-        .filter((t) => t.type === "page")
-        .map((t) => ({ title: t.title, url: t.url }));
+      const tabs = await listTabs(this.#cdpHost);
+      this.#tabs = tabs.map((t) => ({ title: t.title, url: t.url }));
     } catch {
       // The browser is going away; the session's end is reported elsewhere.
     }

@@ -7,9 +7,9 @@ import { after, before, describe, it } from "node:test";
 import { createLogger } from "../log.ts";
 import { SqliteStore } from "../store/sqlite-store.ts";
 import { sessionRow } from "../store/store-contract.ts";
+import { killProcessGroup } from "../runtimes/process-group.ts";
 import { HOST_PID_FILE } from "../sandbox/host-launcher.ts";
 import {
-  killProcessGroup,
   killSessionHost,
   processIsAlive,
   reapOrphanHosts,

@@ -3,6 +3,7 @@ import { readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { sessionCredits } from "../billing/session-credits.ts";
 import type { Logger } from "../log.ts";
+import { killProcessGroup } from "../runtimes/process-group.ts";
 import { HOST_PID_FILE } from "../sandbox/host-launcher.ts";
 import type { SessionRow, Store } from "../store/store.ts";
 
@@ -113,13 +114,4 @@ function isSessionHost(pid: number): boolean {
 /** Kills a session host's process group, unless `pid` now belongs to something else. */
 export function killSessionHost(pid: number): void {
   if (isSessionHost(pid)) killProcessGroup(pid);
-}
-
-/** SIGKILL to a process group; a group already gone is fine. */
-export function killProcessGroup(pid: number): void {
-  try {
-    process.kill(-pid, "SIGKILL");
-  } catch {
-    // Already gone.
-  }
 }

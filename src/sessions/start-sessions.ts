@@ -4,6 +4,7 @@ import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { EgressProxy } from "../net/egress-proxy.ts";
 import type { ProfileVault } from "../profiles/profile-vault.ts";
+import { killProcessGroup } from "../runtimes/process-group.ts";
 import { agentBrowserBinary } from "../sandbox/agent-browser.ts";
 import { fillCompileCache } from "../sandbox/compile-cache.ts";
 import { launchSessionHost } from "../sandbox/host-launcher.ts";
@@ -11,7 +12,6 @@ import { detectSandboxMode, type SandboxMode } from "../sandbox/sandbox-launcher
 import type { Store } from "../store/store.ts";
 import { HostPool } from "./host-pool.ts";
 import {
-  killProcessGroup,
   killSessionHost,
   processIsAlive,
   reapOrphanHosts,
