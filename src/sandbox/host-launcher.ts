@@ -14,6 +14,7 @@ import {
   sessionDirs,
   type SandboxExit,
   type SandboxMode,
+  type SandboxOptions,
   type SandboxProcess,
 } from "./sandbox-launcher.ts";
 import type {
@@ -63,6 +64,49 @@ const STORAGE_TIMEOUT_MS = 10_000;
 const VIEW_TIMEOUT_MS = 10_000;
 const EXIT_GRACE_MS = 5_000;
 
+/** A program to run in a sandbox that will connect back over a host channel. */
+export interface SandboxedHostOptions extends Omit<SandboxOptions, "args"> {
+  /** Its arguments, given the channel socket's path as the program will see it. */
+  args: (socketInside: string) => string[];
+  heartbeatMs: number;
+  missedHeartbeats: number;
+  /** Told the process as soon as it is launched, before it connects. */
+  onLaunch?: (proc: SandboxProcess) => void;
+}
+
+/**
+ * Listen, launch, accept: a sandboxed program connected over a host channel. Fails with
+ * ChannelError when it exits or does not connect in time, and then leaves nothing running.
+ */
+export async function connectSandboxedHost(
+  options: SandboxedHostOptions,
+): Promise<{ proc: SandboxProcess; channel: HostChannel }> {
+  const { run } = sessionDirs(options.workDir);
+  const listener = await HostListener.open(path.join(run, SOCKET_NAME));
+  const socketInside = path.join(runDirInside(options.mode, options.workDir), SOCKET_NAME);
+  const proc = launchSandboxed({ ...options, args: options.args(socketInside) });
+  options.onLaunch?.(proc);
+  try {
+    const socket = await Promise.race([
+      listener.accept({ timeoutMs: CONNECT_TIMEOUT_MS }),
+      exitedEarly(proc),
+    ]);
+    const { logger, heartbeatMs, missedHeartbeats } = options;
+    const channel = new HostChannel(socket, {
+      logger,
+      process: proc,
+      heartbeatMs,
+      missedHeartbeats,
+    });
+    return { proc, channel };
+  } catch (err) {
+    listener.close();
+    proc.kill();
+    await proc.exited;
+    throw err;
+  }
+}
+
 /**
  * Starts one session host in its sandbox and opens its browser: listen, launch, accept, `open`.
  * Fails with ChannelError (and leaves nothing running) when any step does.
@@ -70,32 +114,35 @@ const EXIT_GRACE_MS = 5_000;
 export async function launchSessionHost(options: HostLaunchOptions): Promise<SessionHostHandle> {
   const workDir = await createSessionDir(options.parentDir);
   const { run } = sessionDirs(workDir);
-  const listener = await HostListener.open(path.join(run, SOCKET_NAME));
   const egress = await options.proxy?.listenUnix(path.join(run, PROXY_SOCKET_NAME), "warm host");
   const cdp = await CdpRelay.listen(path.join(run, CDP_SOCKET_NAME));
   const inside = (name: string) => path.join(runDirInside(options.mode, workDir), name);
-  const proc = launchSandboxed({
+  const release = async () => {
+    cdp.close();
+    await egress?.close();
+  };
+  const { proc, channel } = await connectSandboxedHost({
     command: process.execPath,
-    args: hostArgs(options, inside(SOCKET_NAME), egress ? inside(PROXY_SOCKET_NAME) : undefined),
+    args: (socket) => hostArgs(options, socket, egress ? inside(PROXY_SOCKET_NAME) : undefined),
     mode: options.mode,
     workDir,
     bindReadOnly: chromeBinds(options.chromePath),
     shareNetwork: !egress,
     compileCache: options.compileCache,
     logger: options.logger,
+    heartbeatMs: HEARTBEAT_MS,
+    missedHeartbeats: MISSED_HEARTBEATS,
+    // For the reaper, should this server die before the host connects.
+    onLaunch: (launched) => {
+      if (launched.pid !== undefined) {
+        writeFileSync(path.join(workDir, HOST_PID_FILE), String(launched.pid));
+      }
+    },
+  }).catch(async (err: unknown) => {
+    await release();
+    throw err;
   });
-  if (proc.pid !== undefined) writeFileSync(path.join(workDir, HOST_PID_FILE), String(proc.pid));
   try {
-    const socket = await Promise.race([
-      listener.accept({ timeoutMs: CONNECT_TIMEOUT_MS }),
-      exitedEarly(proc),
-    ]);
-    const channel = new HostChannel(socket, {
-      logger: options.logger,
-      process: proc,
-      heartbeatMs: HEARTBEAT_MS,
-      missedHeartbeats: MISSED_HEARTBEATS,
-    });
     const opened = await channel.request<OpenResult>("open", {}, { timeoutMs: OPEN_TIMEOUT_MS });
     const relay = {
       relay: cdp,
@@ -104,9 +151,7 @@ export async function launchSessionHost(options: HostLaunchOptions): Promise<Ses
     };
     return new SessionHostHandle(proc, channel, egress, relay);
   } catch (err) {
-    listener.close();
-    cdp.close();
-    await egress?.close();
+    await release();
     proc.kill();
     await proc.exited;
     throw err;

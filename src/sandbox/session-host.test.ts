@@ -6,11 +6,10 @@ import { setTimeout as delay } from "node:timers/promises";
 import { CHROME_PATH } from "../../test/fixtures/site/test-browser.ts";
 import { startTestSite, type TestSite } from "../../test/fixtures/site/test-site.ts";
 import { createLogger } from "../log.ts";
-import { HostChannel, HostListener } from "./host-channel.ts";
+import type { HostChannel } from "./host-channel.ts";
+import { connectSandboxedHost } from "./host-launcher.ts";
 import {
   createSessionDir,
-  launchSandboxed,
-  runDirInside,
   sessionDirs,
   type SandboxMode,
   type SandboxProcess,
@@ -33,23 +32,27 @@ interface Host {
   openMs: number;
 }
 
-/** Starts the session host the way the session manager will: listen, launch, accept, open. */
+/** Starts the session host as the server does, sharing the host network (no egress proxy here). */
 async function startHost(mode: SandboxMode = "bwrap"): Promise<Host> {
   const started = performance.now();
-  const workDir = await createSessionDir();
-  const listener = await HostListener.open(path.join(sessionDirs(workDir).run, "host.sock"));
-  const socketInside = path.join(runDirInside(mode, workDir), "host.sock");
-  const proc = launchSandboxed({
+  const { channel, proc } = await connectSandboxedHost({
     command: process.execPath,
-    args: [HOST_SCRIPT, "--socket", socketInside, "--chrome", CHROME_PATH, "--log-level", "warn"],
+    args: (socket) => [
+      HOST_SCRIPT,
+      "--socket",
+      socket,
+      "--chrome",
+      CHROME_PATH,
+      "--log-level",
+      "warn",
+    ],
     mode,
-    workDir,
+    workDir: await createSessionDir(),
     shareNetwork: true,
     logger,
+    heartbeatMs: 1000,
+    missedHeartbeats: 3,
   });
-  const socket = await listener.accept({ timeoutMs: 15_000 });
-  listener.close();
-  const channel = new HostChannel(socket, { logger, process: proc });
   await channel.request<OpenResult>("open", {}, { timeoutMs: 30_000 });
   return { channel, proc, openMs: performance.now() - started };
 }
