@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import { testPool } from "../../test/fixtures/site/test-browser.ts";
-import { startTestSite, type TestSite } from "../../test/fixtures/site/test-site.ts";
+import { describe, test } from "node:test";
+import { usePoolAndSite } from "../../test/fixtures/site/test-browser.ts";
 import { AppError } from "../errors.ts";
-import type { BrowserPool } from "./browser-pool.ts";
 import { runActions } from "./actions.ts";
 import { DEFAULT_CONTEXT_SPEC } from "./context-options.ts";
 import { Deadline } from "./deadline.ts";
@@ -11,24 +9,12 @@ import type { ActionOutputs } from "./page-capture.ts";
 import { loadPage, type LoadRequest } from "./page-loader.ts";
 import type { Action } from "./scrape-request.ts";
 
-let site: TestSite;
-let pool: BrowserPool;
-
-before(async () => {
-  site = await startTestSite();
-  pool = testPool(site);
-  await pool.start();
-});
-
-after(async () => {
-  await pool.stop(1000);
-  await site.close();
-});
+const t = usePoolAndSite();
 
 /** Loads `path` and runs `actions` on it, the way a scrape does. */
 async function act(path: string, actions: Action[], timeoutMs = 15_000): Promise<ActionOutputs> {
   const request: LoadRequest = {
-    url: site.url + path,
+    url: t.site.url + path,
     waitFor: 0,
     timeoutMs,
     mobile: false,
@@ -37,7 +23,9 @@ async function act(path: string, actions: Action[], timeoutMs = 15_000): Promise
     actions,
   };
   const signal = AbortSignal.timeout(30_000);
-  const { value } = await pool.run(request, (page) => loadPage(page, request, signal), { signal });
+  const { value } = await t.pool.run(request, (page) => loadPage(page, request, signal), {
+    signal,
+  });
   assert.ok(value.actions, "actions ran");
   return value.actions;
 }
@@ -115,10 +103,10 @@ describe("actions: click, write, press", () => {
     // pool must still let the action report itself.
     const controller = new AbortController();
     const click: Action[] = [{ type: "click", selector: "#nope", all: false }];
-    const run = pool.run(
+    const run = t.pool.run(
       DEFAULT_CONTEXT_SPEC,
       async (page) => {
-        await page.goto(`${site.url}/tabs`);
+        await page.goto(`${t.site.url}/tabs`);
         setTimeout(() => controller.abort(new DOMException("deadline", "TimeoutError")), 300);
         return runActions(page, click, new Deadline(60_000, controller.signal));
       },
@@ -219,7 +207,7 @@ describe("actions: captures", () => {
       { type: "scrape" },
     ]);
     assert.equal(outputs.scrapes.length, 2);
-    assert.equal(outputs.scrapes[0]?.url, `${site.url}/tabs`);
+    assert.equal(outputs.scrapes[0]?.url, `${t.site.url}/tabs`);
     assert.match(outputs.scrapes[0]?.html ?? "", /<section id="two" class="panel" hidden="">/);
     assert.match(outputs.scrapes[1]?.html ?? "", /<section id="two" class="panel">/);
   });

@@ -1,28 +1,14 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import type { Page } from "playwright-core";
-import { testPool } from "../../test/fixtures/site/test-browser.ts";
-import { startTestSite, type TestSite } from "../../test/fixtures/site/test-site.ts";
+import { usePoolAndSite } from "../../test/fixtures/site/test-browser.ts";
 import { AppError } from "../errors.ts";
-import type { BrowserPool } from "./browser-pool.ts";
 import type { PageCapture } from "./page-capture.ts";
 import { loadPage, type LoadRequest } from "./page-loader.ts";
 
-let site: TestSite;
-let pool: BrowserPool;
-
-before(async () => {
-  site = await startTestSite();
-  pool = testPool(site);
-  await pool.start();
-});
-
-after(async () => {
-  await pool.stop(1000);
-  await site.close();
-});
+const t = usePoolAndSite();
 
 function requestFor(url: string, overrides: Partial<LoadRequest> = {}): LoadRequest {
   return {
@@ -43,9 +29,9 @@ async function load<T = undefined>(
   overrides: Partial<LoadRequest> = {},
   then?: (page: Page, capture: PageCapture) => Promise<T>,
 ): Promise<{ capture: PageCapture; extra: T | undefined }> {
-  const request = requestFor(path.startsWith("http") ? path : site.url + path, overrides);
+  const request = requestFor(path.startsWith("http") ? path : t.site.url + path, overrides);
   const signal = AbortSignal.timeout(30_000);
-  const { value } = await pool.run(
+  const { value } = await t.pool.run(
     request,
     async (page) => {
       const capture = await loadPage(page, request, signal);
@@ -73,7 +59,7 @@ describe("loadPage: documents", () => {
     const { capture } = await load("/article");
     assert.equal(capture.statusCode, 200);
     assert.equal(capture.contentType, "text/html; charset=utf-8");
-    assert.equal(capture.url, `${site.url}/article`);
+    assert.equal(capture.url, `${t.site.url}/article`);
     assert.match(capture.html ?? "", /<h1>Skiff Test Article<\/h1>/);
     assert.equal(capture.body, undefined);
     assert.equal(capture.screenshot, undefined);
@@ -83,7 +69,7 @@ describe("loadPage: documents", () => {
   test("reports the final URL after a redirect", async () => {
     const { capture } = await load("/redirect");
     assert.equal(capture.statusCode, 200);
-    assert.equal(capture.url, `${site.url}/article`);
+    assert.equal(capture.url, `${t.site.url}/article`);
   });
 
   test("keeps a 404 page as a page", async () => {
@@ -115,7 +101,7 @@ describe("loadPage: documents", () => {
       const { capture } = await load(path);
       assert.equal(capture.contentType, type);
       assert.equal(capture.statusCode, 200);
-      assert.equal(capture.url, site.url + path);
+      assert.equal(capture.url, t.site.url + path);
       assert.equal(capture.html, undefined);
       assert.deepEqual(capture.body, staticFile(file));
     });
@@ -124,7 +110,7 @@ describe("loadPage: documents", () => {
   test("fetches a document that starts a download", async () => {
     const { capture } = await load("/download");
     assert.equal(capture.contentType, "application/pdf");
-    assert.equal(capture.url, `${site.url}/download`);
+    assert.equal(capture.url, `${t.site.url}/download`);
     assert.deepEqual(capture.body, staticFile("example.pdf"));
   });
 });
@@ -146,11 +132,11 @@ describe("loadPage: waiting and deadlines", () => {
   });
 
   test("an aborted signal stops the load", async () => {
-    const request = requestFor(`${site.url}/slow?ms=5000`, { timeoutMs: undefined });
+    const request = requestFor(`${t.site.url}/slow?ms=5000`, { timeoutMs: undefined });
     const signal = AbortSignal.timeout(500);
     const started = Date.now();
     await assert.rejects(
-      pool.run(request, (page) => loadPage(page, request, signal), { signal }),
+      t.pool.run(request, (page) => loadPage(page, request, signal), { signal }),
       rejectsWith("SCRAPE_TIMEOUT"),
     );
     assert.ok(Date.now() - started < 4000);
@@ -177,13 +163,13 @@ describe("loadPage: network errors", () => {
   });
 
   test("skipTlsVerification accepts a self-signed certificate", async () => {
-    const { capture } = await load(`${site.httpsUrl}/`, { skipTlsVerification: true });
+    const { capture } = await load(`${t.site.httpsUrl}/`, { skipTlsVerification: true });
     assert.match(capture.html ?? "", /Self-signed TLS fixture/);
   });
 
   test("with TLS verification a self-signed certificate gives SCRAPE_SSL_ERROR", async () => {
     await assert.rejects(
-      load(`${site.httpsUrl}/`, { skipTlsVerification: false }),
+      load(`${t.site.httpsUrl}/`, { skipTlsVerification: false }),
       rejectsWith("SCRAPE_SSL_ERROR"),
     );
   });
@@ -232,7 +218,7 @@ describe("loadPage: request options", () => {
 });
 
 describe("loadPage: blockAds", () => {
-  const adHits = () => site.requests.filter((r) => r.host.includes("doubleclick.net")).length;
+  const adHits = () => t.site.requests.filter((r) => r.host.includes("doubleclick.net")).length;
 
   test("blocks listed ad hosts before any request leaves the browser", async () => {
     const hitsBefore = adHits();
@@ -249,9 +235,9 @@ describe("loadPage: blockAds", () => {
 
   test("a blocked request fails in the browser as blocked", async () => {
     const failures: string[] = [];
-    const request = requestFor(`${site.url}/ads`);
+    const request = requestFor(`${t.site.url}/ads`);
     const signal = AbortSignal.timeout(15_000);
-    await pool.run(
+    await t.pool.run(
       request,
       async (page) => {
         page.on("requestfailed", (r) => failures.push(r.failure()?.errorText ?? ""));
