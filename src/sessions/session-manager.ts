@@ -259,23 +259,18 @@ export class SessionManager {
     request: BrowserCreate,
     publicBaseUrl: string,
   ): Promise<BrowserCreated> {
-    const id = uuidv7();
-    const limit = this.#options.limits.MAX_CONCURRENT_SESSIONS;
-    if (this.activeCount >= limit) throw new AppError("SESSION_LIMIT", sessionLimitMessage(limit));
-    const creating = this.#open({
-      id,
+    const session = await this.#startCreating({
+      id: uuidv7(),
       scrapeId: null,
       teamId,
       context: { url: "about:blank", waitForMs: 0, actions: [] },
       profile: request.profile,
       ttlMs: request.ttl * 1000,
       idleMs: request.activityTtl * 1000,
-    }).finally(() => this.#creating.delete(id));
-    this.#creating.set(id, creating);
-    const session = await creating;
+    });
     return {
       success: true,
-      id,
+      id: session.row.id,
       ...urlsOf(session, publicBaseUrl),
       expiresAt: new Date(session.row.createdAt + request.ttl * 1000).toISOString(),
     };
@@ -356,24 +351,24 @@ export class SessionManager {
       if (row.teamId !== teamId) throw new AppError("FORBIDDEN");
       throw new AppError("SESSION_DESTROYED");
     }
-    return this.#startCreating(scrapeId, teamId, plan);
+    return this.#create(scrapeId, teamId, plan);
   }
 
-  #startCreating(scrapeId: string, teamId: string, plan: SessionPlan): Promise<LiveSession> {
+  /** Opens `spec` within the limit; the creation counts as a session until it is one. */
+  #startCreating(spec: NewSession): Promise<LiveSession> {
     const limit = this.#options.limits.MAX_CONCURRENT_SESSIONS;
     if (this.activeCount >= limit) {
       throw new AppError("SESSION_LIMIT", sessionLimitMessage(limit));
     }
-    const creating = this.#create(scrapeId, teamId, plan).finally(() =>
-      this.#creating.delete(scrapeId),
-    );
-    this.#creating.set(scrapeId, creating);
+    const key = spec.scrapeId ?? spec.id;
+    const creating = this.#open(spec).finally(() => this.#creating.delete(key));
+    this.#creating.set(key, creating);
     return creating;
   }
 
-  async #create(scrapeId: string, teamId: string, plan: SessionPlan): Promise<LiveSession> {
+  #create(scrapeId: string, teamId: string, plan: SessionPlan): Promise<LiveSession> {
     const { SESSION_TTL_SECONDS, SESSION_IDLE_SECONDS } = this.#options.limits;
-    return this.#open({
+    return this.#startCreating({
       id: uuidv7(),
       scrapeId,
       teamId,
@@ -396,8 +391,8 @@ export class SessionManager {
     try {
       const host = await this.#takeHost(spec.id);
       await this.#replay(spec, host, storageState, createdAt);
-      const row = newSessionRow(spec.id, spec.scrapeId, spec.teamId, createdAt, host.pid);
-      row.profileWriter = profile?.writer ? profile.name : null;
+      const writes = profile?.writer ? profile.name : null;
+      const row = newSessionRow(spec, createdAt, host.pid, writes);
       try {
         await this.#options.store.insertSession(row);
       } catch (err) {
@@ -586,16 +581,15 @@ export function replayTimeoutMs(context: ReplayContext): number {
 }
 
 function newSessionRow(
-  id: string,
-  scrapeId: string | null,
-  teamId: string,
+  spec: NewSession,
   createdAt: number,
   hostPid: number | undefined,
+  profileWriter: string | null,
 ): SessionRow {
   return {
-    id,
-    teamId,
-    scrapeId,
+    id: spec.id,
+    teamId: spec.teamId,
+    scrapeId: spec.scrapeId,
     status: "active",
     createdAt,
     lastActivityAt: Date.now(),
@@ -607,7 +601,7 @@ function newSessionRow(
     durationMs: null,
     creditsBilled: null,
     egress: null,
-    profileWriter: null,
+    profileWriter,
   };
 }
 
