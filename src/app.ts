@@ -54,6 +54,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance,
     bodyLimit: BODY_LIMIT,
+    // Profile names run to 128 characters; Fastify would answer 414 past its default of 100.
+    maxParamLength: 256,
     trustProxy: false,
     return503OnClosing: true,
   });

@@ -43,7 +43,15 @@ describe("standalone browser sessions", () => {
     assert.equal(missing.status, 404);
     assert.equal(missing.message, "Browser session not found.");
     const bad = await postJson(`${t.server.url}/v2/browser`, { ttl: 5 });
+    assert.deepEqual(bad.body.success, false);
     assert.equal(bad.status, 400);
+    assert.equal(bad.body.error, "Bad Request");
+    const noCode = await postJson(`${t.server.url}/v2/browser/${"0".repeat(8)}/execute`, {});
+    assert.equal(noCode.status, 400);
+    assert.equal(noCode.body.code, "BAD_REQUEST");
+    const badStatus = await fetch(`${t.server.url}/v2/browser?status=sleeping`);
+    assert.equal(badStatus.status, 400);
+    assert.equal(((await badStatus.json()) as { success: boolean }).success, false);
     const alias = await postJson(`${t.server.url}/v2/interact`, { ttl: 60 });
     assert.equal(alias.status, 200);
     const stop = await fetch(`${t.server.url}/v2/interact/${String(alias.body.id)}`, {

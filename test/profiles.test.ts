@@ -130,7 +130,21 @@ describe("profiles", () => {
     );
     const remove = () => fetch(`${server.url}/v2/profiles/ada`, { method: "DELETE" });
     assert.equal((await remove()).status, 200);
-    assert.equal((await remove()).status, 404);
+    const gone = await remove();
+    assert.equal(gone.status, 404);
+    assert.deepEqual(await gone.json(), {
+      success: false,
+      code: "NOT_FOUND",
+      error: "Profile not found.",
+    });
+    const remove128 = await fetch(`${server.url}/v2/profiles/${"p".repeat(128)}`, {
+      method: "DELETE",
+    });
+    assert.equal(remove128.status, 404, "the longest valid name reaches the route");
+    const tooLong = await fetch(`${server.url}/v2/profiles/${"p".repeat(129)}`, {
+      method: "DELETE",
+    });
+    assert.equal(tooLong.status, 400);
     const doc = await scrape("/dashboard", { name: "ada", saveChanges: false });
     assert.match(doc.markdown ?? "", /Please log in/);
   });
