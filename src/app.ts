@@ -55,7 +55,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance,
     bodyLimit: BODY_LIMIT,
     // Profile names run to 128 characters; Fastify would answer 414 past its default of 100.
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
     trustProxy: false,
     return503OnClosing: true,
   });
