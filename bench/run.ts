@@ -1,5 +1,6 @@
 // ./skiff bench: every benchmark, each a ratio against a baseline measured in this same run.
 import { startTestSite } from "../test/fixtures/site/test-site.ts";
+import { benchAgent, printAgent } from "./agent-bench.ts";
 import { benchInteract, printInteract } from "./interact-bench.ts";
 import { benchLiveView, printLiveView } from "./live-view-bench.ts";
 import { benchMarkdown } from "./markdown-bench.ts";
@@ -52,6 +53,7 @@ try {
   // Before the interact section: twenty sessions' browsers take a while to die after it.
   printProxy(await benchProxy(site));
   printLiveView(await benchLiveView(site));
+  printAgent(await benchAgent(site));
   printInteract(await benchInteract(site));
 } finally {
   await site.close();

@@ -48,6 +48,16 @@ const settings = {
     .optional(),
   /** On SIGTERM, in-flight scrapes get this long to finish before browsers are closed. */
   SHUTDOWN_GRACE_MS: int(0, 300_000).default(15_000),
+  /** An OpenAI-compatible endpoint (OpenAI, vLLM, llama.cpp, LM Studio, Ollama's /v1). */
+  OPENAI_BASE_URL: z.url().optional(),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  /** The model every LLM call uses; each provider has a default. */
+  MODEL_NAME: z.string().min(1).optional(),
+  ANTHROPIC_API_KEY: z.string().min(1).optional(),
+  /** Ollama's native API, e.g. http://127.0.0.1:11434/api. */
+  OLLAMA_BASE_URL: z.url().optional(),
+  /** A prompt call's whole deadline; the request's `timeout` bounds each of its steps. */
+  PROMPT_DEADLINE_SECONDS: int(1, 3600).default(300),
 } as const;
 
 type Settings = typeof settings;
@@ -102,6 +112,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     CHROME_PATH: detectChrome(c.CHROME_PATH),
     PUBLIC_URL: c.PUBLIC_URL?.replace(/\/+$/, ""),
     PROFILE_ENCRYPTION_KEY: c.PROFILE_ENCRYPTION_KEY,
+    OPENAI_BASE_URL: c.OPENAI_BASE_URL,
+    OPENAI_API_KEY: c.OPENAI_API_KEY,
+    MODEL_NAME: c.MODEL_NAME,
+    ANTHROPIC_API_KEY: c.ANTHROPIC_API_KEY,
+    OLLAMA_BASE_URL: c.OLLAMA_BASE_URL,
   });
 }
 

@@ -20,11 +20,6 @@ export const ERRORS = {
     code: "BAD_REQUEST",
     message: "Invalid job ID format. Job ID must be a valid UUID.",
   },
-  FORMAT_NEEDS_LLM: {
-    status: 400,
-    code: "BAD_REQUEST",
-    message: "This format needs an LLM provider, and none is configured on this server.",
-  },
   FORMAT_NOT_SUPPORTED: {
     status: 400,
     code: "BAD_REQUEST",
@@ -78,11 +73,18 @@ export const ERRORS = {
     code: undefined,
     message: "Failed to create browser session.",
   },
-  /** A part of interact that a later version of Skiff adds (python, bash, prompt). */
-  INTERACT_NOT_IMPLEMENTED: {
-    status: 501,
-    code: undefined,
-    message: "This kind of interact call is not available on this server yet.",
+  /** A prompt or an LLM format on a server with no model provider. */
+  LLM_NOT_CONFIGURED: {
+    status: 503,
+    code: "LLM_NOT_CONFIGURED",
+    message:
+      "No LLM provider is configured on this server. Set OPENAI_BASE_URL (with OPENAI_API_KEY and MODEL_NAME) for an OpenAI-compatible endpoint, ANTHROPIC_API_KEY for Anthropic, or OLLAMA_BASE_URL for Ollama.",
+  },
+  /** The model failed, or answered something the requested format does not allow. */
+  LLM_EXTRACTION_FAILED: {
+    status: 500,
+    code: "LLM_EXTRACTION_FAILED",
+    message: "The model could not produce the requested format.",
   },
   SCRAPE_NO_CACHED_DATA: {
     status: 404,

@@ -1,4 +1,6 @@
 import type { FastifyInstance } from "fastify";
+import { createLlmModel, type LlmModel } from "./agent/llm-provider.ts";
+import { PageExtractor } from "./agent/page-extractor.ts";
 import { buildApp } from "./app.ts";
 import { NoAuthenticator } from "./auth/authenticator.ts";
 import type { Config } from "./config.ts";
@@ -18,6 +20,8 @@ export interface Skiff {
   pool: BrowserPool;
   sessions: SessionManager;
   egress: EgressProxy;
+  /** The configured model, shared by every LLM call; undefined when none is configured. */
+  llm: LlmModel | undefined;
   /** Starts the warm session hosts; in the background, as a browser launch takes a second. */
   startSessionPool(): void;
   /** Stops taking requests, lets in-flight work finish up to the grace period, closes everything. */
@@ -59,6 +63,7 @@ export async function createSkiff(
     logger: logger.child({ component: "browser-pool" }),
     egress,
   });
+  const llm = modelOf(config, logger);
   const scraper = new ScrapeService({
     config,
     store,
@@ -67,8 +72,9 @@ export async function createSkiff(
     logger,
     resolve,
     profiles,
+    llm: llm && new PageExtractor(llm, logger.child({ component: "page-extractor" })),
   });
-  const sessions = await startSessions(config, store, profiles, egress, logger);
+  const sessions = await startSessions(config, store, profiles, egress, logger, llm);
   app = await buildApp({
     config,
     logger,
@@ -88,6 +94,7 @@ export async function createSkiff(
     pool,
     sessions: sessions.manager,
     egress,
+    llm,
     startSessionPool: () => sessions.pool.start(),
     async close() {
       await withDeadline(app.close(), config.SHUTDOWN_GRACE_MS);
@@ -98,6 +105,15 @@ export async function createSkiff(
       await store.close();
     },
   };
+}
+
+/** The model from the config, said once at start so an operator sees which one answers. */
+function modelOf(config: Config, logger: Logger): LlmModel | undefined {
+  const llm = createLlmModel(config, logger.child({ component: "llm" }));
+  if (llm) logger.info({ provider: llm.provider, model: llm.modelName }, "LLM provider configured");
+  else
+    logger.info("no LLM provider configured: prompts and the json and summary formats answer 503");
+  return llm;
 }
 
 /** The API's port, once it listens: the egress proxy never lets a browser reach it. */

@@ -45,6 +45,7 @@ const ALLOWED: Record<string, string[]> = {
     ...SHARED,
   ],
   sessions: [
+    "agent",
     "scrape",
     "profiles",
     "sandbox",
@@ -63,6 +64,7 @@ const ALLOWED: Record<string, string[]> = {
   sandbox: ["runtimes", "scrape", "browser", "net", ...SHARED],
   auth: ["store", ...SHARED],
   files: ["store", ...SHARED],
+  agent: SHARED,
   browser: SHARED,
   net: SHARED,
   store: SHARED,
@@ -71,6 +73,10 @@ const ALLOWED: Record<string, string[]> = {
 describe("dependency direction", () => {
   const files = sourceFiles(src);
   it("finds the source tree", () => assert.ok(files.length > 10));
+  it("has a rule for every folder of src", () => {
+    const folders = new Set(files.map(layerOf).filter((layer) => !layer.endsWith(".ts")));
+    for (const folder of folders) assert.ok(ALLOWED[folder], `no rule for src/${folder}`);
+  });
   for (const file of files) {
     const layer = layerOf(file);
     const allowed = ALLOWED[layer];

@@ -75,11 +75,33 @@ describe("request errors", () => {
     assert.equal(r.body.code, "BAD_REQUEST");
   });
 
-  it("an LLM format without a provider is a clear 400", async () => {
-    const body = { url: "https://a.com", formats: [{ type: "json", prompt: "x" }] };
+  it("an LLM format without a provider is a 503 that names the settings", async () => {
+    for (const format of [{ type: "json", prompt: "x" }, "summary"]) {
+      const body = { url: "https://a.com", formats: [format] };
+      const r = await inject("POST", "/v2/scrape", JSON.stringify(body));
+      assert.equal(r.status, 503);
+      assert.equal(r.body.code, "LLM_NOT_CONFIGURED");
+      assert.match(r.body.error, /OPENAI_BASE_URL/);
+    }
+  });
+
+  it("an LLM format Skiff does not implement is a clear 400", async () => {
+    const body = { url: "https://a.com", formats: [{ type: "question", question: "why?" }] };
     const r = await inject("POST", "/v2/scrape", JSON.stringify(body));
     assert.equal(r.status, 400);
-    assert.match(r.body.error, /'json' format needs an LLM provider/);
+    assert.match(r.body.error, /'question' format is not supported by Skiff/);
+  });
+
+  it("a json schema that does not compile is a 400 that says why", async () => {
+    const schema = { type: "object", properties: { name: { type: "strin" } } };
+    const body = { url: "https://a.com", formats: [{ type: "json", schema }] };
+    const r = await inject("POST", "/v2/scrape", JSON.stringify(body));
+    assert.equal(r.status, 400);
+    assert.equal(r.body.code, "BAD_REQUEST");
+    assert.match(
+      r.body.error,
+      /^The JSON schema is invalid: schema\/properties\/name\/type must be/,
+    );
   });
 
   it("a cloud-only format is a clear 400", async () => {

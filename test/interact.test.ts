@@ -176,13 +176,25 @@ describe("interact errors, with the spec's messages", () => {
     assert.equal(err.message, "Browser session not found.");
   });
 
-  it("501 for a prompt, which needs an LLM, after the job's own checks", async () => {
+  it("503 for a prompt with no LLM provider, naming the settings, after the job's own checks", async () => {
     const unknown = await interact(missing, { prompt: "click the button" });
     assert.equal(unknown.status, 404);
     const id = await scrape("/article");
     const prompt = await interact(id, { prompt: "click the button" });
-    assert.equal(prompt.status, 501);
-    assert.match(String(prompt.body.error), /prompt is not available/);
+    assert.equal(prompt.status, 503);
+    assert.equal(prompt.body.code, "LLM_NOT_CONFIGURED");
+    for (const name of [
+      "OPENAI_BASE_URL",
+      "OPENAI_API_KEY",
+      "MODEL_NAME",
+      "ANTHROPIC_API_KEY",
+      "OLLAMA_BASE_URL",
+    ]) {
+      assert.match(String(prompt.body.error), new RegExp(name));
+    }
+    // Refused before a session was made: nothing to stop.
+    const stop = await sdkError(sdk().stopInteraction(id));
+    assert.equal(stop.status, 404);
   });
 
   it("409 when a zero-data-retention scrape kept no replay context", async () => {

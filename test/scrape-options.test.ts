@@ -146,11 +146,11 @@ describe("the document cache", () => {
 });
 
 describe("what this server cannot do is said, not skipped", () => {
-  it("onlyCleanContent and redactPII need an LLM: a clear 400", async () => {
+  it("onlyCleanContent and redactPII are not supported: a clear 400", async () => {
     for (const option of ["onlyCleanContent", "redactPII"]) {
       const r = await scrape({ url: `${t.site.url}/article`, [option]: true });
       assert.equal(r.status, 400);
-      assert.match(r.body.error, new RegExp(`'${option}' option needs an LLM provider`));
+      assert.equal(r.body.error, `The '${option}' option is not supported by Skiff.`);
     }
   });
 

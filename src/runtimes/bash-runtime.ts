@@ -48,9 +48,18 @@ export class BashRuntime {
 
   /** Queues a call behind the ones already submitted; `timeoutMs` counts from its own start. */
   run(code: string, options: { timeoutMs: number }): Promise<ExecResult> {
+    return this.#enqueue("bash", ["-c", code], options.timeoutMs);
+  }
+
+  /** One agent-browser command, its arguments passed as they are: no shell reads them. */
+  command(args: string[], options: { timeoutMs: number }): Promise<ExecResult> {
+    return this.#enqueue("agent-browser", args, options.timeoutMs);
+  }
+
+  #enqueue(command: string, args: string[], timeoutMs: number): Promise<ExecResult> {
     const job = this.#queue.then(async () => {
       await this.#attach();
-      return this.#bash(code, options.timeoutMs);
+      return this.#collect(command, args, timeoutMs);
     });
     this.#queue = job.catch(() => {});
     return job;
@@ -93,9 +102,9 @@ export class BashRuntime {
     return output.stdout.toString();
   }
 
-  async #bash(code: string, timeoutMs: number): Promise<ExecResult> {
+  async #collect(command: string, args: string[], timeoutMs: number): Promise<ExecResult> {
     const output = { stdout: new OutputBuffer(), stderr: new OutputBuffer() };
-    const exit = await this.#spawn("bash", ["-c", code], timeoutMs, output);
+    const exit = await this.#spawn(command, args, timeoutMs, output);
     const streams = {
       stdout: output.stdout.toString(),
       stderr: output.stderr.toString(),

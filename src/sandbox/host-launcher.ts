@@ -18,6 +18,7 @@ import {
   type SandboxProcess,
 } from "./sandbox-launcher.ts";
 import type {
+  BrowserCommandRequest,
   ExecRequest,
   ExecResult,
   OpenResult,
@@ -268,6 +269,11 @@ export class SessionHostHandle {
   exec(request: ExecRequest): Promise<ExecResult> {
     const timeoutMs = request.timeoutMs + EXEC_SLACK_MS;
     return this.#channel.request<ExecResult>("exec", request, { timeoutMs });
+  }
+
+  browserCommand(request: BrowserCommandRequest): Promise<ExecResult> {
+    const timeoutMs = request.timeoutMs + EXEC_SLACK_MS;
+    return this.#channel.request<ExecResult>("browser-command", request, { timeoutMs });
   }
 
   /** Starts the content tab's screencast; each frame arrives through `onFrame`. */

@@ -25,6 +25,12 @@ export interface ExecRequest {
   timeoutMs: number;
 }
 
+/** `browser-command`: one agent-browser command (prompt mode's tool), run with no shell. */
+export interface BrowserCommandRequest {
+  args: string[];
+  timeoutMs: number;
+}
+
 /** `shutdown`: closes the runtime and the browser; the host exits right after answering. */
 export type ShutdownRequest = Record<string, never>;
 
@@ -43,6 +49,7 @@ export interface SessionHostRequests {
   open: { payload: OpenRequest; result: OpenResult };
   replay: { payload: ReplayRequest; result: ReplayResult };
   exec: { payload: ExecRequest; result: ExecResult };
+  "browser-command": { payload: BrowserCommandRequest; result: ExecResult };
   shutdown: { payload: ShutdownRequest; result: ShutdownResult };
   storage: { payload: StorageRequest; result: unknown };
   "cdp-connect": { payload: CdpConnectRequest; result: Record<string, never> };

@@ -17,6 +17,7 @@ import { Screencast, type ViewInput } from "./screencast.ts";
 import { serveChannel, type HostConnection, type HostHandler } from "./serve-channel.ts";
 import type {
   CdpConnectRequest,
+  BrowserCommandRequest,
   ExecRequest,
   ExecResult,
   OpenResult,
@@ -101,6 +102,7 @@ export class SessionHost {
       open: () => this.#open(),
       replay: (payload) => this.#replay(payload as ReplayRequest),
       exec: (payload) => this.#exec(payload as ExecRequest),
+      "browser-command": (payload) => this.#browserCommand(payload as BrowserCommandRequest),
       shutdown: () => this.#shutdown(),
       storage: async () => (await this.#session("")).runtime.storageState(),
       "cdp-connect": (payload) => this.#cdpConnect(payload as CdpConnectRequest),
@@ -209,6 +211,12 @@ export class SessionHost {
     if (request.language === "bash" && session.bash) return session.bash.run(request.code, options);
     if (request.language === "python") return session.python.run(request.code, options);
     throw new Error(`language ${request.language} is not supported by this session host`);
+  }
+
+  async #browserCommand(request: BrowserCommandRequest): Promise<ExecResult> {
+    const session = await this.#session("");
+    if (!session.bash) throw new Error("agent-browser is not available in this session host");
+    return session.bash.command(request.args, { timeoutMs: request.timeoutMs });
   }
 
   async #session(prefix: string): Promise<OpenSession> {

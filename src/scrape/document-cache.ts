@@ -1,19 +1,22 @@
 import { createHash } from "node:crypto";
-import type { ScrapeRequest } from "./scrape-request.ts";
+import { LLM_FORMATS, type ScrapeRequest } from "./scrape-request.ts";
 
 /** Firecrawl's documented default for maxAge: two days. */
 export const DEFAULT_MAX_AGE_MS = 2 * 24 * 60 * 60 * 1000;
 
 /**
  * Whether a scrape's document may come from, or go to, the shared cache. Requests that act on the
- * page, send their own headers, carry a profile, keep no data or want a screenshot (whose URL
- * expires sooner than the cache) always go to the browser.
+ * page, send their own headers, carry a profile, keep no data, want a screenshot (whose URL
+ * expires sooner than the cache) or want a model's answer (the cache keeps what a page said, not
+ * what a model made of it) always go to the browser.
  */
 export function isCacheable(r: ScrapeRequest): boolean {
   const hasHeaders = r.headers !== undefined && Object.keys(r.headers).length > 0;
   const hasActions = r.actions !== undefined && r.actions.length > 0;
   const wantsScreenshot = r.formats.some((f) => f.type === "screenshot");
-  return !hasHeaders && !hasActions && !wantsScreenshot && !r.profile && !r.zeroDataRetention;
+  const asksModel = r.formats.some((f) => LLM_FORMATS.has(f.type));
+  const keepsOut = hasHeaders || hasActions || wantsScreenshot || asksModel;
+  return !keepsOut && !r.profile && !r.zeroDataRetention;
 }
 
 /** The cache key: the URL plus every option that changes the document. */

@@ -8,6 +8,8 @@ export interface ScrapeDocument {
   links?: string[];
   images?: string[];
   screenshot?: string;
+  json?: unknown;
+  summary?: string;
   actions?: DocumentActions;
   warning?: string;
   metadata: Record<string, unknown>;
@@ -59,6 +61,8 @@ export function buildDocument(
   content: Omit<TransformResult, "metadata">,
   extras: {
     screenshot?: string | undefined;
+    json?: unknown;
+    summary?: string | undefined;
     actions?: DocumentActions | undefined;
     warning?: string | undefined;
   },
@@ -71,6 +75,8 @@ export function buildDocument(
     ...(content.links !== undefined && { links: content.links }),
     ...(content.images !== undefined && { images: content.images }),
     ...(extras.screenshot !== undefined && { screenshot: extras.screenshot }),
+    ...("json" in extras && { json: extras.json }),
+    ...(extras.summary !== undefined && { summary: extras.summary }),
     ...(extras.actions !== undefined && { actions: extras.actions }),
     ...(extras.warning !== undefined && { warning: extras.warning }),
     metadata,

@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { z } from "zod";
 import {
   LLM_FORMATS,
+  UNIMPLEMENTED_LLM_FORMATS,
   UNSUPPORTED_FORMATS,
   errorMessageForZod,
   scrapeRequestSchema,
@@ -327,9 +328,16 @@ describe("errorMessageForZod", () => {
 });
 
 describe("format sets", () => {
-  it("lists the LLM formats", () => {
-    const llm = ["json", "deterministicJson", "summary", "question", "highlights", "query"];
-    assert.deepEqual([...LLM_FORMATS].sort(), [...llm, "changeTracking"].sort());
+  it("lists the LLM formats Skiff writes, and those it does not implement", () => {
+    assert.deepEqual([...LLM_FORMATS].sort(), ["json", "summary"]);
+    const unimplemented = [
+      "deterministicJson",
+      "question",
+      "highlights",
+      "query",
+      "changeTracking",
+    ];
+    assert.deepEqual([...UNIMPLEMENTED_LLM_FORMATS].sort(), unimplemented.sort());
   });
 
   it("lists the cloud-only formats, all of which the schema accepts", () => {

@@ -14,11 +14,12 @@ import { redactPIISchema } from "./request/redact-pii.ts";
 import { threatProtectionSchema } from "./request/threat-protection.ts";
 import { urlSchema } from "./request/url.ts";
 
-/** Formats whose value comes from a language model. */
-export const LLM_FORMATS: ReadonlySet<string> = new Set([
-  "json",
+/** Formats whose value the configured language model writes. */
+export const LLM_FORMATS: ReadonlySet<string> = new Set(["json", "summary"]);
+
+/** Formats that need a model in ways Skiff does not implement; the schema accepts them, the scrape refuses them. */
+export const UNIMPLEMENTED_LLM_FORMATS: ReadonlySet<string> = new Set([
   "deterministicJson",
-  "summary",
   "question",
   "highlights",
   "query",

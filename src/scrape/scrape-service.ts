@@ -15,15 +15,13 @@ import {
   type DocumentActions,
   type ScrapeFacts,
 } from "./document.ts";
+import type { LlmFormats } from "./llm-formats.ts";
+import { asksModel, modelAnswers } from "./model-answers.ts";
 import type { ActionOutputs, PageCapture } from "./page-capture.ts";
 import { loadPage, mayBeEgressRefusal } from "./page-loader.ts";
-import {
-  LLM_FORMATS,
-  UNSUPPORTED_FORMATS,
-  type ScrapeRequest,
-  type ScreenshotFormat,
-} from "./scrape-request.ts";
+import type { ScrapeRequest, ScreenshotFormat } from "./scrape-request.ts";
 import { transformCapture, type TransformResult } from "./transform/transform-capture.ts";
+import { refuseUnavailable } from "./unavailable-features.ts";
 
 export interface ScrapeContext {
   teamId: string;
@@ -49,6 +47,8 @@ export interface ScrapeServiceDeps {
   logger: Logger;
   resolve: Resolver;
   profiles: ProfileVault;
+  /** Writes the `json` and `summary` formats; absent when no model is configured. */
+  llm?: LlmFormats | undefined;
 }
 
 /** Firecrawl's self-host answer for a target its policy refuses. */
@@ -63,7 +63,7 @@ export class ScrapeService {
   }
 
   async scrape(request: ScrapeRequest, ctx: ScrapeContext): Promise<ScrapeResult> {
-    refuseUnavailable(request);
+    refuseUnavailable(request, this.#deps.llm !== undefined);
     const id = uuidv7();
     const log = this.#deps.logger.child({ scrapeId: id });
     const timeoutMs = request.timeout ?? this.#deps.config.SCRAPE_DEFAULT_TIMEOUT_MS;
@@ -156,31 +156,12 @@ export class ScrapeService {
     cache: ScrapeFacts["cache"],
     bytes: EgressBytes,
   ) {
-    const screenshot = request.formats.find((f): f is ScreenshotFormat => f.type === "screenshot");
-    let egress: EgressCounters | undefined;
-    let ran;
-    try {
-      const storageState = request.profile
-        ? await this.#deps.profiles.load(ctx.teamId, request.profile.name)
-        : undefined;
-      ran = await this.#deps.pool.run(
-        { ...contextSpecOf(request), storageState },
-        (page, counters) => {
-          egress = counters;
-          return loadPage(page, loadRequestOf(request, screenshot), ctx.signal);
-        },
-        { signal: ctx.signal, label: `scrape ${id}` },
-      );
-    } catch (err) {
-      if (!egress?.refusals || !mayBeEgressRefusal(err)) throw err;
-      this.#deps.logger.warn({ scrapeId: id, err }, "target refused by the egress proxy");
-      return blockedDocument(request, ctx, id);
-    } finally {
-      bytes.bytesIn = egress?.bytesIn ?? 0;
-      bytes.bytesOut = egress?.bytesOut ?? 0;
-    }
+    const ran = await this.#capture(request, ctx, id, bytes);
+    if (!ran) return blockedDocument(request, ctx, id);
     const { value: capture, queuedMs } = ran;
-    const content = await transformCapture(capture, transformOptionsOf(request));
+    const transformed = await transformCapture(capture, transformOptionsOf(request));
+    const answers = await this.#askModel(request, transformed.markdown, capture.url, ctx.signal);
+    const content = onlyRequested(request, transformed);
     const files = await this.#saveFiles(capture, ctx);
     const metadata = buildMetadata(content.metadata, {
       scrapeId: id,
@@ -192,7 +173,45 @@ export class ScrapeService {
       concurrencyQueueDurationMs: queuedMs,
       ...(cache && { cache }),
     });
-    return buildDocument(content, { ...files, warning: warningFor(request) }, metadata);
+    return buildDocument(content, { ...files, ...answers, warning: warningFor(request) }, metadata);
+  }
+
+  /** Loads the page in the browser; undefined when the egress proxy refused the target. */
+  async #capture(request: ScrapeRequest, ctx: ScrapeContext, id: string, bytes: EgressBytes) {
+    const screenshot = request.formats.find((f): f is ScreenshotFormat => f.type === "screenshot");
+    let egress: EgressCounters | undefined;
+    try {
+      const storageState = request.profile
+        ? await this.#deps.profiles.load(ctx.teamId, request.profile.name)
+        : undefined;
+      return await this.#deps.pool.run(
+        { ...contextSpecOf(request), storageState },
+        (page, counters) => {
+          egress = counters;
+          return loadPage(page, loadRequestOf(request, screenshot), ctx.signal);
+        },
+        { signal: ctx.signal, label: `scrape ${id}` },
+      );
+    } catch (err) {
+      if (!egress?.refusals || !mayBeEgressRefusal(err)) throw err;
+      this.#deps.logger.warn({ scrapeId: id, err }, "target refused by the egress proxy");
+      return undefined;
+    } finally {
+      bytes.bytesIn = egress?.bytesIn ?? 0;
+      bytes.bytesOut = egress?.bytesOut ?? 0;
+    }
+  }
+
+  /** The model's `json` and `summary`, when asked for; it reads the page's markdown. */
+  async #askModel(
+    request: ScrapeRequest,
+    markdown: string | undefined,
+    url: string,
+    signal: AbortSignal,
+  ) {
+    const llm = this.#deps.llm;
+    if (!llm || !asksModel(request)) return {};
+    return modelAnswers(llm, request, { markdown: markdown ?? "", url }, signal);
   }
 
   async #saveFiles(capture: PageCapture, ctx: ScrapeContext) {
@@ -232,35 +251,6 @@ export class ScrapeService {
         documentJson,
         cachedAt: Date.now(),
       });
-    }
-  }
-}
-
-/** Refuses, clearly, what this server cannot do rather than quietly doing less. */
-function refuseUnavailable(request: ScrapeRequest): void {
-  const llmOption = request.onlyCleanContent
-    ? "onlyCleanContent"
-    : request.redactPII
-      ? "redactPII"
-      : undefined;
-  if (llmOption) {
-    throw new AppError(
-      "FORMAT_NEEDS_LLM",
-      `The '${llmOption}' option needs an LLM provider, and none is configured on this server.`,
-    );
-  }
-  for (const { type } of request.formats) {
-    if (LLM_FORMATS.has(type)) {
-      throw new AppError(
-        "FORMAT_NEEDS_LLM",
-        `The '${type}' format needs an LLM provider, and none is configured on this server.`,
-      );
-    }
-    if (UNSUPPORTED_FORMATS.has(type)) {
-      throw new AppError(
-        "FORMAT_NOT_SUPPORTED",
-        `The '${type}' format is only available on Firecrawl's cloud; Skiff does not support it.`,
-      );
     }
   }
 }
@@ -320,12 +310,14 @@ function wantsOf(request: ScrapeRequest) {
   };
 }
 
+/** The model reads markdown, so a model format needs it even when the caller did not ask for it. */
 function transformOptionsOf(request: ScrapeRequest) {
   const pdf = request.parsers.find(
     (p) => p === "pdf" || (typeof p === "object" && p.type === "pdf"),
   );
+  const wants = wantsOf(request);
   return {
-    wants: wantsOf(request),
+    wants: { ...wants, markdown: wants.markdown || asksModel(request) },
     onlyMainContent: request.onlyMainContent,
     includeTags: request.includeTags,
     excludeTags: request.excludeTags,
@@ -333,6 +325,14 @@ function transformOptionsOf(request: ScrapeRequest) {
     parsePdf: pdf !== undefined,
     pdfMaxPages: typeof pdf === "object" ? pdf.maxPages : undefined,
   };
+}
+
+/** Drops the markdown made only for the model. */
+function onlyRequested(request: ScrapeRequest, content: TransformResult): TransformResult {
+  if (wantsOf(request).markdown) return content;
+  const rest = { ...content };
+  delete rest.markdown;
+  return rest;
 }
 
 function contextSpecOf(request: ScrapeRequest) {
@@ -359,10 +359,14 @@ function loadRequestOf(request: ScrapeRequest, screenshot: ScreenshotFormat | un
   };
 }
 
-/** Spec §1.5's table, for what Skiff supports: 1 a scrape, +1 zero data retention, +1 a PDF page past the first. */
+/**
+ * Spec §1.5's table, for what Skiff supports: 1 a scrape, 5 instead with `json` (summary costs
+ * nothing more), +1 zero data retention, +1 a PDF page past the first.
+ */
 function creditsFor(request: ScrapeRequest, content: TransformResult): number {
   const pages = typeof content.metadata.numPages === "number" ? content.metadata.numPages : 1;
-  return 1 + (request.zeroDataRetention ? 1 : 0) + Math.max(0, pages - 1);
+  const base = request.formats.some((f) => f.type === "json") ? 5 : 1;
+  return base + (request.zeroDataRetention ? 1 : 0) + Math.max(0, pages - 1);
 }
 
 function imageType(bytes: Buffer): string {

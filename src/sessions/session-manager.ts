@@ -1,4 +1,5 @@
 import type { Duplex } from "node:stream";
+import type { BrowserAgent } from "../agent/browser-agent.ts";
 import type { WebSocket } from "ws";
 import { v7 as uuidv7 } from "uuid";
 import { sessionCredits } from "../billing/session-credits.ts";
@@ -20,6 +21,7 @@ export interface SessionLimits {
   MAX_CONCURRENT_SESSIONS: number;
   SESSION_TTL_SECONDS: number;
   SESSION_IDLE_SECONDS: number;
+  PROMPT_DEADLINE_SECONDS: number;
 }
 
 /** Where session hosts come from: the warm pool in the server. */
@@ -33,6 +35,8 @@ export interface SessionManagerOptions {
   store: Store;
   profiles: ProfileVault;
   hosts: HostSource;
+  /** The prompt path; absent when no LLM provider is configured (prompts answer 503). */
+  agent?: BrowserAgent | undefined;
   logger: Logger;
 }
 
@@ -49,6 +53,8 @@ export interface InteractReply {
   exitCode: number;
   killed: boolean;
   error?: string;
+  /** The agent's final answer (prompt calls only, when it gave one). */
+  output?: string;
 }
 
 /** The reply to DELETE (spec §2.7); no `creditsBilled` when the session had ended already. */
@@ -156,9 +162,12 @@ export class SessionManager {
     publicBaseUrl: string,
   ): Promise<InteractReply> {
     const plan = await this.#planFor(scrapeId, teamId);
-    const code = refuseWhatIsMissing(request);
+    if (request.code === undefined) this.#agentOrRefuse();
     const session = await this.#sessionFor(scrapeId, teamId, plan);
-    const reply = await this.#call(session, request.language, code, request.timeout);
+    const reply =
+      request.code === undefined
+        ? await this.#prompt(session, request.prompt ?? "", request.timeout)
+        : await this.#call(session, request.language, request.code, request.timeout);
     return { ...reply, ...urlsOf(session, publicBaseUrl) };
   }
 
@@ -187,10 +196,49 @@ export class SessionManager {
       const now = Date.now();
       session.row.lastActivityAt = now;
       await this.#options.store.touchSession(session.row.id, now);
-      const result = await this.#exec(session, host, { language, code, timeoutMs });
+      const result = await this.#guard(session, host, () =>
+        host.exec({ language, code, timeoutMs }),
+      );
       session.lastState =
         (await this.#profiles.snapshot(session.profile, host)) ?? session.lastState;
       return interactReply(session.row.id, result);
+    });
+  }
+
+  #agentOrRefuse(): BrowserAgent {
+    if (!this.#options.agent) throw new AppError("LLM_NOT_CONFIGURED");
+    return this.#options.agent;
+  }
+
+  /**
+   * A prompt call (spec §2.6): the agent's commands run one by one in the session, and the
+   * session is billed at the prompt rate from now on.
+   */
+  #prompt(session: LiveSession, task: string, timeoutSeconds: number): Promise<InteractReply> {
+    return session.run(async (host) => {
+      const now = Date.now();
+      session.row.lastActivityAt = now;
+      session.row.usedPrompt = true;
+      await this.#options.store.touchSession(session.row.id, now, { usedPrompt: true });
+      const ended = new AbortController();
+      const result = await this.#agentOrRefuse().run({
+        task,
+        stepTimeoutMs: Math.round(timeoutSeconds * 1000),
+        deadlineMs: this.#options.limits.PROMPT_DEADLINE_SECONDS * 1000,
+        signal: ended.signal,
+        logger: this.#logger.child({ sessionId: session.row.id }),
+        run: async (args, timeoutMs) => {
+          const outcome = await this.#guard(session, host, () =>
+            host.browserCommand({ args, timeoutMs }),
+          );
+          if (session.endReason) ended.abort(outcome.stderr);
+          return outcome;
+        },
+      });
+      session.lastState =
+        (await this.#profiles.snapshot(session.profile, host)) ?? session.lastState;
+      const reply = interactReply(session.row.id, result);
+      return result.output === undefined ? reply : { ...reply, output: result.output };
     });
   }
 
@@ -470,13 +518,13 @@ export class SessionManager {
   }
 
   /** A host failure ends the session; a failure the host reports leaves it running. */
-  async #exec(
+  async #guard(
     session: LiveSession,
     host: SessionHostHandle,
-    request: { language: string; code: string; timeoutMs: number },
+    call: () => Promise<ExecResult>,
   ): Promise<ExecResult> {
     try {
-      return await host.exec(request);
+      return await call();
     } catch (err) {
       if (err instanceof ChannelError && err.code === "REMOTE") return failedCall(err.message);
       if (err instanceof ChannelError && err.code === "TIMEOUT") host.kill();
@@ -550,17 +598,6 @@ export class SessionManager {
       .finally(() => this.#cleanups.delete(tracked));
     this.#cleanups.add(tracked);
   }
-}
-
-/** Python, bash and prompts come with later issues; until then they are refused, not faked. */
-function refuseWhatIsMissing(request: InteractRequest): string {
-  if (request.code === undefined) {
-    throw new AppError(
-      "INTERACT_NOT_IMPLEMENTED",
-      "Interact with a prompt is not available on this server yet: send code instead.",
-    );
-  }
-  return request.code;
 }
 
 function sessionLimitMessage(limit: number): string {

@@ -1,5 +1,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
+import { BrowserAgent } from "../agent/browser-agent.ts";
+import type { LlmModel } from "../agent/llm-provider.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { EgressProxy } from "../net/egress-proxy.ts";
@@ -35,6 +37,7 @@ export async function startSessions(
   profiles: ProfileVault,
   egress: EgressProxy,
   logger: Logger,
+  llm: LlmModel | undefined,
 ): Promise<Sessions> {
   const log = logger.child({ component: "sessions" });
   const mode = await detectSandboxMode(config.SANDBOX, log);
@@ -80,6 +83,13 @@ export async function startSessions(
         agentBrowser: "path" in agentBrowser ? agentBrowser.path : undefined,
       }),
   });
-  const manager = new SessionManager({ limits: config, store, profiles, hosts: pool, logger: log });
+  const manager = new SessionManager({
+    limits: config,
+    store,
+    profiles,
+    hosts: pool,
+    agent: llm && new BrowserAgent(llm),
+    logger: log,
+  });
   return { manager, mode, pool };
 }

@@ -111,7 +111,13 @@ describe("scrape request formats", () => {
       $defs: { item: { type: "string" } },
     };
     assert.deepEqual(formatsOf([{ type: "json", schema }]), [{ type: "json", schema }]);
-    const topLevel = { $ref: "#/a", type: "object", properties: {}, required: ["x"] };
+    const topLevel = {
+      $ref: "#/$defs/a",
+      type: "object",
+      properties: {},
+      required: ["x"],
+      $defs: { a: { type: "object" } },
+    };
     assert.deepEqual(formatsOf([{ type: "json", schema: topLevel }]), [
       { type: "json", schema: topLevel },
     ]);
@@ -135,6 +141,22 @@ describe("scrape request formats", () => {
       assert.equal(message, OPENAI_SCHEMA_ERROR_MESSAGE);
       assert.deepEqual(issues[0]?.path, ["formats", 0, "schema"]);
     }
+  });
+
+  it("refuses a schema that does not compile, saying why", () => {
+    const schema = { type: "object", properties: { a: { $ref: "#/$defs/missing" } } };
+    const { message, issues } = rejection([{ type: "json", schema }]);
+    assert.match(
+      message,
+      /^The JSON schema is invalid: can't resolve reference #\/\$defs\/missing/,
+    );
+    assert.deepEqual(issues[0]?.path, ["formats", 0, "schema"]);
+  });
+
+  it("accepts a null schema as none", () => {
+    assert.deepEqual(formatsOf([{ type: "json", schema: null, prompt: "p" }]), [
+      { type: "json", schema: null, prompt: "p" },
+    ]);
   });
 
   it("accepts deterministicJson with the same shape as json", () => {

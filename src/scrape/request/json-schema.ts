@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { compileSchema } from "./schema-validator.ts";
 
 type Json = unknown;
 type JsonObject = Record<string, Json>;
@@ -67,13 +68,29 @@ function hasFreeFormObject(value: Json): boolean {
   return freeForm || Object.values(value).some(hasFreeFormObject);
 }
 
+/** Why a schema cannot be used to check an answer, or undefined when it can. */
+function compileProblem(schema: Json): string | undefined {
+  if (schema === undefined || schema === null) return undefined;
+  try {
+    compileSchema(schema);
+    return undefined;
+  } catch (e) {
+    return `The JSON schema is invalid: ${(e as Error).message}`;
+  }
+}
+
 /**
  * A JSON schema as sent with an extraction format, rewritten the way Firecrawl prepares it for
  * OpenAI's structured outputs: no `additionalProperties` beside `properties`, `required` only
- * naming declared properties. Free-form dictionaries are refused.
+ * naming declared properties. Free-form dictionaries are refused, and so is a schema that does
+ * not compile: the model's answer is checked against it, so it fails here, before any scrape.
  */
 export const llmJsonSchema = z
   .any()
   .optional()
   .transform(normalizeNode)
-  .refine((schema) => !hasFreeFormObject(schema), OPENAI_SCHEMA_ERROR_MESSAGE);
+  .refine((schema) => !hasFreeFormObject(schema), OPENAI_SCHEMA_ERROR_MESSAGE)
+  .superRefine((schema, ctx) => {
+    const problem = compileProblem(schema);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
