@@ -1,6 +1,7 @@
 import cors from "@fastify/cors";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { registerErrorHandling } from "./api/error-handler.ts";
+import { registerAdminRoutes } from "./api/routes/admin.ts";
 import { registerBrowserRoutes } from "./api/routes/browser.ts";
 import { cdpUpgrade } from "./api/routes/cdp.ts";
 import { liveUpgrade, registerLiveRoutes } from "./api/routes/live.ts";
@@ -10,7 +11,12 @@ import { registerFileRoutes } from "./api/routes/files.ts";
 import { registerHealthRoutes, type Readiness } from "./api/routes/health.ts";
 import { registerInteractRoutes } from "./api/routes/interact.ts";
 import { registerScrapeRoutes } from "./api/routes/scrape.ts";
+import { registerTeamRoutes } from "./api/routes/team.ts";
+import { registerCaller } from "./api/caller.ts";
 import type { Authenticator } from "./auth/authenticator.ts";
+import type { RateLimiter } from "./auth/rate-limiter.ts";
+import type { Credits } from "./billing/credits.ts";
+import type { Teams } from "./auth/teams.ts";
 import type { Config } from "./config.ts";
 import type { FileStore } from "./files/file-store.ts";
 import type { Logger } from "./log.ts";
@@ -22,6 +28,11 @@ export interface AppDeps {
   config: Config;
   logger: Logger;
   auth: Authenticator;
+  /** Requests a team may make a minute; undefined when not limited (AUTH=none). */
+  rateLimiter: RateLimiter | undefined;
+  credits: Credits;
+  /** Teams, keys and credits, for the admin API (which exists only when ADMIN_API_KEY is set). */
+  teams: Teams;
   scraper: ScrapeService;
   sessions: SessionManager;
   profiles: ProfileVault;
@@ -64,11 +75,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(cors);
   registerHealthRoutes(app, deps.readiness);
   registerFileRoutes(app, deps.files);
+  registerCaller(app, deps);
   registerScrapeRoutes(app, deps);
+  registerTeamRoutes(app, deps);
   registerInteractRoutes(app, deps);
   registerBrowserRoutes(app, deps);
   registerProfileRoutes(app, deps);
   registerLiveRoutes(app, deps.sessions);
+  await registerAdminRoutes(app, deps);
   registerUpgrades(app, [cdpUpgrade(deps.sessions, deps.logger), liveUpgrade(deps.sessions)]);
   return app;
 }

@@ -16,7 +16,16 @@ const settings = {
   PUBLIC_URL: z.url().optional(),
   DATA_DIR: z.string().min(1).default("./data"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  AUTH: z.enum(["none"]).default("none"),
+  /** `none`: one team, no keys, no credits (Firecrawl's self-host bypass); `keys`: API keys and teams. */
+  AUTH: z.enum(["none", "keys"]).default("none"),
+  /** Enables the admin API (`/admin/v1`), which this bearer token guards; unset, it does not exist. */
+  ADMIN_API_KEY: z.string().min(16, "at least 16 characters").optional(),
+  /** Sessions one team may run at once (AUTH=keys), within MAX_CONCURRENT_SESSIONS. */
+  TEAM_MAX_CONCURRENT_SESSIONS: int(1, 1000).default(5),
+  /** Scrapes one team may run at once (AUTH=keys). */
+  TEAM_MAX_CONCURRENT_SCRAPES: int(1, 1000).default(10),
+  /** Requests one team may make a minute (AUTH=keys). */
+  TEAM_RATE_LIMIT_PER_MINUTE: int(1, 1_000_000).default(600),
   CHROME_PATH: z.string().min(1).optional(),
   /** How interact sessions are isolated: bubblewrap, none (a plain child process), or auto-detect. */
   SANDBOX: z.enum(["auto", "bwrap", "none"]).default("auto"),
@@ -117,6 +126,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     MODEL_NAME: c.MODEL_NAME,
     ANTHROPIC_API_KEY: c.ANTHROPIC_API_KEY,
     OLLAMA_BASE_URL: c.OLLAMA_BASE_URL,
+    ADMIN_API_KEY: c.ADMIN_API_KEY,
   });
 }
 

@@ -60,6 +60,31 @@ export const ERRORS = {
     code: undefined,
     message: "Browser session has been destroyed.",
   },
+  TOKEN_MISSING: { status: 401, code: undefined, message: "Unauthorized: Token missing" },
+  TOKEN_INVALID: { status: 401, code: undefined, message: "Unauthorized: Invalid token" },
+  /** The admin API's guard: no word on why, so a guess learns nothing. */
+  ADMIN_UNAUTHORIZED: { status: 401, code: undefined, message: "Unauthorized" },
+  TEAM_NOT_FOUND: { status: 404, code: "NOT_FOUND", message: "Team not found." },
+  KEY_NOT_FOUND: {
+    status: 404,
+    code: "NOT_FOUND",
+    message: "API key not found or already revoked.",
+  },
+  /** Spec §1.8, before a scrape. */
+  INSUFFICIENT_CREDITS: {
+    status: 402,
+    code: undefined,
+    message:
+      "Insufficient credits to perform this request. For more credits, you can upgrade your plan at https://firecrawl.dev/pricing or try changing the request limit to a lower value.",
+  },
+  /** Spec §2.3 step 7, before a session; the message gives its ttl and estimate. */
+  INSUFFICIENT_SESSION_CREDITS: {
+    status: 402,
+    code: undefined,
+    message: "Insufficient credits for a browser session.",
+  },
+  /** The message says how many requests were used and when to retry; Retry-After says it too. */
+  RATE_LIMITED: { status: 429, code: undefined, message: "Rate limit exceeded." },
   /** The message names the limit (spec §2.3 step 7). */
   SESSION_LIMIT: {
     status: 429,

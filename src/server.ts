@@ -3,6 +3,10 @@ import { createLlmModel, type LlmModel } from "./agent/llm-provider.ts";
 import { PageExtractor } from "./agent/page-extractor.ts";
 import { buildApp } from "./app.ts";
 import { NoAuthenticator } from "./auth/authenticator.ts";
+import { RateLimiter } from "./auth/rate-limiter.ts";
+import { Credits } from "./billing/credits.ts";
+import { KeyAuthenticator } from "./auth/key-authenticator.ts";
+import { Teams } from "./auth/teams.ts";
 import type { Config } from "./config.ts";
 import { FileStore } from "./files/file-store.ts";
 import type { Logger } from "./log.ts";
@@ -64,6 +68,8 @@ export async function createSkiff(
     egress,
   });
   const llm = modelOf(config, logger);
+  const keys = config.AUTH === "keys";
+  const credits = new Credits(store, { enforced: keys });
   const scraper = new ScrapeService({
     config,
     store,
@@ -73,12 +79,17 @@ export async function createSkiff(
     resolve,
     profiles,
     llm: llm && new PageExtractor(llm, logger.child({ component: "page-extractor" })),
+    credits,
+    teamConcurrency: keys ? config.TEAM_MAX_CONCURRENT_SCRAPES : undefined,
   });
-  const sessions = await startSessions(config, store, profiles, egress, logger, llm);
+  const sessions = await startSessions(config, store, profiles, egress, logger, llm, credits);
   app = await buildApp({
     config,
     logger,
-    auth: new NoAuthenticator(),
+    auth: keys ? new KeyAuthenticator(store) : new NoAuthenticator(),
+    rateLimiter: keys ? new RateLimiter(config.TEAM_RATE_LIMIT_PER_MINUTE) : undefined,
+    credits,
+    teams: new Teams(store),
     scraper,
     sessions: sessions.manager,
     profiles,

@@ -58,7 +58,7 @@ const ALLOWED: Record<string, string[]> = {
     ...SHARED,
   ],
   billing: ["store", ...SHARED],
-  scrape: ["browser", "files", "store", "net", "profiles", ...SHARED],
+  scrape: ["billing", "browser", "files", "store", "net", "profiles", ...SHARED],
   profiles: ["store", ...SHARED],
   runtimes: ["browser", "scrape", ...SHARED],
   sandbox: ["runtimes", "scrape", "browser", "net", ...SHARED],

@@ -1,4 +1,6 @@
 import { v7 as uuidv7 } from "uuid";
+import type { Credits } from "../billing/credits.ts";
+import { TeamSlots } from "../billing/team-slots.ts";
 import type { Config } from "../config.ts";
 import { AppError } from "../errors.ts";
 import type { FileStore } from "../files/file-store.ts";
@@ -49,6 +51,10 @@ export interface ScrapeServiceDeps {
   profiles: ProfileVault;
   /** Writes the `json` and `summary` formats; absent when no model is configured. */
   llm?: LlmFormats | undefined;
+  /** The team's credits, checked before a scrape starts (its charge is stored with its row). */
+  credits: Credits;
+  /** Scrapes one team may run at once; undefined when teams are not limited (AUTH=none). */
+  teamConcurrency: number | undefined;
 }
 
 /** Firecrawl's self-host answer for a target its policy refuses. */
@@ -57,13 +63,26 @@ const BLOCKED_TARGET = "Blocked insecure target URL";
 /** One scrape, start to end: checks, cache, browser, transform, files, store. */
 export class ScrapeService {
   #deps: ScrapeServiceDeps;
+  #teamSlots: TeamSlots;
 
   constructor(deps: ScrapeServiceDeps) {
     this.#deps = deps;
+    this.#teamSlots = new TeamSlots(deps.teamConcurrency);
   }
 
+  /** Refuses what cannot run (400, 503), then a team out of credits (402) or slots (429). */
   async scrape(request: ScrapeRequest, ctx: ScrapeContext): Promise<ScrapeResult> {
     refuseUnavailable(request, this.#deps.llm !== undefined);
+    await this.#deps.credits.ensureForScrape(ctx.teamId);
+    const release = this.#teamSlots.take(ctx.teamId);
+    try {
+      return await this.#scrape(request, ctx);
+    } finally {
+      release();
+    }
+  }
+
+  async #scrape(request: ScrapeRequest, ctx: ScrapeContext): Promise<ScrapeResult> {
     const id = uuidv7();
     const log = this.#deps.logger.child({ scrapeId: id });
     const timeoutMs = request.timeout ?? this.#deps.config.SCRAPE_DEFAULT_TIMEOUT_MS;
@@ -73,7 +92,7 @@ export class ScrapeService {
       const egress: EgressBytes = { bytesIn: 0, bytesOut: 0 };
       const doc = await this.#produce(request, { ...ctx, signal }, id, egress);
       const documentJson = JSON.stringify(doc.document);
-      await this.#record(request, ctx.teamId, id, documentJson, doc.cacheable, egress);
+      await this.#record(request, ctx.teamId, id, { ...doc, documentJson }, egress);
       log.info(
         {
           ms: Date.now() - started,
@@ -226,14 +245,15 @@ export class ScrapeService {
     return { screenshot, actions };
   }
 
+  /** Stores the scrape, which charges its credits to the team in the same transaction. */
   async #record(
     request: ScrapeRequest,
     teamId: string,
     id: string,
-    documentJson: string,
-    cacheable: boolean,
+    doc: { document: object; documentJson: string; cacheable: boolean },
     egress: EgressBytes,
   ): Promise<void> {
+    const { documentJson, cacheable } = doc;
     // Lockdown implies zero data retention, as upstream.
     const zdr = request.zeroDataRetention === true || request.lockdown;
     await this.#deps.store.insertScrape({
@@ -244,6 +264,7 @@ export class ScrapeService {
       documentJson: zdr ? null : documentJson,
       createdAt: Date.now(),
       egress: egress.bytesIn + egress.bytesOut > 0 ? egress : null,
+      creditsUsed: creditsOf(doc.document),
     });
     if (cacheable && request.storeInCache) {
       await this.#deps.store.putCached(cacheKey(request), {
@@ -253,6 +274,12 @@ export class ScrapeService {
       });
     }
   }
+}
+
+/** The document's own `metadata.creditsUsed`: what the caller was told it cost. */
+function creditsOf(document: object): number {
+  const credits = (document as { metadata?: { creditsUsed?: unknown } }).metadata?.creditsUsed;
+  return typeof credits === "number" ? credits : 0;
 }
 
 /** maxAge 0 bypasses the cache; minAge and lockdown make it the only source. */

@@ -2,7 +2,9 @@ import type { Duplex } from "node:stream";
 import type { BrowserAgent } from "../agent/browser-agent.ts";
 import type { WebSocket } from "ws";
 import { v7 as uuidv7 } from "uuid";
+import type { Credits } from "../billing/credits.ts";
 import { sessionCredits } from "../billing/session-credits.ts";
+import { concurrencyLimitMessage, TeamSlots } from "../billing/team-slots.ts";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { ProfileVault } from "../profiles/profile-vault.ts";
@@ -35,6 +37,10 @@ export interface SessionManagerOptions {
   store: Store;
   profiles: ProfileVault;
   hosts: HostSource;
+  /** The team's credits, checked against a session's estimate before it starts. */
+  credits: Credits;
+  /** Sessions one team may run at once; undefined when teams are not limited (AUTH=none). */
+  teamConcurrency: number | undefined;
   /** The prompt path; absent when no LLM provider is configured (prompts answer 503). */
   agent?: BrowserAgent | undefined;
   logger: Logger;
@@ -142,11 +148,15 @@ export class SessionManager {
   readonly #profiles: SessionProfiles;
   readonly #byToken = new Map<string, { session: LiveSession; kind: TokenKind }>();
   readonly #views = new Map<LiveSession, LiveView>();
+  readonly #teamSlots: TeamSlots;
+  /** Gives a session's team slot back; taken when its creation starts, given back at its end. */
+  readonly #teamReleases = new Map<string, () => void>();
 
   constructor(options: SessionManagerOptions) {
     this.#options = options;
     this.#logger = options.logger;
     this.#profiles = new SessionProfiles(options.profiles, options.logger);
+    this.#teamSlots = new TeamSlots(options.teamConcurrency);
   }
 
   /** Sessions running or being created. */
@@ -307,6 +317,7 @@ export class SessionManager {
     request: BrowserCreate,
     publicBaseUrl: string,
   ): Promise<BrowserCreated> {
+    await this.#options.credits.ensureForSession(teamId, request.ttl);
     const session = await this.#startCreating({
       id: uuidv7(),
       scrapeId: null,
@@ -392,26 +403,43 @@ export class SessionManager {
   /** Spec §2.3 steps 6–9: the scrape's live session, a new one, or 403 / 410 from its row. */
   async #sessionFor(scrapeId: string, teamId: string, plan: SessionPlan): Promise<LiveSession> {
     const row = await this.#options.store.getSessionByScrape(scrapeId);
-    // Checked after the awaits, so two first calls at once share one creation.
+    // Checked after each await, so two first calls at once share one creation.
     const existing = this.#live.get(scrapeId) ?? this.#creating.get(scrapeId);
     if (existing) return existing;
     if (row) {
       if (row.teamId !== teamId) throw new AppError("FORBIDDEN");
       throw new AppError("SESSION_DESTROYED");
     }
-    return this.#create(scrapeId, teamId, plan);
+    await this.#options.credits.ensureForSession(teamId, this.#options.limits.SESSION_TTL_SECONDS);
+    return (
+      this.#live.get(scrapeId) ??
+      this.#creating.get(scrapeId) ??
+      this.#create(scrapeId, teamId, plan)
+    );
   }
 
   /** Opens `spec` within the limit; the creation counts as a session until it is one. */
   #startCreating(spec: NewSession): Promise<LiveSession> {
     const limit = this.#options.limits.MAX_CONCURRENT_SESSIONS;
     if (this.activeCount >= limit) {
-      throw new AppError("SESSION_LIMIT", sessionLimitMessage(limit));
+      throw new AppError("SESSION_LIMIT", concurrencyLimitMessage(limit));
     }
+    const release = this.#teamSlots.take(spec.teamId);
+    this.#teamReleases.set(spec.id, release);
     const key = spec.scrapeId ?? spec.id;
-    const creating = this.#open(spec).finally(() => this.#creating.delete(key));
+    const creating = this.#open(spec)
+      .catch((err: unknown) => {
+        this.#releaseTeamSlot(spec.id);
+        throw err;
+      })
+      .finally(() => this.#creating.delete(key));
     this.#creating.set(key, creating);
     return creating;
+  }
+
+  #releaseTeamSlot(sessionId: string): void {
+    this.#teamReleases.get(sessionId)?.();
+    this.#teamReleases.delete(sessionId);
   }
 
   #create(scrapeId: string, teamId: string, plan: SessionPlan): Promise<LiveSession> {
@@ -554,6 +582,7 @@ export class SessionManager {
       this.#byToken.delete(accessKey(session, kind));
     this.#views.get(session)?.end();
     this.#views.delete(session);
+    this.#releaseTeamSlot(row.id);
     await this.#profiles.close(row.teamId, session.profile, row.id, host, session.lastState);
     this.#queueCleanup(host.stop());
     const endedAt = Date.now();
@@ -598,10 +627,6 @@ export class SessionManager {
       .finally(() => this.#cleanups.delete(tracked));
     this.#cleanups.add(tracked);
   }
-}
-
-function sessionLimitMessage(limit: number): string {
-  return `You have reached the maximum number of concurrent jobs (${limit}). Please wait for existing jobs to complete or destroy browser sessions before creating new ones.`;
 }
 
 /**

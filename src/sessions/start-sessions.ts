@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { BrowserAgent } from "../agent/browser-agent.ts";
 import type { LlmModel } from "../agent/llm-provider.ts";
+import type { Credits } from "../billing/credits.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../log.ts";
 import type { EgressProxy } from "../net/egress-proxy.ts";
@@ -38,6 +39,7 @@ export async function startSessions(
   egress: EgressProxy,
   logger: Logger,
   llm: LlmModel | undefined,
+  credits: Credits,
 ): Promise<Sessions> {
   const log = logger.child({ component: "sessions" });
   const mode = await detectSandboxMode(config.SANDBOX, log);
@@ -89,6 +91,8 @@ export async function startSessions(
     profiles,
     hosts: pool,
     agent: llm && new BrowserAgent(llm),
+    credits,
+    teamConcurrency: config.AUTH === "keys" ? config.TEAM_MAX_CONCURRENT_SESSIONS : undefined,
     logger: log,
   });
   return { manager, mode, pool };

@@ -1,130 +1,35 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
+import { SqliteAccounts } from "./sqlite-accounts.ts";
+import {
+  egressOf,
+  MIGRATIONS,
+  toFileRow,
+  toSessionRow,
+  type FileRecord,
+  type ProfileRecord,
+  type ScrapeRecord,
+  type SessionRecord,
+} from "./sqlite-schema.ts";
 import type {
+  ApiKeyRow,
   CacheEntry,
-  EgressBytes,
   FileRow,
+  LedgerEntry,
   ProfileRow,
   ScrapeRow,
   SessionEnd,
-  SessionEndReason,
   SessionRow,
   SessionStatus,
   Store,
+  TeamBalance,
+  TeamRow,
 } from "./store.ts";
-
-/** Each entry runs once, in order; the applied count lives in `PRAGMA user_version`. */
-const MIGRATIONS = [
-  `CREATE TABLE scrapes (
-     id TEXT PRIMARY KEY,
-     team_id TEXT NOT NULL,
-     url TEXT,
-     options TEXT,
-     document TEXT,
-     created_at INTEGER NOT NULL
-   );
-   CREATE TABLE document_cache (
-     cache_key TEXT PRIMARY KEY,
-     url TEXT NOT NULL,
-     document TEXT NOT NULL,
-     cached_at INTEGER NOT NULL
-   );
-   CREATE TABLE files (
-     token TEXT PRIMARY KEY,
-     team_id TEXT NOT NULL,
-     path TEXT NOT NULL,
-     content_type TEXT NOT NULL,
-     expires_at INTEGER NOT NULL
-   );
-   CREATE INDEX files_expires_at ON files (expires_at);`,
-  `CREATE TABLE sessions (
-     id TEXT PRIMARY KEY,
-     team_id TEXT NOT NULL,
-     scrape_id TEXT,
-     status TEXT NOT NULL CHECK (status IN ('active', 'destroyed')),
-     created_at INTEGER NOT NULL,
-     last_activity_at INTEGER NOT NULL,
-     used_prompt INTEGER NOT NULL DEFAULT 0,
-     owner_pid INTEGER NOT NULL,
-     host_pid INTEGER,
-     ended_at INTEGER,
-     end_reason TEXT,
-     duration_ms INTEGER,
-     credits_billed INTEGER
-   );
-   CREATE UNIQUE INDEX sessions_scrape_id ON sessions (scrape_id);
-   CREATE INDEX sessions_status ON sessions (status);`,
-  `ALTER TABLE scrapes ADD COLUMN bytes_in INTEGER;
-   ALTER TABLE scrapes ADD COLUMN bytes_out INTEGER;
-   ALTER TABLE sessions ADD COLUMN bytes_in INTEGER;
-   ALTER TABLE sessions ADD COLUMN bytes_out INTEGER;`,
-  `CREATE TABLE profiles (
-     team_id TEXT NOT NULL,
-     name TEXT NOT NULL,
-     sealed BLOB NOT NULL,
-     size INTEGER NOT NULL,
-     updated_at INTEGER NOT NULL,
-     PRIMARY KEY (team_id, name)
-   );
-   CREATE TABLE profile_writers (
-     team_id TEXT NOT NULL,
-     name TEXT NOT NULL,
-     holder TEXT NOT NULL,
-     expires_at INTEGER NOT NULL,
-     PRIMARY KEY (team_id, name)
-   );`,
-  `ALTER TABLE sessions ADD COLUMN profile_writer TEXT;`,
-];
-
-interface ScrapeRecord {
-  id: string;
-  team_id: string;
-  url: string | null;
-  options: string | null;
-  document: string | null;
-  created_at: number;
-  bytes_in: number | null;
-  bytes_out: number | null;
-}
-
-interface SessionRecord {
-  id: string;
-  team_id: string;
-  scrape_id: string | null;
-  status: SessionStatus;
-  created_at: number;
-  last_activity_at: number;
-  used_prompt: number;
-  owner_pid: number;
-  host_pid: number | null;
-  ended_at: number | null;
-  end_reason: SessionEndReason | null;
-  duration_ms: number | null;
-  credits_billed: number | null;
-  bytes_in: number | null;
-  bytes_out: number | null;
-  profile_writer: string | null;
-}
-
-interface ProfileRecord {
-  team_id: string;
-  name: string;
-  sealed: Buffer;
-  size: number;
-  updated_at: number;
-}
-
-interface FileRecord {
-  token: string;
-  team_id: string;
-  path: string;
-  content_type: string;
-  expires_at: number;
-}
 
 export class SqliteStore implements Store {
   #db: Database.Database;
+  #accounts: SqliteAccounts;
 
   /** Opens (creating) `<dataDir>/skiff.db` in WAL mode and applies pending migrations. */
   constructor(dataDir: string) {
@@ -134,6 +39,7 @@ export class SqliteStore implements Store {
     this.#db.pragma("synchronous = NORMAL");
     this.#db.pragma("busy_timeout = 5000");
     this.#migrate();
+    this.#accounts = new SqliteAccounts(this.#db);
   }
 
   #migrate(): void {
@@ -147,10 +53,24 @@ export class SqliteStore implements Store {
   }
 
   insertScrape(row: ScrapeRow): Promise<void> {
+    this.#db.transaction(() => {
+      this.#insertScrapeRow(row);
+      const credits = row.creditsUsed ?? 0;
+      if (credits > 0) {
+        const ref = `scrape:${row.id}`;
+        const charge = { teamId: row.teamId, delta: -credits, reason: "scrape" as const, ref };
+        this.#accounts.appendLedger({ ...charge, createdAt: row.createdAt });
+      }
+    })();
+    return Promise.resolve();
+  }
+
+  #insertScrapeRow(row: ScrapeRow): void {
     this.#db
       .prepare(
-        `INSERT INTO scrapes (id, team_id, url, options, document, created_at, bytes_in, bytes_out)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO scrapes (id, team_id, url, options, document, created_at, bytes_in, bytes_out,
+           credits_used)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         row.id,
@@ -161,8 +81,8 @@ export class SqliteStore implements Store {
         row.createdAt,
         row.egress?.bytesIn ?? null,
         row.egress?.bytesOut ?? null,
+        row.creditsUsed ?? null,
       );
-    return Promise.resolve();
   }
 
   getScrape(id: string): Promise<ScrapeRow | undefined> {
@@ -177,6 +97,7 @@ export class SqliteStore implements Store {
         documentJson: r.document,
         createdAt: r.created_at,
         egress: egressOf(r),
+        ...(r.credits_used !== null && { creditsUsed: r.credits_used }),
       },
     );
   }
@@ -273,12 +194,27 @@ export class SqliteStore implements Store {
   }
 
   claimSessionEnded(id: string, end: SessionEnd): Promise<boolean> {
-    const changed = this.#db
+    const claimed = this.#db.transaction(() => {
+      const session = this.#markEnded(id, end);
+      if (session && end.creditsBilled > 0) {
+        const ref = `session:${id}`;
+        const charge = { teamId: session.team_id, delta: -end.creditsBilled, ref };
+        this.#accounts.appendLedger({ ...charge, reason: "session", createdAt: end.endedAt });
+      }
+      return session !== undefined;
+    })();
+    return Promise.resolve(claimed);
+  }
+
+  /** The session's team when this call moved it from active to destroyed; else undefined. */
+  #markEnded(id: string, end: SessionEnd): { team_id: string } | undefined {
+    return this.#db
       .prepare(
         `UPDATE sessions SET status = 'destroyed', ended_at = ?, end_reason = ?, duration_ms = ?,
-           credits_billed = ?, bytes_in = ?, bytes_out = ? WHERE id = ? AND status = 'active'`,
+           credits_billed = ?, bytes_in = ?, bytes_out = ? WHERE id = ? AND status = 'active'
+         RETURNING team_id`,
       )
-      .run(
+      .get(
         end.endedAt,
         end.reason,
         end.durationMs,
@@ -286,8 +222,7 @@ export class SqliteStore implements Store {
         end.egress?.bytesIn ?? null,
         end.egress?.bytesOut ?? null,
         id,
-      ).changes;
-    return Promise.resolve(changed === 1);
+      ) as { team_id: string } | undefined;
   }
 
   listActiveSessions(): Promise<SessionRow[]> {
@@ -382,42 +317,48 @@ export class SqliteStore implements Store {
     return Promise.resolve();
   }
 
+  createTeam(row: TeamRow): Promise<void> {
+    return Promise.resolve(this.#accounts.createTeam(row));
+  }
+
+  getTeam(id: string): Promise<TeamRow | undefined> {
+    return Promise.resolve(this.#accounts.getTeam(id));
+  }
+
+  listTeams(): Promise<(TeamRow & TeamBalance)[]> {
+    return Promise.resolve(this.#accounts.listTeams());
+  }
+
+  insertApiKey(row: ApiKeyRow): Promise<void> {
+    return Promise.resolve(this.#accounts.insertApiKey(row));
+  }
+
+  findApiKey(hash: string): Promise<ApiKeyRow | undefined> {
+    return Promise.resolve(this.#accounts.findApiKey(hash));
+  }
+
+  listApiKeys(teamId: string): Promise<ApiKeyRow[]> {
+    return Promise.resolve(this.#accounts.listApiKeys(teamId));
+  }
+
+  revokeApiKey(id: string, at: number): Promise<boolean> {
+    return Promise.resolve(this.#accounts.revokeApiKey(id, at));
+  }
+
+  appendLedger(entry: LedgerEntry): Promise<boolean> {
+    return Promise.resolve(this.#accounts.appendLedger(entry));
+  }
+
+  ledger(teamId: string): Promise<LedgerEntry[]> {
+    return Promise.resolve(this.#accounts.ledger(teamId));
+  }
+
+  teamBalance(teamId: string): Promise<TeamBalance> {
+    return Promise.resolve(this.#accounts.teamBalance(teamId));
+  }
+
   close(): Promise<void> {
     this.#db.close();
     return Promise.resolve();
   }
-}
-
-function toFileRow(r: FileRecord): FileRow {
-  return {
-    token: r.token,
-    teamId: r.team_id,
-    path: r.path,
-    contentType: r.content_type,
-    expiresAt: r.expires_at,
-  };
-}
-
-function toSessionRow(r: SessionRecord): SessionRow {
-  return {
-    id: r.id,
-    teamId: r.team_id,
-    scrapeId: r.scrape_id,
-    status: r.status,
-    createdAt: r.created_at,
-    lastActivityAt: r.last_activity_at,
-    usedPrompt: r.used_prompt === 1,
-    ownerPid: r.owner_pid,
-    hostPid: r.host_pid,
-    endedAt: r.ended_at,
-    endReason: r.end_reason,
-    durationMs: r.duration_ms,
-    creditsBilled: r.credits_billed,
-    egress: egressOf(r),
-    profileWriter: r.profile_writer,
-  };
-}
-
-function egressOf(r: { bytes_in: number | null; bytes_out: number | null }): EgressBytes | null {
-  return r.bytes_in === null ? null : { bytesIn: r.bytes_in, bytesOut: r.bytes_out ?? 0 };
 }

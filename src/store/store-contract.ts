@@ -1,6 +1,7 @@
 // The behaviour every Store must show. SQLite runs it now; a Postgres store will run the same.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { accountsContract } from "./accounts-contract.ts";
 import type { SessionRow, Store } from "./store.ts";
 
 let counter = 0;
@@ -225,5 +226,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         false,
       );
     });
+
+    accountsContract(() => store, sessionRow);
   });
 }

@@ -16,6 +16,8 @@ export interface ScrapeRow {
   createdAt: number;
   /** Null when no browser ran (a cache hit, a refused target). */
   egress?: EgressBytes | null;
+  /** What the scrape cost; debited from the team's ledger with the row, in one transaction. */
+  creditsUsed?: number;
 }
 
 export interface CacheEntry {
@@ -77,8 +79,46 @@ export interface ProfileRow {
   updatedAt: number;
 }
 
+/** A team: everything it makes (scrapes, sessions, profiles) carries its id. */
+export interface TeamRow {
+  id: string;
+  name: string;
+  createdAt: number;
+}
+
+/** An API key, kept only as the SHA-256 of the key; `prefix` is its first characters, for listings. */
+export interface ApiKeyRow {
+  id: string;
+  teamId: string;
+  hash: string;
+  prefix: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export type LedgerReason = "grant" | "scrape" | "session";
+
+/**
+ * One line of a team's append-only credit ledger: a grant is positive, a charge negative. `ref`
+ * is unique (`scrape:<id>`, `session:<id>`, `grant:<id>`), so nothing is ever charged twice.
+ */
+export interface LedgerEntry {
+  teamId: string;
+  delta: number;
+  reason: LedgerReason;
+  ref: string;
+  createdAt: number;
+}
+
+/** A team's credits: all it was granted, and what is left after every charge. */
+export interface TeamBalance {
+  granted: number;
+  remaining: number;
+}
+
 /** Everything Skiff keeps. SQLite now; Postgres later passes the same contract tests. */
 export interface Store {
+  /** Stores the scrape and, when `creditsUsed` > 0, its charge in the ledger, in one transaction. */
   insertScrape(row: ScrapeRow): Promise<void>;
   getScrape(id: string): Promise<ScrapeRow | undefined>;
   /** The newest entry for `key` cached at or after `notBefore` (ms since epoch). */
@@ -94,8 +134,9 @@ export interface Store {
   touchSession(id: string, at: number, opts?: { usedPrompt?: boolean }): Promise<void>;
   setSessionHostPid(id: string, hostPid: number): Promise<void>;
   /**
-   * Marks an active session destroyed and records how it ended. True only for the one caller
-   * that made the change, so a session ended by DELETE and by expiry at once is billed once.
+   * Marks an active session destroyed and records how it ended, with its charge in the team's
+   * ledger in the same transaction. True only for the one caller that made the change, so a
+   * session ended by DELETE and by expiry at once is billed once.
    */
   claimSessionEnded(id: string, end: SessionEnd): Promise<boolean>;
   listActiveSessions(): Promise<SessionRow[]>;
@@ -119,5 +160,20 @@ export interface Store {
     expiresAt: number,
   ): Promise<boolean>;
   releaseProfileWriter(teamId: string, name: string, holder: string): Promise<void>;
+  createTeam(row: TeamRow): Promise<void>;
+  getTeam(id: string): Promise<TeamRow | undefined>;
+  /** Every team, oldest first, with its balance. */
+  listTeams(): Promise<(TeamRow & TeamBalance)[]>;
+  insertApiKey(row: ApiKeyRow): Promise<void>;
+  /** The key with this hash, if it exists and is not revoked. */
+  findApiKey(hash: string): Promise<ApiKeyRow | undefined>;
+  listApiKeys(teamId: string): Promise<ApiKeyRow[]>;
+  /** True when the key existed and was not revoked before. */
+  revokeApiKey(id: string, at: number): Promise<boolean>;
+  /** Appends to the ledger; false (and no change) when `ref` is there already. */
+  appendLedger(entry: LedgerEntry): Promise<boolean>;
+  /** A team's ledger, oldest first. */
+  ledger(teamId: string): Promise<LedgerEntry[]>;
+  teamBalance(teamId: string): Promise<TeamBalance>;
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
+import { callerOf } from "../caller.ts";
 import type { FastifyInstance } from "fastify";
-import type { Authenticator } from "../../auth/authenticator.ts";
 import type { Config } from "../../config.ts";
 import {
   browserCreateSchema,
@@ -11,7 +11,6 @@ import { publicBaseUrl } from "../request-context.ts";
 
 export interface BrowserRouteDeps {
   config: Config;
-  auth: Authenticator;
   sessions: SessionManager;
 }
 
@@ -21,7 +20,7 @@ type SessionRoute = { Params: { sessionId: string } };
 export function registerBrowserRoutes(app: FastifyInstance, deps: BrowserRouteDeps): void {
   for (const base of ["/v2/browser", "/v2/interact"]) {
     app.post(base, async (request) => {
-      const caller = await deps.auth.authenticate(request.headers.authorization);
+      const caller = callerOf(request);
       return deps.sessions.createBrowser(
         caller.teamId,
         browserCreateSchema.parse(request.body ?? {}),
@@ -30,19 +29,19 @@ export function registerBrowserRoutes(app: FastifyInstance, deps: BrowserRouteDe
     });
 
     app.get(base, async (request) => {
-      const caller = await deps.auth.authenticate(request.headers.authorization);
+      const caller = callerOf(request);
       const { status } = browserListSchema.parse(request.query);
       return deps.sessions.listBrowsers(caller.teamId, status);
     });
 
     app.post<SessionRoute>(`${base}/:sessionId/execute`, async (request) => {
-      const caller = await deps.auth.authenticate(request.headers.authorization);
+      const caller = callerOf(request);
       const body = browserExecuteSchema.parse(request.body);
       return deps.sessions.executeBrowser(request.params.sessionId, caller.teamId, body);
     });
 
     app.delete<SessionRoute>(`${base}/:sessionId`, async (request) => {
-      const caller = await deps.auth.authenticate(request.headers.authorization);
+      const caller = callerOf(request);
       return deps.sessions.stopBrowser(request.params.sessionId, caller.teamId);
     });
   }

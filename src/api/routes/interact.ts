@@ -1,15 +1,14 @@
 import type { FastifyInstance } from "fastify";
 import { validate as isUuid } from "uuid";
-import type { Authenticator } from "../../auth/authenticator.ts";
 import type { Config } from "../../config.ts";
 import { AppError } from "../../errors.ts";
+import { callerOf } from "../caller.ts";
 import { interactRequestSchema } from "../../sessions/interact-request.ts";
 import type { SessionManager } from "../../sessions/session-manager.ts";
 import { publicBaseUrl } from "../request-context.ts";
 
 export interface InteractRouteDeps {
   config: Config;
-  auth: Authenticator;
   sessions: SessionManager;
 }
 
@@ -18,7 +17,7 @@ type JobRoute = { Params: { jobId: string } };
 /** `POST|DELETE /v2/scrape/:jobId/interact` (spec §2): auth, the job id, the body, the manager. */
 export function registerInteractRoutes(app: FastifyInstance, deps: InteractRouteDeps): void {
   app.post<JobRoute>("/v2/scrape/:jobId/interact", async (request) => {
-    const caller = await deps.auth.authenticate(request.headers.authorization);
+    const caller = callerOf(request);
     if (!isUuid(request.params.jobId)) throw new AppError("INVALID_JOB_ID");
     const body = interactRequestSchema.parse(request.body);
     const base = publicBaseUrl(deps.config, request);
@@ -26,7 +25,7 @@ export function registerInteractRoutes(app: FastifyInstance, deps: InteractRoute
   });
 
   app.delete<JobRoute>("/v2/scrape/:jobId/interact", async (request) => {
-    const caller = await deps.auth.authenticate(request.headers.authorization);
+    const caller = callerOf(request);
     if (!isUuid(request.params.jobId)) throw new AppError("INVALID_JOB_ID");
     return deps.sessions.stop(request.params.jobId, caller.teamId);
   });

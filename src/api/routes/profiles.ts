@@ -1,11 +1,10 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import type { Authenticator } from "../../auth/authenticator.ts";
 import { AppError } from "../../errors.ts";
+import { callerOf } from "../caller.ts";
 import type { ProfileVault } from "../../profiles/profile-vault.ts";
 
 export interface ProfileRouteDeps {
-  auth: Authenticator;
   profiles: ProfileVault;
 }
 
@@ -14,7 +13,7 @@ const nameSchema = z.string().min(1).max(128);
 /** Skiff's own additions: a team's profiles (names, sizes, update times), and deleting one. */
 export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRouteDeps): void {
   app.get("/v2/profiles", async (request) => {
-    const caller = await deps.auth.authenticate(request.headers.authorization);
+    const caller = callerOf(request);
     const profiles = await deps.profiles.list(caller.teamId);
     return {
       success: true,
@@ -23,7 +22,7 @@ export function registerProfileRoutes(app: FastifyInstance, deps: ProfileRouteDe
   });
 
   app.delete<{ Params: { name: string } }>("/v2/profiles/:name", async (request) => {
-    const caller = await deps.auth.authenticate(request.headers.authorization);
+    const caller = callerOf(request);
     const name = nameSchema.parse(request.params.name);
     if (!(await deps.profiles.delete(caller.teamId, name))) {
       throw new AppError("PROFILE_NOT_FOUND");

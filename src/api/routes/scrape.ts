@@ -1,15 +1,14 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { validate as isUuid } from "uuid";
-import type { Authenticator } from "../../auth/authenticator.ts";
 import type { Config } from "../../config.ts";
 import { AppError } from "../../errors.ts";
+import { callerOf } from "../caller.ts";
 import { scrapeRequestSchema } from "../../scrape/scrape-request.ts";
 import type { ScrapeService } from "../../scrape/scrape-service.ts";
 import { clientGoneSignal, publicBaseUrl } from "../request-context.ts";
 
 export interface ScrapeRouteDeps {
   config: Config;
-  auth: Authenticator;
   scraper: ScrapeService;
 }
 
@@ -21,7 +20,7 @@ function rawUrl(request: FastifyRequest): string {
 
 export function registerScrapeRoutes(app: FastifyInstance, deps: ScrapeRouteDeps): void {
   app.post("/v2/scrape", async (request, reply) => {
-    const caller = await deps.auth.authenticate(request.headers.authorization);
+    const caller = callerOf(request);
     const scrapeRequest = scrapeRequestSchema.parse(request.body);
     const { id, documentJson } = await deps.scraper.scrape(scrapeRequest, {
       teamId: caller.teamId,
@@ -37,7 +36,7 @@ export function registerScrapeRoutes(app: FastifyInstance, deps: ScrapeRouteDeps
   });
 
   app.get<{ Params: { jobId: string } }>("/v2/scrape/:jobId", async (request, reply) => {
-    const caller = await deps.auth.authenticate(request.headers.authorization);
+    const caller = callerOf(request);
     if (!isUuid(request.params.jobId)) throw new AppError("INVALID_JOB_ID");
     const documentJson = await deps.scraper.storedDocument(request.params.jobId, caller.teamId);
     return reply
