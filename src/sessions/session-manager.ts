@@ -15,9 +15,21 @@ import type { SessionEndReason, SessionRow, SessionStatus, Store } from "../stor
 import type { BrowserCreate, BrowserExecute } from "./browser-request.ts";
 import type { InteractRequest } from "./interact-request.ts";
 import { LiveSession } from "./live-session.ts";
-import { LiveView } from "./live-view.ts";
-import { buildReplayContext, type ProfileUse, type ReplayContext } from "./replay-context.ts";
+import {
+  ENDED_DURING_CALL,
+  failedCall,
+  interactReply,
+  urlsOf,
+  type BrowserCreated,
+  type BrowserExecuted,
+  type BrowserList,
+  type InteractReply,
+  type StopReply,
+} from "./session-replies.ts";
+import { SessionAccess } from "./session-access.ts";
+import { buildReplayContext } from "./replay-context.ts";
 import { SessionProfiles, type SessionProfile } from "./session-profiles.ts";
+import { SessionOpener, type NewSession, type SessionPlan } from "./session-opener.ts";
 
 export interface SessionLimits {
   MAX_CONCURRENT_SESSIONS: number;
@@ -46,91 +58,10 @@ export interface SessionManagerOptions {
   logger: Logger;
 }
 
-/** The reply to an interact call (spec §2.3 step 12); live-view fields wait for their issue. */
-export interface InteractReply {
-  success: boolean;
-  sessionId: string;
-  cdpUrl: string | null;
-  liveViewUrl: string | null;
-  interactiveLiveViewUrl: string | null;
-  stdout: string;
-  result: string;
-  stderr: string;
-  exitCode: number;
-  killed: boolean;
-  error?: string;
-  /** The agent's final answer (prompt calls only, when it gave one). */
-  output?: string;
-}
-
-/** The reply to DELETE (spec §2.7); no `creditsBilled` when the session had ended already. */
-export interface StopReply {
-  success: true;
-  sessionDurationMs: number;
-  creditsBilled?: number;
-  cleanupQueued: true;
-}
-
-/** What a new session is made from: the scrape's replay and the profile it named. */
-interface SessionPlan {
-  context: ReplayContext;
-  profile: ProfileUse | undefined;
-}
-
-/** A session about to start: for a scrape (its replay) or standalone (a blank page). */
-interface NewSession extends SessionPlan {
-  id: string;
-  scrapeId: string | null;
-  teamId: string;
-  ttlMs: number;
-  idleMs: number;
-}
-
-/** The reply to `POST /v2/browser` (spec §2.11). */
-export interface BrowserCreated {
-  success: true;
-  id: string;
-  cdpUrl: string;
-  liveViewUrl: string;
-  interactiveLiveViewUrl: string;
-  expiresAt: string;
-}
-
-/** The reply to `POST /v2/browser/{id}/execute` (spec §2.11): interact's, without the URLs. */
-export type BrowserExecuted = Omit<
-  InteractReply,
-  "sessionId" | "cdpUrl" | "liveViewUrl" | "interactiveLiveViewUrl"
->;
-
-/** The reply to `GET /v2/browser` (spec §2.11). */
-export interface BrowserList {
-  success: true;
-  sessions: {
-    id: string;
-    status: SessionStatus;
-    cdpUrl: null;
-    liveViewUrl: null;
-    interactiveLiveViewUrl: null;
-    streamWebView: boolean;
-    createdAt: string;
-    lastActivity: string;
-  }[];
-}
-
 interface EndOutcome {
   durationMs: number;
   creditsBilled: number | undefined;
 }
-
-/** Why a call that was running when its session ended did not finish, as its reply says. */
-const ENDED_DURING_CALL: Record<SessionEndReason, string> = {
-  deleted: "The browser session was stopped (DELETE) while this call ran.",
-  ttl: "The browser session reached its time limit while this call ran.",
-  idle: "The browser session timed out while this call ran.",
-  crashed: "The browser session's host exited while this call ran; the session is destroyed.",
-  shutdown: "The server shut down while this call ran; the session is destroyed.",
-  "server-restart": "The server restarted while this call ran; the session is destroyed.",
-};
 
 /**
  * Interact sessions, one per scrape: the checks of spec §2.3 in order, creation from a warm host
@@ -146,9 +77,9 @@ export class SessionManager {
   readonly #ending = new Map<LiveSession, Promise<EndOutcome>>();
   readonly #cleanups = new Set<Promise<void>>();
   readonly #profiles: SessionProfiles;
-  readonly #byToken = new Map<string, { session: LiveSession; kind: TokenKind }>();
-  readonly #views = new Map<LiveSession, LiveView>();
+  readonly #access: SessionAccess;
   readonly #teamSlots: TeamSlots;
+  readonly #opener: SessionOpener;
   /** Gives a session's team slot back; taken when its creation starts, given back at its end. */
   readonly #teamReleases = new Map<string, () => void>();
 
@@ -157,6 +88,14 @@ export class SessionManager {
     this.#logger = options.logger;
     this.#profiles = new SessionProfiles(options.profiles, options.logger);
     this.#teamSlots = new TeamSlots(options.teamConcurrency);
+    this.#access = new SessionAccess(options.logger);
+    this.#opener = new SessionOpener({
+      store: options.store,
+      profiles: this.#profiles,
+      hosts: options.hosts,
+      logger: options.logger,
+      queueCleanup: (work) => this.#queueCleanup(work),
+    });
   }
 
   /** Sessions running or being created. */
@@ -187,7 +126,7 @@ export class SessionManager {
    * no live session (made up, or of a session that ended).
    */
   async openCdp(token: string): Promise<{ socket: Duplex; browserPath: string }> {
-    const session = this.#liveByToken(token, "cdp");
+    const session = this.#access.live(token, "cdp");
     const opened = await session.host.openCdp();
     const release = session.hold();
     opened.socket.once("close", release);
@@ -284,31 +223,12 @@ export class SessionManager {
 
   /** Whether `token` opens a live view of a running session, and an interactive one. */
   viewerAccess(token: string): { interactive: boolean } | undefined {
-    const entry = this.#byToken.get(token);
-    if (!entry || entry.kind === "cdp" || entry.session.endReason) return undefined;
-    return { interactive: entry.kind === "control" };
+    return this.#access.viewerAccess(token);
   }
 
   /** A viewer's socket joins the session its token names (404 when there is none). */
   attachViewer(token: string, socket: WebSocket): void {
-    const access = this.viewerAccess(token);
-    const entry = this.#byToken.get(token);
-    if (!access || !entry) throw new AppError("SESSION_NOT_FOUND");
-    const { session } = entry;
-    let view = this.#views.get(session);
-    if (!view) {
-      view = new LiveView(session.host, () => session.hold(), this.#logger);
-      this.#views.set(session, view);
-    }
-    view.add(socket, access.interactive);
-  }
-
-  #liveByToken(token: string, kind: TokenKind): LiveSession {
-    const entry = this.#byToken.get(token);
-    if (!entry || entry.kind !== kind || entry.session.endReason) {
-      throw new AppError("SESSION_NOT_FOUND");
-    }
-    return entry.session;
+    this.#access.attachViewer(token, socket);
   }
 
   /** `POST /v2/browser`: a standalone session on a blank page, ready for `execute`. */
@@ -340,9 +260,7 @@ export class SessionManager {
     id: string,
     teamId: string,
     request: BrowserExecute,
-  ): Promise<
-    Omit<InteractReply, "sessionId" | "cdpUrl" | "liveViewUrl" | "interactiveLiveViewUrl">
-  > {
+  ): Promise<BrowserExecuted> {
     const session = await this.#ownSession(id, teamId);
     const r = await this.#call(session, request.language, request.code, request.timeout);
     const reply = {
@@ -455,73 +373,10 @@ export class SessionManager {
     });
   }
 
-  /** Takes the profile's lease, a host, replays, stores the row; undoes each step on failure. */
+  /** Opens the session and starts its clocks and tokens. */
   async #open(spec: NewSession): Promise<LiveSession> {
-    const createdAt = Date.now();
-    const { profile, storageState } = await this.#profiles.open(
-      spec.teamId,
-      spec.profile,
-      spec.id,
-      spec.ttlMs,
-    );
-    try {
-      const host = await this.#takeHost(spec.id);
-      await this.#replay(spec, host, storageState, createdAt);
-      const writes = profile?.writer ? profile.name : null;
-      const row = newSessionRow(spec, createdAt, host.pid, writes);
-      try {
-        await this.#options.store.insertSession(row);
-      } catch (err) {
-        this.#queueCleanup(host.stop());
-        throw new AppError("UNKNOWN_ERROR", "Failed to persist browser session.", { cause: err });
-      }
-      const session = this.#track(row, host, spec, profile);
-      this.#logger.info(
-        { sessionId: row.id, scrapeId: spec.scrapeId, ms: Date.now() - createdAt },
-        "interact session started",
-      );
-      return session;
-    } catch (err) {
-      await this.#profiles.release(spec.teamId, profile, spec.id);
-      throw err;
-    }
-  }
-
-  async #replay(
-    spec: NewSession,
-    host: SessionHostHandle,
-    storageState: unknown,
-    createdAt: number,
-  ): Promise<void> {
-    host.egressLabel = `session ${spec.id}`;
-    const log = this.#logger.child({
-      sessionId: spec.id,
-      scrapeId: spec.scrapeId,
-      hostPid: host.pid,
-    });
-    try {
-      const timeoutMs = replayTimeoutMs(spec.context);
-      const replayed = await host.replay({ ...spec.context, timeoutMs, storageState });
-      log.debug({ ...replayed, ms: Date.now() - createdAt }, "scrape replayed");
-    } catch (err) {
-      this.#queueCleanup(host.stop());
-      // The host answering "Replay failed" is the page's doing (409, rerun the scrape); a host
-      // that died is Skiff's (502: no user code ran, so the SDK's retry is safe).
-      const replayFailed = err instanceof ChannelError && err.code === "REMOTE";
-      log.warn({ err }, replayFailed ? "replay failed" : "session host failed during replay");
-      throw new AppError(replayFailed ? "REPLAY_FAILED" : "SESSION_CREATE_FAILED", undefined, {
-        cause: err,
-      });
-    }
-  }
-
-  async #takeHost(sessionId: string): Promise<SessionHostHandle> {
-    try {
-      return await this.#options.hosts.take();
-    } catch (err) {
-      this.#logger.error({ err, sessionId }, "could not start a session host");
-      throw new AppError("SESSION_CREATE_FAILED", undefined, { cause: err });
-    }
+    const opened = await this.#opener.open(spec);
+    return this.#track(opened.row, opened.host, spec, opened.profile);
   }
 
   #track(
@@ -539,9 +394,7 @@ export class SessionManager {
       onExpire: (expired, reason) => void this.#end(expired, reason),
     });
     this.#live.set(row.scrapeId ?? row.id, session);
-    for (const kind of ["cdp", "view", "control"] as const) {
-      this.#byToken.set(accessKey(session, kind), { session, kind });
-    }
+    this.#access.add(session);
     return session;
   }
 
@@ -578,10 +431,7 @@ export class SessionManager {
     const { row, host } = session;
     if (this.#live.get(row.scrapeId ?? row.id) === session)
       this.#live.delete(row.scrapeId ?? row.id);
-    for (const kind of ["cdp", "view", "control"] as const)
-      this.#byToken.delete(accessKey(session, kind));
-    this.#views.get(session)?.end();
-    this.#views.delete(session);
+    this.#access.remove(session);
     this.#releaseTeamSlot(row.id);
     await this.#profiles.close(row.teamId, session.profile, row.id, host, session.lastState);
     this.#queueCleanup(host.stop());
@@ -627,90 +477,4 @@ export class SessionManager {
       .finally(() => this.#cleanups.delete(tracked));
     this.#cleanups.add(tracked);
   }
-}
-
-/**
- * Firecrawl's estimate (spec §2.4): the waits the scrape asked for, a second per selector wait,
- * and 45 s for the navigation and the rest, within 30–300 s.
- */
-export function replayTimeoutMs(context: ReplayContext): number {
-  let ms = context.waitForMs + 45_000;
-  for (const action of context.actions) {
-    if (action.type !== "wait") continue;
-    ms += action.milliseconds ?? 1000;
-  }
-  return Math.min(300, Math.max(30, Math.ceil(ms / 1000))) * 1000;
-}
-
-function newSessionRow(
-  spec: NewSession,
-  createdAt: number,
-  hostPid: number | undefined,
-  profileWriter: string | null,
-): SessionRow {
-  return {
-    id: spec.id,
-    teamId: spec.teamId,
-    scrapeId: spec.scrapeId,
-    status: "active",
-    createdAt,
-    lastActivityAt: Date.now(),
-    usedPrompt: false,
-    ownerPid: process.pid,
-    hostPid: hostPid ?? null,
-    endedAt: null,
-    endReason: null,
-    durationMs: null,
-    creditsBilled: null,
-    egress: null,
-    profileWriter,
-  };
-}
-
-/** A call that did not run to its end; `killed` when Skiff stopped it on purpose. */
-function failedCall(message: string, killed = false): ExecResult {
-  return {
-    stdout: "",
-    stderr: message,
-    result: "",
-    exitCode: killed ? 137 : 1,
-    killed,
-    error: message,
-  };
-}
-
-type TokenKind = "cdp" | "view" | "control";
-
-/**
- * `<session id>/<token>`: what the session's URLs end with. The pair must match, so one
- * session's token opens nothing of another's.
- */
-function accessKey(session: LiveSession, kind: TokenKind): string {
-  return `${session.row.id}/${session.tokens[kind]}`;
-}
-
-/** The session's three URLs on Skiff itself; each token is its own credential. */
-function urlsOf(session: LiveSession, publicBaseUrl: string) {
-  return {
-    cdpUrl: `${publicBaseUrl.replace(/^http/, "ws")}/v2/cdp/${accessKey(session, "cdp")}`,
-    liveViewUrl: `${publicBaseUrl}/v2/live/${accessKey(session, "view")}`,
-    interactiveLiveViewUrl: `${publicBaseUrl}/v2/live/${accessKey(session, "control")}`,
-  };
-}
-
-function interactReply(sessionId: string, r: ExecResult): InteractReply {
-  const success = r.exitCode === 0 && !r.killed;
-  return {
-    success,
-    sessionId,
-    cdpUrl: null,
-    liveViewUrl: null,
-    interactiveLiveViewUrl: null,
-    stdout: r.stdout,
-    result: r.result,
-    stderr: r.stderr,
-    exitCode: r.exitCode,
-    killed: r.killed,
-    ...(success ? {} : { error: r.error ?? (r.stderr || "Execution failed") }),
-  };
 }

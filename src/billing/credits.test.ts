@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, describe, it } from "node:test";
+import { AppError } from "../errors.ts";
+import { SqliteStore } from "../store/sqlite-store.ts";
+import { Credits } from "./credits.ts";
+
+describe("Credits", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "skiff-credits-"));
+  const store = new SqliteStore(dir);
+  after(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const grant = (teamId: string, delta: number, ref: string) =>
+    store.appendLedger({ teamId, delta, reason: "grant", ref, createdAt: Date.now() });
+  const refusal = (kind: string) => (err: unknown) => err instanceof AppError && err.kind === kind;
+
+  it("needs 1 credit for a scrape and the estimate for a session, from the ledger", async () => {
+    const credits = new Credits(store, { enforced: true });
+    await assert.rejects(credits.ensureForScrape("t1"), refusal("INSUFFICIENT_CREDITS"));
+    await grant("t1", 19, "grant:1");
+    await credits.ensureForScrape("t1");
+    await assert.rejects(credits.ensureForSession("t1", 600), (err: unknown) => {
+      assert.ok(err instanceof AppError);
+      assert.match(
+        err.message,
+        /^Insufficient credits for a 600s browser session \(requires ~20 credits\)/,
+      );
+      return true;
+    });
+    await credits.ensureForSession("t1", 540);
+    await grant("t1", 1, "grant:2");
+    await credits.ensureForSession("t1", 600);
+    assert.deepEqual(await credits.usage("t1"), {
+      remainingCredits: 20,
+      planCredits: 20,
+      billingPeriodStart: null,
+      billingPeriodEnd: null,
+    });
+  });
+
+  it("enforces nothing with AUTH=none, as Firecrawl's self-host", async () => {
+    const credits = new Credits(store, { enforced: false });
+    await credits.ensureForScrape("nobody");
+    await credits.ensureForSession("nobody", 3600);
+    assert.equal((await credits.usage("nobody")).remainingCredits, 99_999_999);
+  });
+});
