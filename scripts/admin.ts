@@ -1,7 +1,7 @@
 // `./skiff admin …`: the admin API (/admin/v1) from a terminal, against a running Skiff.
 // The server is SKIFF_URL (default http://127.0.0.1:<PORT>); the admin key is ADMIN_API_KEY,
 // both from the same environment the server reads.
-import { ConfigError, loadConfig } from "../src/config.ts";
+import { ConfigError, loadClientConfig } from "../src/config.ts";
 
 const USAGE = `usage: ./skiff admin <command>
   create-team <name> <credits>     a new team with credits and its first API key
@@ -131,7 +131,7 @@ function table(rows: string[][]): string {
 
 /** The admin key and the server's address, from the environment the server itself reads. */
 function target(): { baseUrl: string; adminKey: string } {
-  const config = loadConfig();
+  const config = loadClientConfig();
   if (config.ADMIN_API_KEY === undefined) {
     throw new CliError("ADMIN_API_KEY is not set: set it to the admin key the server runs with");
   }

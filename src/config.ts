@@ -109,12 +109,7 @@ function detectChrome(explicit: string | undefined): string {
 
 /** Parses the environment once; a bad value throws ConfigError naming the variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = z.object(settings).safeParse(pickSettings(env));
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
-    throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
-  }
-  const c = parsed.data;
+  const c = parseSettings(z.object(settings), env);
   return Object.freeze({
     ...c,
     DATA_DIR: path.resolve(c.DATA_DIR),
@@ -137,6 +132,30 @@ function pickSettings(env: Record<string, string | undefined>): Record<string, s
     if (value !== undefined && value !== "") out[name] = value;
   }
   return out;
+}
+
+/**
+ * The settings a client of the server needs (`./skiff admin`): parsed and checked as the server
+ * parses them, without the server's own checks, so it runs where no browser is installed.
+ */
+export function loadClientConfig(
+  env: Record<string, string | undefined> = process.env,
+): Readonly<{ PORT: number; ADMIN_API_KEY: string | undefined }> {
+  const client = z.object({ PORT: settings.PORT, ADMIN_API_KEY: settings.ADMIN_API_KEY });
+  const c = parseSettings(client, env);
+  return Object.freeze({ PORT: c.PORT, ADMIN_API_KEY: c.ADMIN_API_KEY });
+}
+
+function parseSettings<T extends z.ZodType>(
+  schema: T,
+  env: Record<string, string | undefined>,
+): z.output<T> {
+  const parsed = schema.safeParse(pickSettings(env));
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
+  }
+  return parsed.data;
 }
 
 /** The table of settings, for the README and `./skiff help`. */

@@ -218,6 +218,20 @@ describe("teams, keys and credits (AUTH=keys)", () => {
     );
   });
 
+  it("402 for the second of two sessions started at once when the credits cover one", async () => {
+    const team = await createTeam(t.server.url, "Thirty", 30);
+    const ids = [
+      (await scrape(team.key, "/article")).metadata.scrapeId,
+      (await scrape(team.key, "/tabs")).metadata.scrapeId,
+    ];
+    const replies = await Promise.all(
+      ids.map((id) => api("POST", `/v2/scrape/${id}/interact`, team.key, { code: "1" })),
+    );
+    assert.deepEqual(replies.map((r) => r.status).sort(), [200, 402], "28 credits, 20 each");
+    const opened = ids[replies.findIndex((r) => r.status === 200)];
+    assert.equal((await api("DELETE", `/v2/scrape/${opened}/interact`, team.key)).status, 200);
+  });
+
   it("the ledger holds exactly what each scrape and session said it cost, and credit-usage agrees", async () => {
     const c = await createTeam(t.server.url, "Team C", 500);
     let told = 0;

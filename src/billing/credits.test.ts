@@ -20,10 +20,10 @@ describe("Credits", () => {
 
   it("needs 1 credit for a scrape and the estimate for a session, from the ledger", async () => {
     const credits = new Credits(store, { enforced: true });
-    await assert.rejects(credits.ensureForScrape("t1"), refusal("INSUFFICIENT_CREDITS"));
+    await assert.rejects(credits.holdForScrape("t1"), refusal("INSUFFICIENT_CREDITS"));
     await grant("t1", 19, "grant:1");
-    await credits.ensureForScrape("t1");
-    await assert.rejects(credits.ensureForSession("t1", 600), (err: unknown) => {
+    (await credits.holdForScrape("t1"))();
+    await assert.rejects(credits.holdForSession("t1", 600), (err: unknown) => {
       assert.ok(err instanceof AppError);
       assert.match(
         err.message,
@@ -31,9 +31,9 @@ describe("Credits", () => {
       );
       return true;
     });
-    await credits.ensureForSession("t1", 540);
+    (await credits.holdForSession("t1", 540))();
     await grant("t1", 1, "grant:2");
-    await credits.ensureForSession("t1", 600);
+    (await credits.holdForSession("t1", 600))();
     assert.deepEqual(await credits.usage("t1"), {
       remainingCredits: 20,
       planCredits: 20,
@@ -42,10 +42,35 @@ describe("Credits", () => {
     });
   });
 
+  it("holds what a check passed until it is given back, so checks at once cannot overspend", async () => {
+    const credits = new Credits(store, { enforced: true });
+    await grant("t2", 30, "grant:3");
+    const checks = await Promise.allSettled([
+      credits.holdForSession("t2", 600),
+      credits.holdForSession("t2", 600),
+    ]);
+    assert.deepEqual(
+      checks.map((c) => c.status),
+      ["fulfilled", "rejected"],
+      "30 credits cover one 20-credit estimate, not two",
+    );
+    const first = checks[0];
+    assert.ok(first?.status === "fulfilled");
+    await assert.rejects(
+      credits
+        .holdForScrape("t2")
+        .then((r) => r())
+        .then(() => credits.holdForSession("t2", 600)),
+    );
+    first.value();
+    first.value();
+    (await credits.holdForSession("t2", 600))();
+  });
+
   it("enforces nothing with AUTH=none, as Firecrawl's self-host", async () => {
     const credits = new Credits(store, { enforced: false });
-    await credits.ensureForScrape("nobody");
-    await credits.ensureForSession("nobody", 3600);
+    (await credits.holdForScrape("nobody"))();
+    (await credits.holdForSession("nobody", 3600))();
     assert.equal((await credits.usage("nobody")).remainingCredits, 99_999_999);
   });
 });

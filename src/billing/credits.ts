@@ -13,36 +13,39 @@ export interface CreditUsage {
 /** What Firecrawl's self-host reports when authentication is bypassed (`mockACUC`). */
 const BYPASS_CREDITS = 99_999_999;
 
+/** Gives a hold back; calling it again does nothing. */
+export type Release = () => void;
+
 /**
  * The checks before work starts, against the team's ledger: a scrape needs 1 credit (spec §1.8),
- * a session its estimate (spec §2.3). The charges themselves are written by the store, with the
- * scrape's row and with the session's end, so nothing is charged twice or lost between the two.
- * With AUTH=none nothing is enforced, as in Firecrawl's self-host.
+ * a session its estimate (spec §2.3). A check that passes holds what it checked until the work's
+ * charge is in the ledger, so two sessions started at once cannot both spend the same credits.
+ * The charges themselves are written by the store, with the scrape's row and with the session's
+ * end. With AUTH=none nothing is enforced, as in Firecrawl's self-host.
  */
 export class Credits {
   readonly #store: Store;
   readonly #enforced: boolean;
+  /** Credits held per team by work that has started and is not charged yet (this process). */
+  readonly #held = new Map<string, number>();
 
   constructor(store: Store, options: { enforced: boolean }) {
     this.#store = store;
     this.#enforced = options.enforced;
   }
 
-  async ensureForScrape(teamId: string): Promise<void> {
-    if (!this.#enforced) return;
-    const { remaining } = await this.#store.teamBalance(teamId);
-    if (remaining < 1) throw new AppError("INSUFFICIENT_CREDITS");
+  /** 1 credit for a scrape, held until its row (and charge) is stored; 402 when short. */
+  holdForScrape(teamId: string): Promise<Release> {
+    return this.#hold(teamId, 1, () => new AppError("INSUFFICIENT_CREDITS"));
   }
 
-  async ensureForSession(teamId: string, ttlSeconds: number): Promise<void> {
-    if (!this.#enforced) return;
+  /** A session's estimate, held until its end is charged; 402 with the estimate when short. */
+  holdForSession(teamId: string, ttlSeconds: number): Promise<Release> {
     const needed = sessionCreditEstimate(ttlSeconds);
-    const { remaining } = await this.#store.teamBalance(teamId);
-    if (remaining >= needed) return;
-    throw new AppError(
-      "INSUFFICIENT_SESSION_CREDITS",
-      `Insufficient credits for a ${ttlSeconds}s browser session (requires ~${needed} credits). For more credits, you can upgrade your plan at https://firecrawl.dev/pricing.`,
-    );
+    return this.#hold(teamId, needed, () => {
+      const message = `Insufficient credits for a ${ttlSeconds}s browser session (requires ~${needed} credits). For more credits, you can upgrade your plan at https://firecrawl.dev/pricing.`;
+      return new AppError("INSUFFICIENT_SESSION_CREDITS", message);
+    });
   }
 
   async usage(teamId: string): Promise<CreditUsage> {
@@ -52,5 +55,22 @@ export class Credits {
     }
     const { remaining, granted } = await this.#store.teamBalance(teamId);
     return { remainingCredits: remaining, planCredits: granted, ...period };
+  }
+
+  async #hold(teamId: string, credits: number, refusal: () => AppError): Promise<Release> {
+    if (!this.#enforced) return () => {};
+    const { remaining } = await this.#store.teamBalance(teamId);
+    // No await between this check and the hold: concurrent checks see each other's holds.
+    const held = this.#held.get(teamId) ?? 0;
+    if (remaining - held < credits) throw refusal();
+    this.#held.set(teamId, held + credits);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.#held.get(teamId) ?? credits) - credits;
+      if (left > 0) this.#held.set(teamId, left);
+      else this.#held.delete(teamId);
+    };
   }
 }

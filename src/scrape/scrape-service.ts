@@ -73,12 +73,16 @@ export class ScrapeService {
   /** Refuses what cannot run (400, 503), then a team out of credits (402) or slots (429). */
   async scrape(request: ScrapeRequest, ctx: ScrapeContext): Promise<ScrapeResult> {
     refuseUnavailable(request, this.#deps.llm !== undefined);
-    await this.#deps.credits.ensureForScrape(ctx.teamId);
-    const release = this.#teamSlots.take(ctx.teamId);
+    const hold = await this.#deps.credits.holdForScrape(ctx.teamId);
     try {
-      return await this.#scrape(request, ctx);
+      const release = this.#teamSlots.take(ctx.teamId);
+      try {
+        return await this.#scrape(request, ctx);
+      } finally {
+        release();
+      }
     } finally {
-      release();
+      hold();
     }
   }
 

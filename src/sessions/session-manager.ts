@@ -2,7 +2,7 @@ import type { Duplex } from "node:stream";
 import type { BrowserAgent } from "../agent/browser-agent.ts";
 import type { WebSocket } from "ws";
 import { v7 as uuidv7 } from "uuid";
-import type { Credits } from "../billing/credits.ts";
+import type { Credits, Release } from "../billing/credits.ts";
 import { sessionCredits } from "../billing/session-credits.ts";
 import { concurrencyLimitMessage, TeamSlots } from "../billing/team-slots.ts";
 import { AppError } from "../errors.ts";
@@ -81,7 +81,9 @@ export class SessionManager {
   readonly #teamSlots: TeamSlots;
   readonly #opener: SessionOpener;
   /** Gives a session's team slot back; taken when its creation starts, given back at its end. */
-  readonly #teamReleases = new Map<string, () => void>();
+  readonly #teamReleases = new Map<string, Release>();
+  /** Gives a session's credit hold back, once its end is charged. */
+  readonly #creditHolds = new Map<string, Release>();
 
   constructor(options: SessionManagerOptions) {
     this.#options = options;
@@ -237,8 +239,8 @@ export class SessionManager {
     request: BrowserCreate,
     publicBaseUrl: string,
   ): Promise<BrowserCreated> {
-    await this.#options.credits.ensureForSession(teamId, request.ttl);
-    const session = await this.#startCreating({
+    const hold = await this.#options.credits.holdForSession(teamId, request.ttl);
+    const session = await this.#startCreating(hold, {
       id: uuidv7(),
       scrapeId: null,
       teamId,
@@ -328,26 +330,35 @@ export class SessionManager {
       if (row.teamId !== teamId) throw new AppError("FORBIDDEN");
       throw new AppError("SESSION_DESTROYED");
     }
-    await this.#options.credits.ensureForSession(teamId, this.#options.limits.SESSION_TTL_SECONDS);
-    return (
-      this.#live.get(scrapeId) ??
-      this.#creating.get(scrapeId) ??
-      this.#create(scrapeId, teamId, plan)
-    );
+    const ttl = this.#options.limits.SESSION_TTL_SECONDS;
+    const hold = await this.#options.credits.holdForSession(teamId, ttl);
+    const started = this.#live.get(scrapeId) ?? this.#creating.get(scrapeId);
+    if (!started) return this.#create(scrapeId, teamId, plan, hold);
+    hold();
+    return started;
   }
 
-  /** Opens `spec` within the limit; the creation counts as a session until it is one. */
-  #startCreating(spec: NewSession): Promise<LiveSession> {
+  /**
+   * Opens `spec` within the server's and the team's limits; the creation counts as a session
+   * until it is one. `hold` (the session's credits) is given back once its end is charged.
+   */
+  #startCreating(hold: Release, spec: NewSession): Promise<LiveSession> {
     const limit = this.#options.limits.MAX_CONCURRENT_SESSIONS;
-    if (this.activeCount >= limit) {
-      throw new AppError("SESSION_LIMIT", concurrencyLimitMessage(limit));
+    try {
+      if (this.activeCount >= limit) {
+        throw new AppError("SESSION_LIMIT", concurrencyLimitMessage(limit));
+      }
+      this.#teamReleases.set(spec.id, this.#teamSlots.take(spec.teamId));
+    } catch (err) {
+      hold();
+      throw err;
     }
-    const release = this.#teamSlots.take(spec.teamId);
-    this.#teamReleases.set(spec.id, release);
+    this.#creditHolds.set(spec.id, hold);
     const key = spec.scrapeId ?? spec.id;
     const creating = this.#open(spec)
       .catch((err: unknown) => {
-        this.#releaseTeamSlot(spec.id);
+        this.#release(this.#teamReleases, spec.id);
+        this.#release(this.#creditHolds, spec.id);
         throw err;
       })
       .finally(() => this.#creating.delete(key));
@@ -355,14 +366,19 @@ export class SessionManager {
     return creating;
   }
 
-  #releaseTeamSlot(sessionId: string): void {
-    this.#teamReleases.get(sessionId)?.();
-    this.#teamReleases.delete(sessionId);
+  #release(releases: Map<string, Release>, sessionId: string): void {
+    releases.get(sessionId)?.();
+    releases.delete(sessionId);
   }
 
-  #create(scrapeId: string, teamId: string, plan: SessionPlan): Promise<LiveSession> {
+  #create(
+    scrapeId: string,
+    teamId: string,
+    plan: SessionPlan,
+    hold: Release,
+  ): Promise<LiveSession> {
     const { SESSION_TTL_SECONDS, SESSION_IDLE_SECONDS } = this.#options.limits;
-    return this.#startCreating({
+    return this.#startCreating(hold, {
       id: uuidv7(),
       scrapeId,
       teamId,
@@ -432,7 +448,7 @@ export class SessionManager {
     if (this.#live.get(row.scrapeId ?? row.id) === session)
       this.#live.delete(row.scrapeId ?? row.id);
     this.#access.remove(session);
-    this.#releaseTeamSlot(row.id);
+    this.#release(this.#teamReleases, row.id);
     await this.#profiles.close(row.teamId, session.profile, row.id, host, session.lastState);
     this.#queueCleanup(host.stop());
     const endedAt = Date.now();
@@ -446,7 +462,9 @@ export class SessionManager {
       creditsBilled: credits,
       egress: { bytesIn, bytesOut },
     };
-    const claimed = await this.#options.store.claimSessionEnded(row.id, end);
+    const claimed = await this.#options.store
+      .claimSessionEnded(row.id, end)
+      .finally(() => this.#release(this.#creditHolds, row.id));
     this.#logger.info(
       { sessionId: row.id, scrapeId: row.scrapeId, ...end, refusals: host.egress.refusals },
       "interact session ended",
