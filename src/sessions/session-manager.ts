@@ -8,17 +8,12 @@ import { concurrencyLimitMessage, TeamSlots } from "../billing/team-slots.ts";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { ProfileVault } from "../profiles/profile-vault.ts";
-import { ChannelError } from "../sandbox/host-channel.ts";
 import type { SessionHostHandle } from "../sandbox/host-launcher.ts";
-import type { ExecResult } from "../sandbox/session-host-protocol.ts";
 import type { SessionEndReason, SessionRow, SessionStatus, Store } from "../store/store.ts";
 import type { BrowserCreate, BrowserExecute } from "./browser-request.ts";
 import type { InteractRequest } from "./interact-request.ts";
 import { LiveSession } from "./live-session.ts";
 import {
-  ENDED_DURING_CALL,
-  failedCall,
-  interactReply,
   urlsOf,
   type BrowserCreated,
   type BrowserExecuted,
@@ -27,6 +22,7 @@ import {
   type StopReply,
 } from "./session-replies.ts";
 import { SessionAccess } from "./session-access.ts";
+import { SessionCalls } from "./session-calls.ts";
 import { buildReplayContext } from "./replay-context.ts";
 import { SessionProfiles, type SessionProfile } from "./session-profiles.ts";
 import { SessionOpener, type NewSession, type SessionPlan } from "./session-opener.ts";
@@ -80,6 +76,7 @@ export class SessionManager {
   readonly #access: SessionAccess;
   readonly #teamSlots: TeamSlots;
   readonly #opener: SessionOpener;
+  readonly #calls: SessionCalls;
   /** Gives a session's team slot back; taken when its creation starts, given back at its end. */
   readonly #teamReleases = new Map<string, Release>();
   /** Gives a session's credit hold back, once its end is charged. */
@@ -91,6 +88,14 @@ export class SessionManager {
     this.#profiles = new SessionProfiles(options.profiles, options.logger);
     this.#teamSlots = new TeamSlots(options.teamConcurrency);
     this.#access = new SessionAccess(options.logger);
+    this.#calls = new SessionCalls({
+      store: options.store,
+      profiles: this.#profiles,
+      agent: options.agent,
+      promptDeadlineSeconds: options.limits.PROMPT_DEADLINE_SECONDS,
+      logger: options.logger,
+      end: (session, reason) => this.#end(session, reason),
+    });
     this.#opener = new SessionOpener({
       store: options.store,
       profiles: this.#profiles,
@@ -113,12 +118,12 @@ export class SessionManager {
     publicBaseUrl: string,
   ): Promise<InteractReply> {
     const plan = await this.#planFor(scrapeId, teamId);
-    if (request.code === undefined) this.#agentOrRefuse();
+    if (request.code === undefined) this.#calls.agentOrRefuse();
     const session = await this.#sessionFor(scrapeId, teamId, plan);
     const reply =
       request.code === undefined
-        ? await this.#prompt(session, request.prompt ?? "", request.timeout)
-        : await this.#call(session, request.language, request.code, request.timeout);
+        ? await this.#calls.prompt(session, request.prompt ?? "", request.timeout)
+        : await this.#calls.code(session, request.language, request.code, request.timeout);
     return { ...reply, ...urlsOf(session, publicBaseUrl) };
   }
 
@@ -133,64 +138,6 @@ export class SessionManager {
     const release = session.hold();
     opened.socket.once("close", release);
     return opened;
-  }
-
-  /** One call, after the ones before it; it counts as activity. */
-  #call(
-    session: LiveSession,
-    language: string,
-    code: string,
-    timeoutSeconds: number,
-  ): Promise<InteractReply> {
-    const timeoutMs = Math.round(timeoutSeconds * 1000);
-    return session.run(async (host) => {
-      const now = Date.now();
-      session.row.lastActivityAt = now;
-      await this.#options.store.touchSession(session.row.id, now);
-      const result = await this.#guard(session, host, () =>
-        host.exec({ language, code, timeoutMs }),
-      );
-      session.lastState =
-        (await this.#profiles.snapshot(session.profile, host)) ?? session.lastState;
-      return interactReply(session.row.id, result);
-    });
-  }
-
-  #agentOrRefuse(): BrowserAgent {
-    if (!this.#options.agent) throw new AppError("LLM_NOT_CONFIGURED");
-    return this.#options.agent;
-  }
-
-  /**
-   * A prompt call (spec §2.6): the agent's commands run one by one in the session, and the
-   * session is billed at the prompt rate from now on.
-   */
-  #prompt(session: LiveSession, task: string, timeoutSeconds: number): Promise<InteractReply> {
-    return session.run(async (host) => {
-      const now = Date.now();
-      session.row.lastActivityAt = now;
-      session.row.usedPrompt = true;
-      await this.#options.store.touchSession(session.row.id, now, { usedPrompt: true });
-      const ended = new AbortController();
-      const result = await this.#agentOrRefuse().run({
-        task,
-        stepTimeoutMs: Math.round(timeoutSeconds * 1000),
-        deadlineMs: this.#options.limits.PROMPT_DEADLINE_SECONDS * 1000,
-        signal: ended.signal,
-        logger: this.#logger.child({ sessionId: session.row.id }),
-        run: async (args, timeoutMs) => {
-          const outcome = await this.#guard(session, host, () =>
-            host.browserCommand({ args, timeoutMs }),
-          );
-          if (session.endReason) ended.abort(outcome.stderr);
-          return outcome;
-        },
-      });
-      session.lastState =
-        (await this.#profiles.snapshot(session.profile, host)) ?? session.lastState;
-      const reply = interactReply(session.row.id, result);
-      return result.output === undefined ? reply : { ...reply, output: result.output };
-    });
   }
 
   /** A session by id for `teamId`: 404, 403, or 410 once it has ended. */
@@ -264,7 +211,7 @@ export class SessionManager {
     request: BrowserExecute,
   ): Promise<BrowserExecuted> {
     const session = await this.#ownSession(id, teamId);
-    const r = await this.#call(session, request.language, request.code, request.timeout);
+    const r = await this.#calls.code(session, request.language, request.code, request.timeout);
     const reply = {
       success: r.success,
       stdout: r.stdout,
@@ -412,24 +359,6 @@ export class SessionManager {
     this.#live.set(row.scrapeId ?? row.id, session);
     this.#access.add(session);
     return session;
-  }
-
-  /** A host failure ends the session; a failure the host reports leaves it running. */
-  async #guard(
-    session: LiveSession,
-    host: SessionHostHandle,
-    call: () => Promise<ExecResult>,
-  ): Promise<ExecResult> {
-    try {
-      return await call();
-    } catch (err) {
-      if (err instanceof ChannelError && err.code === "REMOTE") return failedCall(err.message);
-      if (err instanceof ChannelError && err.code === "TIMEOUT") host.kill();
-      const reason = session.endReason ?? "crashed";
-      this.#logger.warn({ err, sessionId: session.row.id, reason }, "interact call lost its host");
-      await this.#end(session, reason);
-      return failedCall(ENDED_DURING_CALL[reason], reason !== "crashed");
-    }
   }
 
   /** Ends a session once, however many callers ask; the host stops in the background. */
