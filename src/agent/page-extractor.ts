@@ -9,6 +9,8 @@ import { modelFailureForLog, modelFailureReason } from "./model-error.ts";
 export interface PageInput {
   markdown: string;
   url: string;
+  /** Only for the log line of the call. */
+  scrapeId?: string;
 }
 
 /** Past this, the page is cut: a context window is finite and every token is paid for. */
@@ -47,7 +49,7 @@ export class PageExtractor {
       input.schema === undefined
         ? Output.json()
         : Output.object({ schema: jsonSchema(input.schema as JSONSchema7) });
-    return this.#call("json", signal, async () => {
+    return this.#call("json", input, signal, async () => {
       const result = await generateText({
         ...this.#settings(signal),
         prompt: jsonPrompt(input),
@@ -58,7 +60,7 @@ export class PageExtractor {
   }
 
   async summary(input: PageInput, signal: AbortSignal): Promise<string> {
-    const summary = await this.#call("summary", signal, async () => {
+    const summary = await this.#call("summary", input, signal, async () => {
       const result = await generateText({
         ...this.#settings(signal),
         prompt: summaryPrompt(input),
@@ -84,11 +86,17 @@ export class PageExtractor {
 
   async #call<T>(
     format: string,
+    input: PageInput,
     signal: AbortSignal,
     run: () => Promise<{ value: T; usage: LanguageModelUsage }>,
   ): Promise<T> {
     const started = Date.now();
-    const facts = { provider: this.#llm.provider, model: this.#llm.modelName, format };
+    const facts = {
+      ...(input.scrapeId !== undefined && { scrapeId: input.scrapeId }),
+      provider: this.#llm.provider,
+      model: this.#llm.modelName,
+      format,
+    };
     try {
       const { value, usage } = await run();
       const tokens = { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens };

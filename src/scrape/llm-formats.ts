@@ -2,6 +2,8 @@
 export interface LlmPage {
   markdown: string;
   url: string;
+  /** For the logs: which scrape the model call belongs to. */
+  scrapeId?: string;
 }
 
 /**

@@ -17,7 +17,7 @@ import {
   type DocumentActions,
   type ScrapeFacts,
 } from "./document.ts";
-import type { LlmFormats } from "./llm-formats.ts";
+import type { LlmFormats, LlmPage } from "./llm-formats.ts";
 import { asksModel, modelAnswers } from "./model-answers.ts";
 import type { ActionOutputs, PageCapture } from "./page-capture.ts";
 import { loadPage, mayBeEgressRefusal } from "./page-loader.ts";
@@ -183,7 +183,8 @@ export class ScrapeService {
     if (!ran) return blockedDocument(request, ctx, id);
     const { value: capture, queuedMs } = ran;
     const transformed = await transformCapture(capture, transformOptionsOf(request));
-    const answers = await this.#askModel(request, transformed.markdown, capture.url, ctx.signal);
+    const page = { markdown: transformed.markdown ?? "", url: capture.url, scrapeId: id };
+    const answers = await this.#askModel(request, page, ctx.signal);
     const content = onlyRequested(request, transformed);
     const files = await this.#saveFiles(capture, ctx);
     const metadata = buildMetadata(content.metadata, {
@@ -226,15 +227,10 @@ export class ScrapeService {
   }
 
   /** The model's `json` and `summary`, when asked for; it reads the page's markdown. */
-  async #askModel(
-    request: ScrapeRequest,
-    markdown: string | undefined,
-    url: string,
-    signal: AbortSignal,
-  ) {
+  async #askModel(request: ScrapeRequest, page: LlmPage, signal: AbortSignal) {
     const llm = this.#deps.llm;
     if (!llm || !asksModel(request)) return {};
-    return modelAnswers(llm, request, { markdown: markdown ?? "", url }, signal);
+    return modelAnswers(llm, request, page, signal);
   }
 
   async #saveFiles(capture: PageCapture, ctx: ScrapeContext) {
