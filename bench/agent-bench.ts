@@ -2,7 +2,7 @@
 // once, against the same agent-browser commands run by a bash call on the same session.
 import { startScriptedLlm, type ScriptedLlm } from "../test/fixtures/scripted-llm.ts";
 import type { TestSite } from "../test/fixtures/site/test-site.ts";
-import { startSkiff } from "../test/helpers/skiff-harness.ts";
+import { postJson, startSkiff } from "../test/helpers/skiff-harness.ts";
 import { fmt, percentile, timeEach } from "./stats.ts";
 
 export interface AgentBench {
@@ -24,13 +24,9 @@ interface Reply {
   stderr?: string;
 }
 
+/** The reply's body; benchmarks check `success` themselves. */
 async function post<T>(url: string, body: unknown): Promise<T> {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  return (await res.json()) as T;
+  return (await postJson<T>(url, body)).body;
 }
 
 /** The model asks for a snapshot, then a command, twelve times, then answers. */

@@ -8,7 +8,7 @@ import { launchChromium } from "../src/browser/chromium.ts";
 import { createLogger } from "../src/log.ts";
 import { CHROME_PATH, hermeticArgs } from "../test/fixtures/site/test-browser.ts";
 import { startTestSite, type TestSite } from "../test/fixtures/site/test-site.ts";
-import { startSkiff, type RunningSkiff } from "../test/helpers/skiff-harness.ts";
+import { postJson, startSkiff, type RunningSkiff } from "../test/helpers/skiff-harness.ts";
 import { fmt, latency, percentile, timeEach, type Latency } from "./stats.ts";
 
 export interface InteractBench {
@@ -58,13 +58,9 @@ interface InteractResult {
   error?: string;
 }
 
+/** The reply's body; benchmarks check `success` themselves. */
 async function post<T>(url: string, body: unknown): Promise<T> {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  return (await res.json()) as T;
+  return (await postJson<T>(url, body)).body;
 }
 
 /** A fresh scrape of `pageUrl` (never the cache); its scrape id. */

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import Firecrawl from "@mendable/firecrawl-js";
+import { LLM_SETTING_NAMES } from "./fixtures/scripted-llm.ts";
 import { sdkError } from "./helpers/interact-client.ts";
 import { postJson, useSkiffAndSite } from "./helpers/skiff-harness.ts";
 
@@ -183,13 +184,7 @@ describe("interact errors, with the spec's messages", () => {
     const prompt = await interact(id, { prompt: "click the button" });
     assert.equal(prompt.status, 503);
     assert.equal(prompt.body.code, "LLM_NOT_CONFIGURED");
-    for (const name of [
-      "OPENAI_BASE_URL",
-      "OPENAI_API_KEY",
-      "MODEL_NAME",
-      "ANTHROPIC_API_KEY",
-      "OLLAMA_BASE_URL",
-    ]) {
+    for (const name of LLM_SETTING_NAMES) {
       assert.match(String(prompt.body.error), new RegExp(name));
     }
     // Refused before a session was made: nothing to stop.

@@ -4,7 +4,12 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import Firecrawl from "@mendable/firecrawl-js";
 import { z } from "zod";
-import { startScriptedLlm, type ScriptedLlm, type ScriptedTurn } from "./fixtures/scripted-llm.ts";
+import {
+  LLM_SETTING_NAMES,
+  startScriptedLlm,
+  type ScriptedLlm,
+  type ScriptedTurn,
+} from "./fixtures/scripted-llm.ts";
 import { startTestSite, type TestSite } from "./fixtures/site/test-site.ts";
 import { postJson, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
 
@@ -225,13 +230,7 @@ describe("without a model provider", () => {
       const r = await postJson(`${bare.url}/v2/scrape`, { url: products(), formats: [format] });
       assert.equal(r.status, 503);
       assert.equal(r.body.code, "LLM_NOT_CONFIGURED");
-      for (const name of [
-        "OPENAI_BASE_URL",
-        "OPENAI_API_KEY",
-        "MODEL_NAME",
-        "ANTHROPIC_API_KEY",
-        "OLLAMA_BASE_URL",
-      ]) {
+      for (const name of LLM_SETTING_NAMES) {
         assert.ok(r.body.error.includes(name), `${name} in ${r.body.error}`);
       }
     }

@@ -61,8 +61,9 @@ export class BrowserAgent {
     const snapshot = await call.run(["snapshot", "-i"], call.stepTimeoutMs);
     if (snapshot.exitCode !== 0)
       return failure(snapshot.stderr || "The page could not be read.", snapshot.killed);
-    const transcript = new Transcript();
-    const outcome = await this.#loop(call, transcript, [
+    // The tool results in order: they become `stdout`; their number goes to the log.
+    const outputs: string[] = [];
+    const outcome = await this.#loop(call, outputs, [
       {
         role: "user",
         content: firstMessage(call.task, url.stdout.trim(), cap(snapshot.stdout, SNAPSHOT_CAP)),
@@ -75,7 +76,7 @@ export class BrowserAgent {
       {
         model: this.#llm.modelName,
         steps: outcome.steps,
-        commands: transcript.commands,
+        commands: outputs.length,
         inputTokens: outcome.usage?.inputTokens,
         outputTokens: outcome.usage?.outputTokens,
         ms: Date.now() - started,
@@ -83,20 +84,16 @@ export class BrowserAgent {
       },
       "prompt call finished",
     );
-    return resultOf(outcome, transcript, cap(last?.stdout ?? "", SNAPSHOT_CAP));
+    return resultOf(outcome, outputs, cap(last?.stdout ?? "", SNAPSHOT_CAP));
   }
 
-  async #loop(
-    call: AgentCall,
-    transcript: Transcript,
-    messages: ModelMessage[],
-  ): Promise<LoopOutcome> {
+  async #loop(call: AgentCall, outputs: string[], messages: ModelMessage[]): Promise<LoopOutcome> {
     let failed: unknown;
     const stream = streamText({
       model: this.#llm.model,
       system: AGENT_SYSTEM_PROMPT,
       messages,
-      tools: { browser: this.#browserTool(call, transcript) },
+      tools: { browser: this.#browserTool(call, outputs) },
       stopWhen: isStepCount(MAX_STEPS),
       temperature: 0,
       maxRetries: 1,
@@ -132,7 +129,7 @@ export class BrowserAgent {
     return { error: modelFailureReason(err) };
   }
 
-  #browserTool(call: AgentCall, transcript: Transcript) {
+  #browserTool(call: AgentCall, outputs: string[]) {
     return tool({
       description:
         "Run one agent-browser command on the current page, e.g. `snapshot -i`, `click @e3`, " +
@@ -142,8 +139,11 @@ export class BrowserAgent {
           .string()
           .describe("One agent-browser command line; the leading 'agent-browser' is optional."),
       }),
-      execute: async ({ command }) =>
-        transcript.add(command, await this.#runCommand(call, command)),
+      execute: async ({ command }) => {
+        const output = await this.#runCommand(call, command);
+        outputs.push(output);
+        return output;
+      },
     });
   }
 
@@ -170,20 +170,8 @@ interface LoopOutcome {
   killed?: boolean;
 }
 
-/** The tool results in order: they become `stdout`, and the commands go to the log. */
-class Transcript {
-  readonly outputs: string[] = [];
-  commands = 0;
-
-  add(command: string, output: string): string {
-    this.commands++;
-    this.outputs.push(output);
-    return output;
-  }
-}
-
-function resultOf(outcome: LoopOutcome, transcript: Transcript, snapshot: string): AgentResult {
-  const stdout = transcript.outputs.join("\n");
+function resultOf(outcome: LoopOutcome, outputs: string[], snapshot: string): AgentResult {
+  const stdout = outputs.join("\n");
   if (outcome.error !== undefined) {
     return { ...failure(outcome.error, outcome.killed ?? false), stdout, result: snapshot };
   }

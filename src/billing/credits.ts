@@ -1,6 +1,7 @@
 import { AppError } from "../errors.ts";
 import type { Store } from "../store/store.ts";
 import { sessionCreditEstimate } from "./session-credits.ts";
+import { Tally, type Release } from "./tally.ts";
 
 /** `GET /v2/team/credit-usage`'s `data`. Skiff has no billing periods: credits never reset. */
 export interface CreditUsage {
@@ -13,9 +14,6 @@ export interface CreditUsage {
 /** What Firecrawl's self-host reports when authentication is bypassed (`mockACUC`). */
 const BYPASS_CREDITS = 99_999_999;
 
-/** Gives a hold back; calling it again does nothing. */
-export type Release = () => void;
-
 /**
  * The checks before work starts, against the team's ledger: a scrape needs 1 credit (spec §1.8),
  * a session its estimate (spec §2.3). A check that passes holds what it checked until the work's
@@ -27,7 +25,7 @@ export class Credits {
   readonly #store: Store;
   readonly #enforced: boolean;
   /** Credits held per team by work that has started and is not charged yet (this process). */
-  readonly #held = new Map<string, number>();
+  readonly #held = new Tally();
 
   constructor(store: Store, options: { enforced: boolean }) {
     this.#store = store;
@@ -61,16 +59,7 @@ export class Credits {
     if (!this.#enforced) return () => {};
     const { remaining } = await this.#store.teamBalance(teamId);
     // No await between this check and the hold: concurrent checks see each other's holds.
-    const held = this.#held.get(teamId) ?? 0;
-    if (remaining - held < credits) throw refusal();
-    this.#held.set(teamId, held + credits);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const left = (this.#held.get(teamId) ?? credits) - credits;
-      if (left > 0) this.#held.set(teamId, left);
-      else this.#held.delete(teamId);
-    };
+    if (remaining - this.#held.of(teamId) < credits) throw refusal();
+    return this.#held.add(teamId, credits);
   }
 }

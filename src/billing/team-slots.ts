@@ -1,4 +1,5 @@
 import { AppError } from "../errors.ts";
+import { Tally, type Release } from "./tally.ts";
 
 /** Spec §2.3's 429 message: Firecrawl counts sessions and scrapes in one concurrency pool. */
 export function concurrencyLimitMessage(limit: number): string {
@@ -8,26 +9,17 @@ export function concurrencyLimitMessage(limit: number): string {
 /** How many of something each team runs at once, within `limit` (none: unlimited). */
 export class TeamSlots {
   readonly #limit: number | undefined;
-  readonly #inUse = new Map<string, number>();
+  readonly #inUse = new Tally();
 
   constructor(limit: number | undefined) {
     this.#limit = limit;
   }
 
   /** Takes a slot for `teamId` (429 when it has none left); call the result to give it back. */
-  take(teamId: string): () => void {
-    const used = this.#inUse.get(teamId) ?? 0;
-    if (this.#limit !== undefined && used >= this.#limit) {
+  take(teamId: string): Release {
+    if (this.#limit !== undefined && this.#inUse.of(teamId) >= this.#limit) {
       throw new AppError("SESSION_LIMIT", concurrencyLimitMessage(this.#limit));
     }
-    this.#inUse.set(teamId, used + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const left = (this.#inUse.get(teamId) ?? 1) - 1;
-      if (left > 0) this.#inUse.set(teamId, left);
-      else this.#inUse.delete(teamId);
-    };
+    return this.#inUse.add(teamId, 1);
   }
 }

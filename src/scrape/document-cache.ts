@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { LLM_FORMATS, type ScrapeRequest } from "./scrape-request.ts";
+import { asksModel, type ScrapeRequest } from "./scrape-request.ts";
 
 /** Firecrawl's documented default for maxAge: two days. */
 export const DEFAULT_MAX_AGE_MS = 2 * 24 * 60 * 60 * 1000;
@@ -14,8 +14,7 @@ export function isCacheable(r: ScrapeRequest): boolean {
   const hasHeaders = r.headers !== undefined && Object.keys(r.headers).length > 0;
   const hasActions = r.actions !== undefined && r.actions.length > 0;
   const wantsScreenshot = r.formats.some((f) => f.type === "screenshot");
-  const asksModel = r.formats.some((f) => LLM_FORMATS.has(f.type));
-  const keepsOut = hasHeaders || hasActions || wantsScreenshot || asksModel;
+  const keepsOut = hasHeaders || hasActions || wantsScreenshot || asksModel(r);
   return !keepsOut && !r.profile && !r.zeroDataRetention;
 }
 

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { AppError, isAppError } from "../errors.ts";
 import type { LlmFormats } from "./llm-formats.ts";
-import { asksModel, modelAnswers } from "./model-answers.ts";
-import { scrapeRequestSchema } from "./scrape-request.ts";
+import { modelAnswers } from "./model-answers.ts";
+import { asksModel, scrapeRequestSchema } from "./scrape-request.ts";
 
 const page = { markdown: "# Shop", url: "https://shop.test/" };
 const request = (formats: unknown[]) =>

@@ -1,7 +1,7 @@
 import { AppError } from "../errors.ts";
 import type { LlmFormats, LlmPage } from "./llm-formats.ts";
 import { compileSchema } from "./request/schema-validator.ts";
-import { LLM_FORMATS, type Format, type ScrapeRequest } from "./scrape-request.ts";
+import type { Format, ScrapeRequest } from "./scrape-request.ts";
 
 type JsonFormat = Extract<Format, { type: "json" }>;
 
@@ -9,11 +9,6 @@ type JsonFormat = Extract<Format, { type: "json" }>;
 export interface ModelAnswers {
   json?: unknown;
   summary?: string;
-}
-
-/** Whether the request asks for anything the model writes (and so needs the page as markdown). */
-export function asksModel(request: ScrapeRequest): boolean {
-  return request.formats.some((f) => LLM_FORMATS.has(f.type));
 }
 
 /**

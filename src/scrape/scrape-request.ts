@@ -17,6 +17,11 @@ import { urlSchema } from "./request/url.ts";
 /** Formats whose value the configured language model writes. */
 export const LLM_FORMATS: ReadonlySet<string> = new Set(["json", "summary"]);
 
+/** Whether the request asks for anything the model writes (and so needs the page as markdown). */
+export function asksModel(request: ScrapeRequest): boolean {
+  return request.formats.some((f) => LLM_FORMATS.has(f.type));
+}
+
 /** Formats that need a model in ways Skiff does not implement; the schema accepts them, the scrape refuses them. */
 export const UNIMPLEMENTED_LLM_FORMATS: ReadonlySet<string> = new Set([
   "deterministicJson",

@@ -1,6 +1,7 @@
 import { v7 as uuidv7 } from "uuid";
 import type { Credits } from "../billing/credits.ts";
 import { TeamSlots } from "../billing/team-slots.ts";
+import type { Release } from "../billing/tally.ts";
 import type { Config } from "../config.ts";
 import { AppError } from "../errors.ts";
 import type { FileStore } from "../files/file-store.ts";
@@ -18,10 +19,10 @@ import {
   type ScrapeFacts,
 } from "./document.ts";
 import type { LlmFormats, LlmPage } from "./llm-formats.ts";
-import { asksModel, modelAnswers } from "./model-answers.ts";
+import { modelAnswers } from "./model-answers.ts";
 import type { ActionOutputs, PageCapture } from "./page-capture.ts";
 import { loadPage, mayBeEgressRefusal } from "./page-loader.ts";
-import type { ScrapeRequest, ScreenshotFormat } from "./scrape-request.ts";
+import { asksModel, type ScrapeRequest, type ScreenshotFormat } from "./scrape-request.ts";
 import { transformCapture, type TransformResult } from "./transform/transform-capture.ts";
 import { refuseUnavailable } from "./unavailable-features.ts";
 
@@ -74,14 +75,12 @@ export class ScrapeService {
   async scrape(request: ScrapeRequest, ctx: ScrapeContext): Promise<ScrapeResult> {
     refuseUnavailable(request, this.#deps.llm !== undefined);
     const hold = await this.#deps.credits.holdForScrape(ctx.teamId);
+    let slot: Release | undefined;
     try {
-      const release = this.#teamSlots.take(ctx.teamId);
-      try {
-        return await this.#scrape(request, ctx);
-      } finally {
-        release();
-      }
+      slot = this.#teamSlots.take(ctx.teamId);
+      return await this.#scrape(request, ctx);
     } finally {
+      slot?.();
       hold();
     }
   }

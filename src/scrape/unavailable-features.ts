@@ -1,6 +1,6 @@
 import { AppError } from "../errors.ts";
 import {
-  LLM_FORMATS,
+  asksModel,
   UNIMPLEMENTED_LLM_FORMATS,
   UNSUPPORTED_FORMATS,
   type ScrapeRequest,
@@ -33,7 +33,7 @@ export function refuseUnavailable(request: ScrapeRequest, hasLlm: boolean): void
       );
     }
   }
-  if (!hasLlm && request.formats.some((f) => LLM_FORMATS.has(f.type))) {
+  if (!hasLlm && asksModel(request)) {
     throw new AppError("LLM_NOT_CONFIGURED");
   }
 }

@@ -51,16 +51,16 @@ export async function startSkiff(env: Record<string, string> = {}): Promise<Runn
 }
 
 /** POSTs JSON and returns status and parsed body. */
-export async function postJson(
+export async function postJson<T = Record<string, any>>(
   url: string,
   body: unknown,
-): Promise<{ status: number; body: Record<string, any> }> {
+): Promise<{ status: number; body: T }> {
   const res = await fetch(url, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
+  return { status: res.status, body: (await res.json()) as T };
 }
 
 /**
