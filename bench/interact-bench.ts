@@ -1,14 +1,17 @@
 // Interact sessions end to end (`POST /v2/scrape/{id}/interact` on a real server, SANDBOX auto),
 // each figure against raw playwright-core doing the same work in this process, in the same run.
-import { readdirSync, readFileSync } from "node:fs";
-import path from "node:path";
-import { setTimeout as delay } from "node:timers/promises";
 import type { Browser } from "playwright-core";
 import { launchChromium } from "../src/browser/chromium.ts";
 import { createLogger } from "../src/log.ts";
 import { CHROME_PATH, hermeticArgs } from "../test/fixtures/site/test-browser.ts";
 import { startTestSite, type TestSite } from "../test/fixtures/site/test-site.ts";
-import { postJson, startSkiff, type RunningSkiff } from "../test/helpers/skiff-harness.ts";
+import { postJson, startSkiff } from "../test/helpers/skiff-harness.ts";
+import {
+  hostPids,
+  sessionMemory,
+  waitForWarmPool,
+  type SessionMemory,
+} from "./session-processes.ts";
 import { fmt, latency, percentile, timeEach, type Latency } from "./stats.ts";
 
 export interface InteractBench {
@@ -17,7 +20,7 @@ export interface InteractBench {
   /** `await page.title()` on a live session against the same call on an open page in process. */
   roundTrip: { samples: number; skiff: Latency; inProcess: Latency; overheadP50: number };
   /** PSS of one idle session's processes (the host's sandbox and everything under it). */
-  memory: { totalMB: number; processes: number; byName: ProcessMemory[] };
+  memory: SessionMemory;
   /** N sessions opened at once, then one call on each of them at once. */
   concurrent: { sessions: number; opening: ConcurrentCalls; calls: ConcurrentCalls };
 }
@@ -30,26 +33,10 @@ export interface ConcurrentCalls {
   errors: string[];
 }
 
-/** PSS of the processes of one name, split into anonymous and file-backed (+ shmem) pages. */
-export interface ProcessMemory {
-  name: string;
-  count: number;
-  mb: number;
-  anonMB: number;
-  fileMB: number;
-}
-
 const FIRST_CALL_SAMPLES = 10;
 const ROUND_TRIP_SAMPLES = 50;
 const WARMUP = 5;
 const CONCURRENT_SESSIONS = 20;
-/**
- * After a DELETE, the warm pool has been refilling since the first call took its host. src/
- * exposes no "pool ready" signal (and this benchmark adds none), so each sample waits for the
- * stopped host's directory to go and the new one's Chromium to appear, then this long more: a
- * whole cold host launch (sandbox, Node, Chromium, CDP connect) takes about a second here.
- */
-const REFILL_SETTLE_MS = 2000;
 const CODE = "await page.title()";
 
 interface InteractResult {
@@ -59,12 +46,12 @@ interface InteractResult {
 }
 
 /** The reply's body; benchmarks check `success` themselves. */
-async function post<T>(url: string, body: unknown): Promise<T> {
+export async function post<T>(url: string, body: unknown): Promise<T> {
   return (await postJson<T>(url, body)).body;
 }
 
 /** A fresh scrape of `pageUrl` (never the cache); its scrape id. */
-async function scrape(base: string, pageUrl: string): Promise<string> {
+export async function scrape(base: string, pageUrl: string): Promise<string> {
   const body = await post<{ success?: boolean; data?: { metadata?: { scrapeId?: string } } }>(
     `${base}/v2/scrape`,
     { url: pageUrl, formats: ["markdown"], maxAge: 0 },
@@ -82,124 +69,10 @@ async function interactOk(base: string, id: string, title: string): Promise<void
   if (!r.success || r.result !== title) throw new Error(`interact failed: ${JSON.stringify(r)}`);
 }
 
-async function stop(base: string, id: string): Promise<void> {
+export async function stop(base: string, id: string): Promise<void> {
   const res = await fetch(`${base}/v2/scrape/${id}/interact`, { method: "DELETE" });
   const body = (await res.json()) as { success?: boolean };
   if (!body.success) throw new Error(`DELETE failed: ${res.status} ${JSON.stringify(body)}`);
-}
-
-// ---- the session's processes, from /proc ----
-
-/** `DATA_DIR/sessions/<server pid>/`: one directory per host, warm or in a session. */
-const hostsDir = (server: RunningSkiff) =>
-  path.join(server.dataDir, "sessions", String(process.pid));
-
-/** Host directory -> host pid (the sandbox's outermost process), for hosts that wrote one. */
-function hostPids(server: RunningSkiff): Map<string, number> {
-  const out = new Map<string, number>();
-  let dirs: string[] = [];
-  try {
-    dirs = readdirSync(hostsDir(server));
-  } catch {
-    return out;
-  }
-  for (const dir of dirs) {
-    const pid = Number(read(path.join(hostsDir(server), dir, "host.pid")).trim());
-    if (pid > 0) out.set(dir, pid);
-  }
-  return out;
-}
-
-function read(file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch {
-    return "";
-  }
-}
-
-/** `pid` and all its descendants, through /proc/<pid>/task/<tid>/children. */
-function processTree(pid: number): number[] {
-  const out = [pid];
-  for (let i = 0; i < out.length; i++) {
-    let tasks: string[] = [];
-    try {
-      tasks = readdirSync(`/proc/${out[i]}/task`);
-    } catch {
-      continue;
-    }
-    for (const tid of tasks) {
-      for (const child of read(`/proc/${out[i]}/task/${tid}/children`).split(/\s+/)) {
-        if (child) out.push(Number(child));
-      }
-    }
-  }
-  return out;
-}
-
-/**
- * The program's name, plus Chromium's `--type=` (renderer, gpu-process, …) or Node's script.
- * Chromium rewrites its command line as one space-separated string, so both separators count.
- */
-function processName(pid: number): string {
-  const cmdline = read(`/proc/${pid}/cmdline`);
-  const argv = cmdline.split(/[\0 ]/);
-  const program = path.basename(argv[0] ?? "") || read(`/proc/${pid}/comm`).trim() || "?";
-  const type = /--type=([\w-]+)/.exec(cmdline)?.[1];
-  if (type) return `${program} (${type})`;
-  if (program === "node" && argv[1]) return `${program} (${path.basename(argv[1])})`;
-  return program;
-}
-
-/** A field of /proc/<pid>/smaps_rollup (`Pss`, `Pss_Anon`, …), in kB; 0 for a process gone. */
-function rollupKb(rollup: string, field: string): number {
-  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(rollup);
-  return match ? Number(match[1]) : 0;
-}
-
-function sessionMemory(hostPid: number): InteractBench["memory"] {
-  const byName = new Map<string, ProcessMemory>();
-  let totalKb = 0;
-  const pids = processTree(hostPid);
-  for (const pid of pids) {
-    const rollup = read(`/proc/${pid}/smaps_rollup`);
-    const name = processName(pid);
-    const entry = byName.get(name) ?? { name, count: 0, mb: 0, anonMB: 0, fileMB: 0 };
-    entry.count++;
-    entry.mb += rollupKb(rollup, "Pss") / 1024;
-    entry.anonMB += rollupKb(rollup, "Pss_Anon") / 1024;
-    entry.fileMB += (rollupKb(rollup, "Pss_File") + rollupKb(rollup, "Pss_Shmem")) / 1024;
-    byName.set(name, entry);
-    totalKb += rollupKb(rollup, "Pss");
-  }
-  return {
-    totalMB: totalKb / 1024,
-    processes: pids.length,
-    byName: [...byName.values()].sort((a, b) => b.mb - a.mb),
-  };
-}
-
-/**
- * The warm pool (size 1) is full again: `liveSessions` sessions and one host more, every host's
- * Chromium up, then REFILL_SETTLE_MS for the last one to finish opening.
- */
-async function waitForWarmPool(server: RunningSkiff, liveSessions = 0): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const hosts = [...hostPids(server).values()];
-    const chromiumUp = (host: number) =>
-      processTree(host).some((p) => processName(p).startsWith("chrom"));
-    if (
-      server.skiff.sessions.activeCount === liveSessions &&
-      hosts.length === liveSessions + 1 &&
-      hosts.every(chromiumUp)
-    ) {
-      break;
-    }
-    if (Date.now() > deadline) throw new Error("the warm session pool did not refill in 30 s");
-    await delay(50);
-  }
-  await delay(REFILL_SETTLE_MS);
 }
 
 // ---- the baseline: raw playwright-core in this process ----

@@ -6,6 +6,7 @@ import { benchLiveView, printLiveView } from "./live-view-bench.ts";
 import { benchMarkdown } from "./markdown-bench.ts";
 import { benchNodeRuntime } from "./node-runtime-bench.ts";
 import { benchProxy, printProxy } from "./proxy-bench.ts";
+import { benchPython, printPython } from "./python-bench.ts";
 import { PACE_MS, benchScrape } from "./scrape-bench.ts";
 import { fmt } from "./stats.ts";
 
@@ -54,6 +55,7 @@ try {
   printProxy(await benchProxy(site));
   printLiveView(await benchLiveView(site));
   printAgent(await benchAgent(site));
+  printPython(await benchPython(site));
   printInteract(await benchInteract(site));
 } finally {
   await site.close();

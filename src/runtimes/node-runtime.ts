@@ -1,8 +1,8 @@
+import { randomUUID } from "node:crypto";
 import type { Browser, Page } from "playwright-core";
 import type { Logger } from "../log.ts";
 import { CodeSyntaxError, toFunctionBody } from "./last-expression.ts";
 import { OUTPUT_CAP_BYTES, OutputBuffer, capText } from "./output-buffer.ts";
-import type { BridgeCall, BridgeReply } from "./python-bridge.ts";
 import { REPLAY_FAILED_PREFIX, type ReplayRequest, type ReplayResult } from "./replay.ts";
 import { WorkerClient, type RunReply } from "./worker-client.ts";
 
@@ -77,15 +77,13 @@ export class NodeRuntime {
   }
 
   /**
-   * One call from Python code, run in the worker on the session's Playwright objects. Not
-   * queued: it belongs to the Python call the session host is running, which holds the queue.
+   * Where the worker serves Playwright's driver (for Playwright for Python), once it is connected.
+   * A new worker (after a timeout) serves at a new address.
    */
-  async bridge(call: BridgeCall): Promise<BridgeReply> {
+  async driverAddress(): Promise<string> {
     const worker = this.#ensureWorker();
-    const reply = await worker.bridge(this.#nextId++, call);
-    if (!worker.alive) this.#discard(worker);
-    if (reply.failure !== undefined) return { error: reply.failure, name: "Error" };
-    return JSON.parse(reply.result) as BridgeReply;
+    await worker.ready;
+    return worker.driverAddress;
   }
 
   /** The session's cookies, localStorage and IndexedDB, queued behind the calls before. */
@@ -98,12 +96,6 @@ export class NodeRuntime {
     });
     this.#queue = job.catch(() => {});
     return job;
-  }
-
-  /** Stops whatever the worker is doing (a Python call timed out); a fresh one takes over. */
-  async interrupt(): Promise<void> {
-    const worker = this.#worker;
-    if (worker) await this.#kill(worker, 0);
   }
 
   /** Starts the worker and its connection ahead of the first call; settles once connected. */
@@ -174,6 +166,8 @@ export class NodeRuntime {
         cdpEndpoint,
         connectTimeoutMs: connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
         outputCapBytes: OUTPUT_CAP_BYTES,
+        // Abstract (no file): a sandbox's own network namespace keeps it private to the session.
+        driverAddress: `\0skiff-playwright-${randomUUID()}`,
         ...(pickPage ? { pickPageSource: pickPage.toString() } : {}),
       },
       this.#logger,
@@ -194,7 +188,8 @@ export class NodeRuntime {
   }
 }
 
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | "timeout"> {
+/** The promise's value, or "timeout" after `ms`. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | "timeout"> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<"timeout">((resolve) => {
     timer = setTimeout(() => resolve("timeout"), ms);

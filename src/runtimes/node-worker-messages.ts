@@ -1,5 +1,4 @@
 // The typed messages between NodeRuntime (main thread) and node-worker.ts (its worker thread).
-import type { BridgeCall } from "./python-bridge.ts";
 import type { ReplayRequest } from "./replay.ts";
 
 export type OutputStream = "stdout" | "stderr";
@@ -9,6 +8,8 @@ export interface WorkerSetup {
   /** Source of a self-contained `(browser) => Page` function, evaluated in the worker. */
   pickPageSource?: string;
   connectTimeoutMs: number;
+  /** Where the worker serves Playwright's driver to Playwright for Python (playwright-driver.ts). */
+  driverAddress: string;
   /** Per stream and run; the worker stops sending once a stream is past it. */
   outputCapBytes: number;
 }
@@ -27,20 +28,13 @@ export interface ReplayMessage {
   request: ReplayRequest;
 }
 
-/** Main thread → worker: one call from Python code; answered by `done` with a BridgeReply as JSON. */
-export interface BridgeMessage {
-  type: "bridge";
-  id: number;
-  call: BridgeCall;
-}
-
 /** Main thread → worker: the browser's storage state; answered by `done` with it as JSON. */
 export interface StateMessage {
   type: "state";
   id: number;
 }
 
-export type TaskMessage = RunMessage | ReplayMessage | BridgeMessage | StateMessage;
+export type TaskMessage = RunMessage | ReplayMessage | StateMessage;
 
 export type WorkerMessage =
   | { type: "ready" }

@@ -8,9 +8,8 @@ import vm from "node:vm";
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { IMPORT_BINDING } from "./last-expression.ts";
-import type { PlaywrightBridge } from "./python-bridge.ts";
+import { serveDriver } from "./playwright-driver.ts";
 import type {
-  BridgeMessage,
   OutputStream,
   ReplayMessage,
   RunMessage,
@@ -118,25 +117,6 @@ class Session {
     return this.#page;
   }
 
-  #bridge: PlaywrightBridge | undefined;
-
-  /** One call from Python code (python-bridge.ts), loaded on first use like the replay. */
-  async bridge(message: BridgeMessage): Promise<void> {
-    try {
-      if (!this.#bridge) {
-        const { PlaywrightBridge: Bridge } = await import("./python-bridge.ts");
-        this.#bridge = new Bridge();
-      }
-      const reply =
-        message.call.op === "start"
-          ? this.#bridge.start(await this.page(), (await this.page()).context())
-          : await this.#bridge.handle(message.call);
-      send({ type: "done", id: message.id, result: JSON.stringify(reply) });
-    } catch (err) {
-      send({ type: "done", id: message.id, result: "", failure: (err as Error).message });
-    }
-  }
-
   async state(message: StateMessage): Promise<void> {
     try {
       const { exportStorageState } = await import("./replay.ts");
@@ -200,10 +180,15 @@ async function main(): Promise<void> {
   }
   // Without the browser this thread is useless; exiting makes the next call reconnect.
   browser.on("disconnected", () => process.exit(1));
+  try {
+    await serveDriver(setup.driverAddress);
+  } catch (err) {
+    send({ type: "fatal", message: `could not serve Playwright's driver: ${String(err)}` });
+    return;
+  }
   const session = new Session(browser);
   port?.on("message", (message: TaskMessage) => {
     if (message.type === "run") void session.run(message);
-    else if (message.type === "bridge") void session.bridge(message);
     else if (message.type === "state") void session.state(message);
     else void session.replay(message);
   });

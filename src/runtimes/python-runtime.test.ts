@@ -5,18 +5,20 @@ import { createLogger } from "../log.ts";
 import type { NodeRuntime } from "./node-runtime.ts";
 import { PythonRuntime } from "./python-runtime.ts";
 
-describe("PythonRuntime without python3", () => {
-  it("answers exit code 127 with a message saying what is missing", async () => {
+describe("PythonRuntime without Playwright for Python", () => {
+  it("answers each call with an error that names what is missing", async () => {
+    const problem = "Playwright for Python is not installed (./skiff setup installs it)";
     const runtime = new PythonRuntime({
+      python: { problem },
       node: {} as NodeRuntime,
+      cdpEndpoint: "ws://127.0.0.1:9/devtools/browser/x",
       tmpDir: tmpdir(),
       logger: createLogger("silent"),
-      python: "/nonexistent/python3",
     });
     const reply = await runtime.run("print(1)", { timeoutMs: 5000 });
-    assert.equal(reply.exitCode, 127);
+    assert.equal(reply.exitCode, 1);
     assert.equal(reply.killed, false);
-    assert.match(reply.stderr, /python3 is not installed on this server/);
-    assert.equal(reply.error, reply.stderr);
+    assert.equal(reply.stderr, problem);
+    assert.equal(reply.error, problem);
   });
 });

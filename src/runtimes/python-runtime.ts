@@ -1,44 +1,42 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
-import path from "node:path";
-import { createInterface } from "node:readline";
-import type { Duplex } from "node:stream";
 import type { Logger } from "../log.ts";
-import type { ExecResult, NodeRuntime } from "./node-runtime.ts";
-import { OutputBuffer } from "./output-buffer.ts";
-import { processResult, runToExit } from "./process-group.ts";
-import type { BridgeCall } from "./python-bridge.ts";
+import {
+  KILLED_EXIT_CODE,
+  withTimeout,
+  type ExecResult,
+  type NodeRuntime,
+} from "./node-runtime.ts";
+import { OutputBuffer, capText } from "./output-buffer.ts";
+import { processResult } from "./process-group.ts";
+import { PythonInterpreter } from "./python-interpreter.ts";
 
 export interface PythonRuntimeOptions {
-  /** The session's node runtime, whose worker holds the Playwright objects Python drives. */
+  /** The virtual environment's Python, or why Playwright for Python cannot run here. */
+  python: { path: string } | { problem: string };
+  /** The session's node runtime, whose worker serves Playwright's driver. */
   node: NodeRuntime;
+  cdpEndpoint: string;
   /** The session's /tmp: Python's working folder and HOME. */
   tmpDir: string;
   logger: Logger;
-  /** Default: the system's python3. */
-  python?: string;
 }
 
-const RUNNER = path.join(import.meta.dirname, "python", "skiff_runner.py");
-const PYTHON_CANDIDATES = ["/usr/bin/python3", "/usr/local/bin/python3", "/bin/python3"];
-
-type RunnerMessage = (BridgeCall & { id: number }) | { op: "result"; value: string };
+/** Importing Playwright and connecting to the browser; a loaded machine can take seconds. */
+const START_TIMEOUT_MS = 30_000;
 
 /**
- * Runs `language: "python"` code: Python 3 with top-level await and an async `page` and
- * `context` that follow Playwright for Python, bridged call by call to the session's Node
- * Playwright (python/skiff_runner.py ↔ python-bridge.ts). `print` is stdout, a traceback is
- * stderr, the last expression is `result`. A timeout kills Python and the call it waits on.
+ * Runs `language: "python"` code with Playwright for Python's async API, in an interpreter kept
+ * warm for the session: the first call pays its start, later calls do not. A call past its
+ * timeout kills the interpreter (the page lives on) and a fresh one starts for the next call.
  */
 export class PythonRuntime {
   readonly #options: PythonRuntimeOptions;
-  readonly #python: string | undefined;
+  #interpreter: PythonInterpreter | undefined;
   #queue: Promise<unknown> = Promise.resolve();
+  #nextId = 1;
+  #closed = false;
 
   constructor(options: PythonRuntimeOptions) {
     this.#options = options;
-    const candidates = options.python === undefined ? PYTHON_CANDIDATES : [options.python];
-    this.#python = candidates.find((p) => existsSync(p));
   }
 
   run(code: string, options: { timeoutMs: number }): Promise<ExecResult> {
@@ -47,47 +45,77 @@ export class PythonRuntime {
     return job;
   }
 
-  async #run(code: string, timeoutMs: number): Promise<ExecResult> {
-    if (!this.#python) return missingPython();
-    const output = { stdout: new OutputBuffer(), stderr: new OutputBuffer() };
-    const child = spawn(this.#python, ["-u", RUNNER], {
-      cwd: this.#options.tmpDir,
-      env: { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: this.#options.tmpDir, LANG: "C.UTF-8" },
-      detached: true,
-      stdio: ["pipe", "pipe", "pipe", "pipe"],
-    });
-    child.stdin?.end(code);
-    const result = this.#serve(child);
-    const exit = await runToExit(child, "python3", timeoutMs, output);
-    // The Playwright call Python was waiting on is stopped with it.
-    if (exit.killed) await this.#options.node.interrupt();
-    const streams = {
-      stdout: output.stdout.toString(),
-      stderr: output.stderr.toString(),
-      result: await result,
-    };
-    return processResult(streams, exit, timeoutMs);
+  close(): void {
+    this.#closed = true;
+    this.#interpreter?.kill();
+    this.#interpreter = undefined;
   }
 
-  /** Answers the runner's calls in order; resolves with its result ("" when it sent none). */
-  async #serve(child: ChildProcess): Promise<string> {
-    const channel = child.stdio[3] as Duplex;
-    let result = "";
-    for await (const line of createInterface({ input: channel, crlfDelay: Infinity })) {
-      const message = JSON.parse(line) as RunnerMessage;
-      if (message.op === "result") {
-        result = message.value;
-        continue;
-      }
-      const reply = await this.#options.node.bridge(message);
-      if (!channel.destroyed) channel.write(`${JSON.stringify({ id: message.id, ...reply })}\n`);
+  async #run(code: string, timeoutMs: number): Promise<ExecResult> {
+    const { python } = this.#options;
+    if ("problem" in python) return unavailable(python.problem);
+    let interpreter: PythonInterpreter;
+    try {
+      interpreter = await this.#started(python.path);
+    } catch (err) {
+      return unavailable(`Playwright for Python did not start: ${(err as Error).message}`);
     }
-    return result;
+    const output = { stdout: new OutputBuffer(), stderr: new OutputBuffer() };
+    const call = interpreter.run(this.#nextId++, code, (stream, text) =>
+      output[stream].append(text),
+    );
+    const reply = await withTimeout(call, timeoutMs);
+    if (reply === "timeout") this.#replace(interpreter);
+    const streams = { stdout: output.stdout.toString(), stderr: output.stderr.toString() };
+    if (reply === "timeout") return processResult({ ...streams, result: "" }, KILLED, timeoutMs);
+    if ("exited" in reply) {
+      const stderr = streams.stderr + reply.exited;
+      return processResult({ ...streams, stderr, result: "" }, FAILED, timeoutMs);
+    }
+    const exit = reply.failed ? FAILED : SUCCEEDED;
+    return processResult({ ...streams, result: capText(reply.result) }, exit, timeoutMs);
+  }
+
+  /** The interpreter, started if there is none or if the one there talks to a worker now gone. */
+  async #started(python: string): Promise<PythonInterpreter> {
+    const driverAddress = await this.#options.node.driverAddress();
+    const current = this.#interpreter;
+    if (current?.alive && current.driverAddress === driverAddress) return current;
+    current?.kill();
+    const { cdpEndpoint, tmpDir, logger } = this.#options;
+    const started = performance.now();
+    const interpreter = new PythonInterpreter({
+      python,
+      driverAddress,
+      cdpEndpoint,
+      tmpDir,
+      logger,
+    });
+    this.#interpreter = interpreter;
+    const ready = await withTimeout(interpreter.ready, START_TIMEOUT_MS);
+    if (ready === "timeout") {
+      interpreter.kill();
+      throw new Error(`it did not connect within ${START_TIMEOUT_MS} ms`);
+    }
+    logger.info({ ms: Math.round(performance.now() - started) }, "python interpreter ready");
+    return interpreter;
+  }
+
+  /** Kills a runaway interpreter; its successor starts now, while the caller reads the reply. */
+  #replace(interpreter: PythonInterpreter): void {
+    interpreter.kill();
+    if (this.#interpreter === interpreter) this.#interpreter = undefined;
+    if (this.#closed || "problem" in this.#options.python) return;
+    const python = this.#options.python.path;
+    const next = this.#queue.then(() => this.#started(python));
+    this.#queue = next.catch(() => {});
   }
 }
 
-function missingPython(): ExecResult {
-  const message =
-    "python3 is not installed on this server, so language 'python' cannot run (install the Debian package python3).";
-  return { stdout: "", stderr: message, result: "", exitCode: 127, killed: false, error: message };
+const SUCCEEDED = { code: 0, killed: false };
+const FAILED = { code: 1, killed: false };
+const KILLED = { code: KILLED_EXIT_CODE, killed: true };
+
+function unavailable(message: string): ExecResult {
+  return { stdout: "", stderr: message, result: "", exitCode: 1, killed: false, error: message };
 }

@@ -6,7 +6,6 @@ import type {
   WorkerMessage,
   WorkerSetup,
 } from "./node-worker-messages.ts";
-import type { BridgeCall } from "./python-bridge.ts";
 import type { ReplayRequest } from "./replay.ts";
 
 export interface RunReply {
@@ -31,8 +30,11 @@ export class WorkerClient {
   #pending: Pending | undefined;
   #exitReason: string | undefined;
 
+  readonly driverAddress: string;
+
   constructor(setup: WorkerSetup, logger: Logger) {
     this.#logger = logger;
+    this.driverAddress = setup.driverAddress;
     this.#worker = new Worker(new URL("./node-worker.ts", import.meta.url), { workerData: setup });
     this.#ready = new Promise((resolve, reject) => {
       this.#worker.on("message", (message: WorkerMessage) => {
@@ -67,11 +69,6 @@ export class WorkerClient {
   /** The reply's `result` is the browser's storage state as JSON. */
   state(id: number): Promise<RunReply> {
     return this.#task({ type: "state", id }, () => {});
-  }
-
-  /** The reply's `result` is a BridgeReply as JSON. */
-  bridge(id: number, call: BridgeCall): Promise<RunReply> {
-    return this.#task({ type: "bridge", id, call }, () => {});
   }
 
   /** The reply's `result` is the ReplayResult as JSON; `failure` says why the replay failed. */

@@ -5,6 +5,7 @@ import type { Logger } from "../log.ts";
 import type { EgressCounters, EgressProxy, ProxyListener } from "../net/egress-proxy.ts";
 import { settleWithin } from "../scrape/deadline.ts";
 import { CdpRelay } from "./cdp-relay.ts";
+import type { PythonEnv } from "./python-env.ts";
 import type { ViewFrame, ViewInput } from "./screencast.ts";
 import { ChannelError, HostChannel, HostListener } from "./host-channel.ts";
 import {
@@ -43,6 +44,8 @@ export interface HostLaunchOptions {
   agentBrowser?: string | undefined;
   /** A filled compile cache (compile-cache.ts), shared read-only by every host. */
   compileCache?: string | undefined;
+  /** Playwright for Python's environment (python-env.ts); python calls need one. */
+  python?: PythonEnv | undefined;
 }
 
 /** The file in a session directory (outside the sandbox's view) that names its host's pid. */
@@ -127,7 +130,10 @@ export async function launchSessionHost(options: HostLaunchOptions): Promise<Ses
     args: (socket) => hostArgs(options, socket, egress ? inside(PROXY_SOCKET_NAME) : undefined),
     mode: options.mode,
     workDir,
-    bindReadOnly: chromeBinds(options.chromePath),
+    bindReadOnly: [
+      ...chromeBinds(options.chromePath),
+      ...(options.python && "binds" in options.python ? options.python.binds : []),
+    ],
     shareNetwork: !egress,
     compileCache: options.compileCache,
     logger: options.logger,
@@ -174,6 +180,11 @@ function hostArgs(
   const hostFlags = ["--socket", socket, "--chrome", options.chromePath, "--log-level", logLevel];
   if (proxySocket) hostFlags.push("--proxy-socket", proxySocket);
   if (options.agentBrowser) hostFlags.push("--agent-browser", options.agentBrowser);
+  const { python } = options;
+  if (python)
+    hostFlags.push(
+      ...("path" in python ? ["--python", python.path] : ["--python-missing", python.problem]),
+    );
   return [...HOST_NODE_FLAGS, HOST_SCRIPT, ...hostFlags];
 }
 

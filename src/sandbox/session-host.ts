@@ -32,6 +32,8 @@ export interface SessionHostOptions {
   proxySocket?: string | undefined;
   /** The agent-browser binary for `bash` calls; without one they are refused. */
   agentBrowser?: string | undefined;
+  /** Playwright for Python's interpreter for `python` calls, or why there is none. */
+  python?: { path: string } | { problem: string };
   logger: Logger;
 }
 
@@ -146,7 +148,13 @@ export class SessionHost {
     const bash = agentBrowser
       ? new BashRuntime({ cdpEndpoint, agentBrowser, tmpDir: os.tmpdir(), logger })
       : undefined;
-    const python = new PythonRuntime({ node: runtime, tmpDir: os.tmpdir(), logger });
+    const python = new PythonRuntime({
+      python: this.#options.python ?? { problem: "this session host was started without Python" },
+      node: runtime,
+      cdpEndpoint,
+      tmpDir: os.tmpdir(),
+      logger,
+    });
     return { chromium: browserProcess, runtime, forwarder, bash, python };
   }
 
@@ -239,6 +247,7 @@ export class SessionHost {
   async #closeAll(): Promise<void> {
     const session = await this.#opening?.catch(() => undefined);
     if (!session) return;
+    session.python.close();
     await settleWithin(session.runtime.close(), CLOSE_STEP_MS);
     await session.chromium.close();
     session.forwarder?.close();
@@ -271,11 +280,12 @@ interface HostArgs {
   chrome: string;
   proxySocket: string | undefined;
   agentBrowser: string | undefined;
+  python: { path: string } | { problem: string } | undefined;
   logLevel: string;
 }
 
 const USAGE =
-  "usage: session-host.ts --socket <path> --chrome <path> [--proxy-socket <path>] [--agent-browser <path>] [--log-level <level>]";
+  "usage: session-host.ts --socket <path> --chrome <path> [--proxy-socket <path>] [--agent-browser <path>] [--python <path> | --python-missing <reason>] [--log-level <level>]";
 
 function parseHostArgs(argv: string[]): HostArgs {
   const { values } = parseArgs({
@@ -285,6 +295,8 @@ function parseHostArgs(argv: string[]): HostArgs {
       chrome: { type: "string" },
       "proxy-socket": { type: "string" },
       "agent-browser": { type: "string" },
+      python: { type: "string" },
+      "python-missing": { type: "string" },
       "log-level": { type: "string", default: "info" },
     },
   });
@@ -294,8 +306,14 @@ function parseHostArgs(argv: string[]): HostArgs {
     chrome: values.chrome,
     proxySocket: values["proxy-socket"],
     agentBrowser: values["agent-browser"],
+    python: pythonArg(values.python, values["python-missing"]),
     logLevel: values["log-level"],
   };
+}
+
+function pythonArg(python: string | undefined, missing: string | undefined): HostArgs["python"] {
+  if (python) return { path: python };
+  return missing ? { problem: missing } : undefined;
 }
 
 /** The entry point when run as a program; exits so that no stray handle outlives the session. */
@@ -306,6 +324,7 @@ async function main(): Promise<void> {
     chromePath: args.chrome,
     proxySocket: args.proxySocket,
     agentBrowser: args.agentBrowser,
+    ...(args.python ? { python: args.python } : {}),
     logger,
   });
   process.once("SIGTERM", () => void host.close().then(() => process.exit(0)));

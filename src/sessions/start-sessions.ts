@@ -11,6 +11,7 @@ import { killProcessGroup } from "../runtimes/process-group.ts";
 import { agentBrowserBinary } from "../sandbox/agent-browser.ts";
 import { fillCompileCache } from "../sandbox/compile-cache.ts";
 import { launchSessionHost } from "../sandbox/host-launcher.ts";
+import { playwrightPython } from "../sandbox/python-env.ts";
 import { detectSandboxMode, type SandboxMode } from "../sandbox/sandbox-launcher.ts";
 import type { Store } from "../store/store.ts";
 import { HostPool } from "./host-pool.ts";
@@ -65,6 +66,8 @@ export async function startSessions(
   const agentBrowser = agentBrowserBinary();
   if ("problem" in agentBrowser)
     log.warn(`bash interact calls are unavailable: ${agentBrowser.problem}`);
+  const python = playwrightPython();
+  if ("problem" in python) log.warn(`python interact calls are unavailable: ${python.problem}`);
   const parentDir = path.join(sessionsRoot, String(process.pid));
   mkdirSync(parentDir, { recursive: true, mode: 0o700 });
   let compileCache: Promise<string | undefined> | undefined;
@@ -83,6 +86,7 @@ export async function startSessions(
         logger: log,
         proxy: egress,
         agentBrowser: "path" in agentBrowser ? agentBrowser.path : undefined,
+        python,
       }),
   });
   const manager = new SessionManager({

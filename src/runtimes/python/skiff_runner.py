@@ -1,187 +1,212 @@
-"""Runs one `language: "python"` interact call: the user's code with top-level await and an
-async `page` and `context` that follow Playwright for Python. There is no Playwright for
-Python here: every call crosses a socket (fd 3) to the session host's Node Playwright, which
-translates names (snake_case to camelCase) and keyword arguments (to an options object).
-The value of the last expression statement is the call's `result`."""
+"""Runs a session's `language: "python"` interact calls, one after another, in one interpreter
+that lives as long as the session (python-runtime.ts starts it and kills it on a timeout).
+
+`page`, `context` and `browser` are Playwright for Python's own async objects, connected over
+CDP to the session's Chromium. Playwright's driver is the one the session host's node runtime
+already runs (playwright-driver.ts), reached on a socket instead of a driver process of our own.
+
+The host speaks to this runner on fd 3, one JSON object a line:
+  host → runner: {"id": n, "code": "..."}
+  runner → host: {"ready": true} once connected, then per call any number of
+                 {"id": n, "stream": "stdout" | "stderr", "text": "..."} and one
+                 {"id": n, "result": "...", "failed": false | true}
+"""
 
 import ast
 import asyncio
-import base64
+import builtins
+import io
 import json
+import linecache
+import os
 import socket
 import sys
 import traceback
 
-_SOCK = socket.socket(fileno=3)
-_IN = _SOCK.makefile("rb")
-_OUT = _SOCK.makefile("wb")
-_next_id = 0
+from playwright._impl import out_of_process
+from playwright._impl.transport import Transport
+from playwright._impl.utils.tasks import wait_for_next_task
+from playwright.async_api import async_playwright
+
+FILENAME = "<interact>"
+RESULT_NAME = "__skiff_result__"
+OUTPUT_CAP_BYTES = 1_000_000
 
 
-class Error(Exception):
-    """A Playwright error, as Playwright for Python raises it."""
+class DriverSocket(Transport):
+    """Playwright's pipe transport, on a socket to the session host's driver: each message is a
+    4-byte little-endian length, then that many bytes of JSON."""
+
+    def __init__(self, loop):
+        super().__init__(loop)
+        self._stopped = False
+
+    async def connect(self):
+        self._stopped_future = self._loop.create_future()
+        try:
+            address = os.environ["SKIFF_PLAYWRIGHT_DRIVER"]
+            if address.startswith("@"):
+                address = "\0" + address[1:]  # an abstract socket, as ss(8) writes it
+            self._reader, self._writer = await asyncio.open_unix_connection(address, limit=1 << 20)
+        except Exception as error:
+            self.on_error_future.set_exception(error)
+            raise
+
+    async def run(self):
+        try:
+            while not self._stopped:
+                try:
+                    length = int.from_bytes(await self._reader.readexactly(4), "little")
+                    data = await self._reader.readexactly(length)
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    break
+                self.on_message(self.deserialize_message(data))
+                await wait_for_next_task()
+        finally:
+            self._stopped_future.done() or self._stopped_future.set_result(None)
+            if not self._stopped:
+                # The node runtime's worker was replaced: this interpreter is stale.
+                print("skiff: Playwright's driver went away", file=sys.__stderr__)
+                os._exit(3)
+
+    def send(self, message):
+        data = self.serialize_message(message)
+        self._writer.write(len(data).to_bytes(4, "little") + data)
+
+    def request_stop(self):
+        self._stopped = True
+        self._writer.close()
+
+    async def wait_until_stopped(self):
+        await self._stopped_future
 
 
-class TimeoutError(Error):  # noqa: A001 - the name Playwright for Python uses
-    """A Playwright timeout."""
+class Channel:
+    """fd 3, the socket python-runtime.ts gave this process."""
 
+    def __init__(self, reader, writer):
+        self._reader = reader
+        self._writer = writer
 
-# Attributes Playwright for Python exposes as properties; everything else is a method.
-_PROPERTIES = {
-    "url", "keyboard", "mouse", "touchscreen", "context", "main_frame", "frames", "first",
-    "last", "pages", "browser", "request", "viewport_size", "page", "video", "clock", "name",
-    "parent_frame", "child_frames", "status", "status_text", "ok", "headers", "method",
-    "resource_type", "post_data", "frame", "contexts",
-}
-# Methods that return at once (a Locator, say) rather than a coroutine.
-_SYNC_METHODS = {
-    "locator", "get_by_role", "get_by_text", "get_by_label", "get_by_placeholder",
-    "get_by_alt_text", "get_by_title", "get_by_test_id", "nth", "filter", "frame_locator",
-    "and_", "or_", "content_frame", "owner", "is_closed", "set_default_timeout",
-    "set_default_navigation_timeout",
-}
-# Where the Python name is not the camelCase of the Node one.
-_RENAMED = {
-    "query_selector": "$",
-    "query_selector_all": "$$",
-    "eval_on_selector": "$eval",
-    "eval_on_selector_all": "$$eval",
-    "expect_popup": "waitForEvent",
-}
-
-
-def _camel(name):
-    if name in _RENAMED:
-        return _RENAMED[name]
-    head, *rest = name.rstrip("_").split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-def _rpc(op, **payload):
-    global _next_id
-    _next_id += 1
-    _OUT.write((json.dumps({"id": _next_id, "op": op, **payload}) + "\n").encode())
-    _OUT.flush()
-    line = _IN.readline()
-    if not line:
-        raise Error("the session host closed the bridge")
-    reply = json.loads(line)
-    if "error" in reply:
-        kind = TimeoutError if reply.get("name") == "TimeoutError" else Error
-        raise kind(reply["error"])
-    return _decode(reply.get("value"))
-
-
-class Handle:
-    """A Playwright object living in the session host, by id."""
-
-    def __init__(self, handle_id, kind):
-        self._id = handle_id
-        self._kind = kind
-
-    def __getattr__(self, name):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if name in _PROPERTIES:
-            return _rpc("get", target=self._id, name=_camel(name))
-        call = lambda *args, **kwargs: _rpc(  # noqa: E731
-            "call", target=self._id, name=_camel(name), python=name, args=_args(args, kwargs)
+    @classmethod
+    async def open(cls):
+        reader, writer = await asyncio.open_connection(
+            sock=socket.socket(fileno=3), limit=64 << 20
         )
-        if name in _SYNC_METHODS:
-            return call
+        return cls(reader, writer)
 
-        async def method(*args, **kwargs):
-            return call(*args, **kwargs)
+    async def receive(self):
+        line = await self._reader.readline()
+        return json.loads(line) if line else None
 
-        return method
+    def send(self, **message):
+        self._writer.write(json.dumps(message).encode() + b"\n")
 
-    def __repr__(self):
-        return f"<{self._kind}>"
-
-
-def _args(args, kwargs):
-    encoded = [_encode(a) for a in args]
-    if kwargs:
-        encoded.append({_camel(k): _encode(v) for k, v in kwargs.items()})
-    return encoded
+    async def drain(self):
+        await self._writer.drain()
 
 
-def _encode(value):
-    if isinstance(value, Handle):
-        return {"$handle": value._id}
-    if isinstance(value, (bytes, bytearray)):
-        return {"$bytes": base64.b64encode(value).decode()}
-    if isinstance(value, (list, tuple)):
-        return [_encode(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _encode(v) for k, v in value.items()}
-    return value
+class CallOutput(io.TextIOBase):
+    """sys.stdout or sys.stderr during one call: sent to the host as it is written, up to the cap."""
+
+    def __init__(self, channel, call_id, stream):
+        self._channel = channel
+        self._id = call_id
+        self._stream = stream
+        self._sent = 0
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        if self._sent <= OUTPUT_CAP_BYTES and text:
+            self._sent += len(text.encode())
+            self._channel.send(id=self._id, stream=self._stream, text=text)
+        return len(text)
 
 
-def _decode(value):
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
-    if isinstance(value, dict):
-        if "$handle" in value:
-            return Handle(value["$handle"], value.get("kind", "JSHandle"))
-        if "$bytes" in value:
-            return base64.b64decode(value["$bytes"])
-        return {k: _decode(v) for k, v in value.items()}
-    return value
+def compile_call(code):
+    """The code as a module that may await at top level; its last expression is kept."""
+    linecache.cache[FILENAME] = (len(code), None, code.splitlines(True), FILENAME)
+    tree = ast.parse(code, FILENAME, "exec")
+    last = tree.body[-1] if tree.body else None
+    if isinstance(last, ast.Expr):
+        target = ast.Name(RESULT_NAME, ast.Store())
+        tree.body[-1] = ast.copy_location(ast.Assign([target], last.value), last)
+        ast.fix_missing_locations(tree)
+    return compile(tree, FILENAME, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
 
 
-def _describe(value):
+def describe(value):
+    """A string as is, None as "", else JSON, else repr."""
     if isinstance(value, str):
         return value
     if value is None:
         return ""
     try:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=repr)
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     except (TypeError, ValueError):
         return repr(value)
 
 
-def _compile(source):
-    """The code, with its last expression statement assigned to `__skiff_result__`."""
-    tree = ast.parse(source, "<interact>", "exec")
-    if tree.body and isinstance(tree.body[-1], ast.Expr):
-        last = tree.body[-1]
-        target = ast.Name(id="__skiff_result__", ctx=ast.Store())
-        tree.body[-1] = ast.copy_location(ast.Assign(targets=[target], value=last.value), last)
-        ast.fix_missing_locations(tree)
-    return compile(tree, "<interact>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+def describe_error(error):
+    """The traceback from the user's first frame on, as Python prints it."""
+    tb = error.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename != FILENAME:
+        tb = tb.tb_next
+    if isinstance(error, SyntaxError):
+        tb = None
+    return "".join(traceback.format_exception(type(error), error, tb))
 
 
-async def _run(source):
-    page, context = _rpc("start")
-    scope = {"__name__": "__main__", "page": page, "context": context, "Error": Error,
-             "TimeoutError": TimeoutError, "asyncio": asyncio}
-    outcome = eval(_compile(source), scope)  # noqa: S307 - running the user's code is the point
-    if asyncio.iscoroutine(outcome):
-        await outcome
-    return scope.get("__skiff_result__")
-
-
-def _user_traceback(error):
-    """The traceback from the user's code down, without this runner's frames."""
-    report = traceback.TracebackException.from_exception(error)
-    user_frames = [frame for frame in report.stack if frame.filename == "<interact>"]
-    if user_frames:
-        report.stack = traceback.StackSummary.from_list(user_frames)
-    return "".join(report.format())
-
-
-def main():
-    source = sys.stdin.read()
+async def run_call(channel, call_id, code, scope):
+    stdout = CallOutput(channel, call_id, "stdout")
+    stderr = CallOutput(channel, call_id, "stderr")
+    sys.stdout, sys.stderr = stdout, stderr
     try:
-        result = asyncio.run(_run(source))
-    except BaseException as error:  # noqa: BLE001 - every failure is the user's to read
+        namespace = {"__name__": "__main__", "__builtins__": builtins, **await scope()}
+        outcome = eval(compile_call(code), namespace)
+        if asyncio.iscoroutine(outcome):
+            await outcome
+        result, failed = describe(namespace.get(RESULT_NAME)), False
+    except BaseException as error:  # noqa: BLE001 - the user's SystemExit is a failure too
         sys.stdout.flush()
-        sys.stderr.write(_user_traceback(error))
-        sys.exit(1)
-    sys.stdout.flush()
-    _OUT.write((json.dumps({"op": "result", "value": _describe(result)}) + "\n").encode())
-    _OUT.flush()
+        print(describe_error(error), end="", file=stderr)
+        result, failed = "", True
+    finally:
+        sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+    channel.send(id=call_id, result=result, failed=failed)
 
 
-main()
+async def content_page(browser, current):
+    """The session's content tab, by the node runtime's rule (replay.ts, pickContentPage)."""
+    if current is not None and not current.is_closed():
+        return current
+    context = browser.contexts[0]
+    pages = context.pages
+    chosen = next((p for p in pages if p.url != "about:blank"), pages[0] if pages else None)
+    return chosen or await context.new_page()
+
+
+async def main():
+    channel = await Channel.open()
+    # Playwright for Python starts its client through out_of_process.PlaywrightClient, which
+    # makes a PipeTransport to a driver process; the driver here is already running.
+    out_of_process.PipeTransport = DriverSocket
+    playwright = await async_playwright().start()
+    browser = await playwright.chromium.connect_over_cdp(os.environ["SKIFF_CDP_ENDPOINT"])
+    channel.send(ready=True)
+    page = None
+
+    async def scope():
+        nonlocal page
+        page = await content_page(browser, page)
+        return {"page": page, "context": page.context, "browser": browser}
+
+    while (request := await channel.receive()) is not None:
+        await run_call(channel, request["id"], request["code"], scope)
+        await channel.drain()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,141 @@
+// One session's processes, read from /proc: the hosts of a server's session pool and their memory.
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
+import type { RunningSkiff } from "../test/helpers/skiff-harness.ts";
+
+/** PSS of the processes of one name, split into anonymous and file-backed (+ shmem) pages. */
+export interface ProcessMemory {
+  name: string;
+  count: number;
+  mb: number;
+  anonMB: number;
+  fileMB: number;
+}
+
+/** PSS of one session's processes (the host's sandbox and everything under it). */
+export interface SessionMemory {
+  totalMB: number;
+  processes: number;
+  byName: ProcessMemory[];
+}
+
+/**
+ * After a DELETE, the warm pool has been refilling since the first call took its host. src/
+ * exposes no "pool ready" signal (and this benchmark adds none), so each sample waits for the
+ * stopped host's directory to go and the new one's Chromium to appear, then this long more: a
+ * whole cold host launch (sandbox, Node, Chromium, CDP connect) takes about a second here.
+ */
+const REFILL_SETTLE_MS = 2000;
+
+/** `DATA_DIR/sessions/<server pid>/`: one directory per host, warm or in a session. */
+const hostsDir = (server: RunningSkiff) =>
+  path.join(server.dataDir, "sessions", String(process.pid));
+
+/** Host directory -> host pid (the sandbox's outermost process), for hosts that wrote one. */
+export function hostPids(server: RunningSkiff): Map<string, number> {
+  const out = new Map<string, number>();
+  let dirs: string[] = [];
+  try {
+    dirs = readdirSync(hostsDir(server));
+  } catch {
+    return out;
+  }
+  for (const dir of dirs) {
+    const pid = Number(read(path.join(hostsDir(server), dir, "host.pid")).trim());
+    if (pid > 0) out.set(dir, pid);
+  }
+  return out;
+}
+
+function read(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+/** `pid` and all its descendants, through /proc/<pid>/task/<tid>/children. */
+function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    let tasks: string[] = [];
+    try {
+      tasks = readdirSync(`/proc/${out[i]}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tasks) {
+      for (const child of read(`/proc/${out[i]}/task/${tid}/children`).split(/\s+/)) {
+        if (child) out.push(Number(child));
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The program's name, plus Chromium's `--type=` (renderer, gpu-process, …) or Node's script.
+ * Chromium rewrites its command line as one space-separated string, so both separators count.
+ */
+function processName(pid: number): string {
+  const cmdline = read(`/proc/${pid}/cmdline`);
+  const argv = cmdline.split(/[\0 ]/);
+  const program = path.basename(argv[0] ?? "") || read(`/proc/${pid}/comm`).trim() || "?";
+  const type = /--type=([\w-]+)/.exec(cmdline)?.[1];
+  if (type) return `${program} (${type})`;
+  if (program === "node" && argv[1]) return `${program} (${path.basename(argv[1])})`;
+  return program;
+}
+
+/** A field of /proc/<pid>/smaps_rollup (`Pss`, `Pss_Anon`, …), in kB; 0 for a process gone. */
+function rollupKb(rollup: string, field: string): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(rollup);
+  return match ? Number(match[1]) : 0;
+}
+
+export function sessionMemory(hostPid: number): SessionMemory {
+  const byName = new Map<string, ProcessMemory>();
+  let totalKb = 0;
+  const pids = processTree(hostPid);
+  for (const pid of pids) {
+    const rollup = read(`/proc/${pid}/smaps_rollup`);
+    const name = processName(pid);
+    const entry = byName.get(name) ?? { name, count: 0, mb: 0, anonMB: 0, fileMB: 0 };
+    entry.count++;
+    entry.mb += rollupKb(rollup, "Pss") / 1024;
+    entry.anonMB += rollupKb(rollup, "Pss_Anon") / 1024;
+    entry.fileMB += (rollupKb(rollup, "Pss_File") + rollupKb(rollup, "Pss_Shmem")) / 1024;
+    byName.set(name, entry);
+    totalKb += rollupKb(rollup, "Pss");
+  }
+  return {
+    totalMB: totalKb / 1024,
+    processes: pids.length,
+    byName: [...byName.values()].sort((a, b) => b.mb - a.mb),
+  };
+}
+
+/**
+ * The warm pool (size 1) is full again: `liveSessions` sessions and one host more, every host's
+ * Chromium up, then REFILL_SETTLE_MS for the last one to finish opening.
+ */
+export async function waitForWarmPool(server: RunningSkiff, liveSessions = 0): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const hosts = [...hostPids(server).values()];
+    const chromiumUp = (host: number) =>
+      processTree(host).some((p) => processName(p).startsWith("chrom"));
+    if (
+      server.skiff.sessions.activeCount === liveSessions &&
+      hosts.length === liveSessions + 1 &&
+      hosts.every(chromiumUp)
+    ) {
+      break;
+    }
+    if (Date.now() > deadline) throw new Error("the warm session pool did not refill in 30 s");
+    await delay(50);
+  }
+  await delay(REFILL_SETTLE_MS);
+}
