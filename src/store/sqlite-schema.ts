@@ -86,6 +86,60 @@ export const MIGRATIONS = [
    );
    CREATE INDEX credit_ledger_team_id ON credit_ledger (team_id);
    ALTER TABLE scrapes ADD COLUMN credits_used INTEGER;`,
+  // The job queue of crawls and batches (job-queue.ts). `counted` is the group's pages queued,
+  // active or done, held against its limit; `job_urls` is its visited set.
+  `CREATE TABLE job_groups (
+     id TEXT PRIMARY KEY,
+     team_id TEXT NOT NULL,
+     kind TEXT NOT NULL CHECK (kind IN ('crawl', 'batch')),
+     url TEXT,
+     request TEXT NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('scraping', 'completed', 'failed', 'cancelled')),
+     page_limit INTEGER,
+     max_concurrency INTEGER,
+     delay_ms INTEGER NOT NULL DEFAULT 0,
+     next_start_at INTEGER NOT NULL DEFAULT 0,
+     counted INTEGER NOT NULL DEFAULT 0,
+     created_at INTEGER NOT NULL,
+     finished_at INTEGER,
+     error TEXT
+   );
+   CREATE INDEX job_groups_team ON job_groups (team_id, kind, status);
+   CREATE TABLE jobs (
+     id TEXT PRIMARY KEY,
+     group_id TEXT NOT NULL,
+     team_id TEXT NOT NULL,
+     kind TEXT NOT NULL CHECK (kind IN ('kickoff', 'page')),
+     url TEXT NOT NULL,
+     depth INTEGER NOT NULL,
+     state TEXT NOT NULL CHECK (state IN ('queued', 'active', 'done', 'failed', 'cancelled')),
+     run_after INTEGER NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     lease_owner TEXT,
+     lease_token TEXT,
+     lease_expires_at INTEGER,
+     created_at INTEGER NOT NULL,
+     finished_at INTEGER,
+     error_code TEXT,
+     error TEXT
+   );
+   CREATE INDEX jobs_state ON jobs (state, run_after);
+   CREATE INDEX jobs_group ON jobs (group_id, state);
+   CREATE INDEX jobs_team_active ON jobs (team_id) WHERE state = 'active';
+   CREATE TABLE job_urls (
+     group_id TEXT NOT NULL,
+     url_key TEXT NOT NULL,
+     PRIMARY KEY (group_id, url_key)
+   );
+   CREATE TABLE job_pages (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     job_id TEXT NOT NULL UNIQUE,
+     group_id TEXT NOT NULL,
+     document TEXT,
+     credits_used INTEGER NOT NULL,
+     finished_at INTEGER NOT NULL
+   );
+   CREATE INDEX job_pages_group ON job_pages (group_id, seq);`,
 ];
 
 export interface ScrapeRecord {

@@ -1,7 +1,21 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
+import type {
+  CancelOutcome,
+  ClaimRequest,
+  ClaimedJob,
+  JobError,
+  JobFailure,
+  JobGroupCounts,
+  JobGroupKind,
+  JobGroupRow,
+  JobKind,
+  JobSuccess,
+  NewPage,
+} from "./job-queue.ts";
 import { SqliteAccounts } from "./sqlite-accounts.ts";
+import { SqliteQueue } from "./sqlite-queue.ts";
 import {
   egressOf,
   MIGRATIONS,
@@ -30,6 +44,7 @@ import type {
 export class SqliteStore implements Store {
   #db: Database.Database;
   #accounts: SqliteAccounts;
+  #queue: SqliteQueue;
 
   /** Opens (creating) `<dataDir>/skiff.db` in WAL mode and applies pending migrations. */
   constructor(dataDir: string) {
@@ -40,6 +55,7 @@ export class SqliteStore implements Store {
     this.#db.pragma("busy_timeout = 5000");
     this.#migrate();
     this.#accounts = new SqliteAccounts(this.#db);
+    this.#queue = new SqliteQueue(this.#db, this.#accounts);
   }
 
   #migrate(): void {
@@ -355,6 +371,58 @@ export class SqliteStore implements Store {
 
   teamBalance(teamId: string): Promise<TeamBalance> {
     return Promise.resolve(this.#accounts.teamBalance(teamId));
+  }
+
+  createJobGroup(group: JobGroupRow, first: { kind: JobKind; pages: NewPage[] }): Promise<void> {
+    return Promise.resolve(this.#queue.createJobGroup(group, first));
+  }
+
+  getJobGroup(id: string): Promise<JobGroupRow | undefined> {
+    return Promise.resolve(this.#queue.getJobGroup(id));
+  }
+
+  claimJobs(request: ClaimRequest): Promise<ClaimedJob[]> {
+    return Promise.resolve(this.#queue.claimJobs(request));
+  }
+
+  completeJob(job: ClaimedJob, success: JobSuccess): Promise<boolean> {
+    return Promise.resolve(this.#queue.completeJob(job, success));
+  }
+
+  failJob(job: ClaimedJob, failure: JobFailure): Promise<boolean> {
+    return Promise.resolve(this.#queue.failJob(job, failure));
+  }
+
+  enqueuePages(groupId: string, pages: NewPage[], now: number): Promise<number> {
+    return Promise.resolve(this.#queue.enqueuePages(groupId, pages, now));
+  }
+
+  cancelJobGroup(id: string, now: number): Promise<CancelOutcome> {
+    return Promise.resolve(this.#queue.cancelJobGroup(id, now));
+  }
+
+  failJobGroup(id: string, error: string, now: number): Promise<void> {
+    return Promise.resolve(this.#queue.failJobGroup(id, error, now));
+  }
+
+  jobGroupCounts(id: string): Promise<JobGroupCounts> {
+    return Promise.resolve(this.#queue.jobGroupCounts(id));
+  }
+
+  listJobGroupPages(id: string, skip: number, limit: number): Promise<string[]> {
+    return Promise.resolve(this.#queue.listJobGroupPages(id, skip, limit));
+  }
+
+  listJobGroupErrors(id: string): Promise<JobError[]> {
+    return Promise.resolve(this.#queue.listJobGroupErrors(id));
+  }
+
+  listActiveJobGroups(teamId: string, kind: JobGroupKind): Promise<JobGroupRow[]> {
+    return Promise.resolve(this.#queue.listActiveJobGroups(teamId, kind));
+  }
+
+  requeueAbandonedJobs(owner: string, now: number): Promise<number> {
+    return Promise.resolve(this.#queue.requeueAbandonedJobs(owner, now));
   }
 
   close(): Promise<void> {

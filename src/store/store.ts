@@ -1,3 +1,5 @@
+import type { JobQueue } from "./job-queue.ts";
+
 /** Bytes a browser moved through the egress proxy for one scrape or session. */
 export interface EgressBytes {
   bytesIn: number;
@@ -117,7 +119,7 @@ export interface TeamBalance {
 }
 
 /** Everything Skiff keeps. SQLite now; Postgres later passes the same contract tests. */
-export interface Store {
+export interface Store extends JobQueue {
   /** Stores the scrape and, when `creditsUsed` > 0, its charge in the ledger, in one transaction. */
   insertScrape(row: ScrapeRow): Promise<void>;
   getScrape(id: string): Promise<ScrapeRow | undefined>;

@@ -1,0 +1,406 @@
+import { randomUUID } from "node:crypto";
+import type Database from "better-sqlite3";
+import { v7 as uuidv7 } from "uuid";
+import type {
+  CancelOutcome,
+  ClaimRequest,
+  ClaimedJob,
+  JobError,
+  JobFailure,
+  JobGroupCounts,
+  JobGroupKind,
+  JobGroupRow,
+  JobKind,
+  JobSuccess,
+  NewPage,
+} from "./job-queue.ts";
+import type { SqliteAccounts } from "./sqlite-accounts.ts";
+import { ClaimLimits, type CandidateJob } from "./sqlite-claim-limits.ts";
+
+interface GroupRecord {
+  id: string;
+  team_id: string;
+  kind: JobGroupKind;
+  url: string | null;
+  request: string;
+  status: JobGroupRow["status"];
+  page_limit: number | null;
+  max_concurrency: number | null;
+  delay_ms: number;
+  next_start_at: number;
+  created_at: number;
+  finished_at: number | null;
+  error: string | null;
+}
+
+type JobRecord = CandidateJob;
+
+/** How many queued jobs one claim looks at per job it may hand out. */
+const CANDIDATES_PER_SLOT = 20;
+
+/**
+ * The job queue on SQLite. One writer at a time, so each operation is a plain transaction; the
+ * claim's checks (team limit, a group's concurrency and delay) run inside it.
+ */
+export class SqliteQueue {
+  readonly #db: Database.Database;
+  readonly #accounts: SqliteAccounts;
+
+  constructor(db: Database.Database, accounts: SqliteAccounts) {
+    this.#db = db;
+    this.#accounts = accounts;
+  }
+
+  createJobGroup(group: JobGroupRow, first: { kind: JobKind; pages: NewPage[] }): void {
+    this.#db.transaction(() => {
+      this.#db
+        .prepare(
+          `INSERT INTO job_groups (id, team_id, kind, url, request, status, page_limit,
+             max_concurrency, delay_ms, created_at, finished_at, error)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          group.id,
+          group.teamId,
+          group.kind,
+          group.url,
+          JSON.stringify(group.request),
+          group.status,
+          group.limit,
+          group.maxConcurrency,
+          group.delayMs,
+          group.createdAt,
+          group.finishedAt,
+          group.error,
+        );
+      if (first.kind === "kickoff") {
+        for (const page of first.pages) this.#insertJob(group, "kickoff", page, group.createdAt);
+      } else {
+        this.#enqueue(group.id, first.pages, group.createdAt);
+      }
+    })();
+  }
+
+  getJobGroup(id: string): JobGroupRow | undefined {
+    const r = this.#db.prepare(`SELECT * FROM job_groups WHERE id = ?`).get(id) as
+      GroupRecord | undefined;
+    return r && toGroupRow(r);
+  }
+
+  enqueuePages(groupId: string, pages: NewPage[], now: number): number {
+    return this.#db.transaction(() => this.#enqueue(groupId, pages, now))();
+  }
+
+  claimJobs(request: ClaimRequest): ClaimedJob[] {
+    return this.#db.transaction(() => {
+      const picked = this.#pick(request);
+      return picked.map((job) => this.#lease(job, request));
+    })();
+  }
+
+  completeJob(job: ClaimedJob, success: JobSuccess): boolean {
+    return this.#db.transaction(() => {
+      const group = this.#groupOf(job.groupId);
+      const state = group?.status === "cancelled" ? "cancelled" : "done";
+      if (!this.#finish(job, state, success.finishedAt, null, null)) return false;
+      if (state === "done" && job.kind === "page") {
+        this.#storePage(job, success);
+      }
+      if (state === "done" && success.links.length > 0) {
+        this.#enqueue(job.groupId, success.links, success.finishedAt);
+      }
+      this.#endIfIdle(job.groupId, success.finishedAt);
+      return true;
+    })();
+  }
+
+  failJob(job: ClaimedJob, failure: JobFailure): boolean {
+    return this.#db.transaction(() => {
+      const cancelled = this.#groupOf(job.groupId)?.status === "cancelled";
+      if (failure.retryInMs !== undefined && !cancelled) {
+        return this.#retry(job, failure.finishedAt + failure.retryInMs);
+      }
+      const state = cancelled ? "cancelled" : "failed";
+      const code = failure.code ?? null;
+      if (!this.#finish(job, state, failure.finishedAt, code, failure.error)) return false;
+      if (job.kind === "page") {
+        this.#db
+          .prepare(`UPDATE job_groups SET counted = counted - 1 WHERE id = ?`)
+          .run(job.groupId);
+      }
+      this.#endIfIdle(job.groupId, failure.finishedAt);
+      return true;
+    })();
+  }
+
+  cancelJobGroup(id: string, now: number): CancelOutcome {
+    return this.#db.transaction((): CancelOutcome => {
+      const group = this.#groupOf(id);
+      if (!group) return "not-found";
+      if (group.status === "completed") return "already-completed";
+      this.#db
+        .prepare(`UPDATE job_groups SET status = 'cancelled', finished_at = ? WHERE id = ?`)
+        .run(now, id);
+      this.#db
+        .prepare(
+          `UPDATE jobs SET state = 'cancelled', finished_at = ? WHERE group_id = ? AND state = 'queued'`,
+        )
+        .run(now, id);
+      return "cancelled";
+    })();
+  }
+
+  failJobGroup(id: string, error: string, now: number): void {
+    this.#db
+      .prepare(
+        `UPDATE job_groups SET status = 'failed', error = ?, finished_at = ?
+         WHERE id = ? AND status = 'scraping'`,
+      )
+      .run(error, now, id);
+  }
+
+  jobGroupCounts(id: string): JobGroupCounts {
+    const counts = this.#db
+      .prepare(
+        `SELECT
+           COALESCE(SUM(kind = 'page' AND state IN ('queued', 'active', 'done')), 0) AS total,
+           COALESCE(SUM(kind = 'page' AND state = 'done'), 0) AS completed,
+           COALESCE(SUM(kind = 'page' AND state = 'failed'), 0) AS failed,
+           COALESCE(SUM(state IN ('queued', 'active')), 0) AS unfinished
+         FROM jobs WHERE group_id = ?`,
+      )
+      .get(id) as Omit<JobGroupCounts, "creditsUsed">;
+    const credits = this.#db
+      .prepare(`SELECT COALESCE(SUM(credits_used), 0) AS c FROM job_pages WHERE group_id = ?`)
+      .get(id) as { c: number };
+    return { ...counts, creditsUsed: credits.c };
+  }
+
+  listJobGroupPages(id: string, skip: number, limit: number): string[] {
+    const rows = this.#db
+      .prepare(
+        `SELECT document FROM job_pages WHERE group_id = ? AND document IS NOT NULL
+         ORDER BY seq LIMIT ? OFFSET ?`,
+      )
+      .all(id, limit, skip) as { document: string }[];
+    return rows.map((r) => r.document);
+  }
+
+  listJobGroupErrors(id: string): JobError[] {
+    const rows = this.#db
+      .prepare(
+        `SELECT id, url, error_code, error, finished_at FROM jobs
+         WHERE group_id = ? AND kind = 'page' AND state IN ('failed', 'cancelled')
+           AND error IS NOT NULL
+         ORDER BY finished_at, id`,
+      )
+      .all(id) as {
+      id: string;
+      url: string;
+      error_code: string | null;
+      error: string;
+      finished_at: number;
+    }[];
+    return rows.map((r) => ({
+      id: r.id,
+      url: r.url,
+      code: r.error_code,
+      error: r.error,
+      finishedAt: r.finished_at,
+    }));
+  }
+
+  listActiveJobGroups(teamId: string, kind: JobGroupKind): JobGroupRow[] {
+    const rows = this.#db
+      .prepare(
+        `SELECT * FROM job_groups WHERE team_id = ? AND kind = ? AND status = 'scraping'
+         ORDER BY created_at, id`,
+      )
+      .all(teamId, kind) as GroupRecord[];
+    return rows.map(toGroupRow);
+  }
+
+  requeueAbandonedJobs(owner: string, now: number): number {
+    return this.#db
+      .prepare(
+        `UPDATE jobs SET state = 'queued', run_after = ?, lease_owner = NULL, lease_token = NULL
+         WHERE state = 'active' AND lease_owner IS NOT ?`,
+      )
+      .run(now, owner).changes;
+  }
+
+  /** Queued jobs due now, round-robin over teams, within each team's and group's limits. */
+  #pick(request: ClaimRequest): JobRecord[] {
+    const kinds = request.kinds ?? ["kickoff", "page"];
+    const candidates = this.#db
+      .prepare(
+        `SELECT j.id, j.group_id, j.team_id, j.kind, j.url, j.depth, j.attempts FROM jobs j
+         WHERE ((j.state = 'queued' AND j.run_after <= ?)
+             OR (j.state = 'active' AND j.lease_expires_at <= ?))
+           AND j.kind IN (SELECT value FROM json_each(?))
+         ORDER BY j.run_after, j.id LIMIT ?`,
+      )
+      .all(
+        request.now,
+        request.now,
+        JSON.stringify(kinds),
+        request.max * CANDIDATES_PER_SLOT,
+      ) as JobRecord[];
+    const limits = new ClaimLimits(this.#db, request);
+    const byTeam = Map.groupBy(candidates, (job) => job.team_id);
+    const picked: JobRecord[] = [];
+    while (picked.length < request.max && byTeam.size > 0) {
+      for (const [team, jobs] of byTeam) {
+        const index = jobs.findIndex((job) => limits.admits(job));
+        if (index < 0) {
+          byTeam.delete(team);
+          continue;
+        }
+        const [job] = jobs.splice(index, 1);
+        if (job) picked.push(limits.take(job));
+        if (picked.length === request.max) break;
+      }
+    }
+    return picked;
+  }
+
+  #lease(job: JobRecord, request: ClaimRequest): ClaimedJob {
+    const leaseToken = randomUUID();
+    this.#db
+      .prepare(
+        `UPDATE jobs SET state = 'active', attempts = attempts + 1, lease_owner = ?,
+           lease_token = ?, lease_expires_at = ? WHERE id = ?`,
+      )
+      .run(request.owner, leaseToken, request.now + request.leaseMs, job.id);
+    if (job.kind === "page") {
+      this.#db
+        .prepare(`UPDATE job_groups SET next_start_at = ? + delay_ms WHERE id = ?`)
+        .run(request.now, job.group_id);
+    }
+    return {
+      id: job.id,
+      groupId: job.group_id,
+      teamId: job.team_id,
+      kind: job.kind,
+      url: job.url,
+      depth: job.depth,
+      attempt: job.attempts + 1,
+      leaseToken,
+    };
+  }
+
+  /** Ends an active job this lease still holds; false for a stale lease. */
+  #finish(
+    job: ClaimedJob,
+    state: "done" | "failed" | "cancelled",
+    at: number,
+    code: string | null,
+    error: string | null,
+  ): boolean {
+    return (
+      this.#db
+        .prepare(
+          `UPDATE jobs SET state = ?, finished_at = ?, error_code = ?, error = ?,
+             lease_owner = NULL, lease_token = NULL
+           WHERE id = ? AND state = 'active' AND lease_token = ?`,
+        )
+        .run(state, at, code, error, job.id, job.leaseToken).changes === 1
+    );
+  }
+
+  #retry(job: ClaimedJob, runAfter: number): boolean {
+    return (
+      this.#db
+        .prepare(
+          `UPDATE jobs SET state = 'queued', run_after = ?, lease_owner = NULL, lease_token = NULL
+           WHERE id = ? AND state = 'active' AND lease_token = ?`,
+        )
+        .run(runAfter, job.id, job.leaseToken).changes === 1
+    );
+  }
+
+  /** The page's document, and its charge in the ledger, once (the job id is unique in both). */
+  #storePage(job: ClaimedJob, success: JobSuccess): void {
+    this.#db
+      .prepare(
+        `INSERT INTO job_pages (job_id, group_id, document, credits_used, finished_at)
+         VALUES (?, ?, ?, ?, ?)`,
+      )
+      .run(job.id, job.groupId, success.documentJson, success.creditsUsed, success.finishedAt);
+    if (success.creditsUsed > 0) {
+      this.#accounts.appendLedger({
+        teamId: job.teamId,
+        delta: -success.creditsUsed,
+        reason: "scrape",
+        ref: `scrape:${job.id}`,
+        createdAt: success.finishedAt,
+      });
+    }
+  }
+
+  /** Inserts pages not seen before in the group, while it is under its limit; how many. */
+  #enqueue(groupId: string, pages: NewPage[], now: number): number {
+    const group = this.#groupOf(groupId);
+    if (!group || group.status !== "scraping") return 0;
+    const claimKey = this.#db.prepare(
+      `INSERT INTO job_urls (group_id, url_key) VALUES (?, ?) ON CONFLICT DO NOTHING`,
+    );
+    const count = this.#db.prepare(
+      `UPDATE job_groups SET counted = counted + 1
+       WHERE id = ? AND (page_limit IS NULL OR counted < page_limit)`,
+    );
+    let added = 0;
+    for (const page of pages) {
+      if (count.run(groupId).changes === 0) break;
+      if (claimKey.run(groupId, page.key).changes === 0) {
+        this.#db.prepare(`UPDATE job_groups SET counted = counted - 1 WHERE id = ?`).run(groupId);
+        continue;
+      }
+      this.#insertJob(toGroupRow(group), "page", page, now);
+      added++;
+    }
+    return added;
+  }
+
+  #insertJob(group: JobGroupRow, kind: JobKind, page: NewPage, now: number): void {
+    this.#db
+      .prepare(
+        `INSERT INTO jobs (id, group_id, team_id, kind, url, depth, state, run_after, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
+      )
+      .run(uuidv7(), group.id, group.teamId, kind, page.url, page.depth, now, now);
+  }
+
+  /** A scraping group with no job left to run is completed. */
+  #endIfIdle(groupId: string, now: number): void {
+    this.#db
+      .prepare(
+        `UPDATE job_groups SET status = 'completed', finished_at = ?
+         WHERE id = ? AND status = 'scraping' AND NOT EXISTS (
+           SELECT 1 FROM jobs WHERE group_id = ? AND state IN ('queued', 'active'))`,
+      )
+      .run(now, groupId, groupId);
+  }
+
+  #groupOf(id: string): GroupRecord | undefined {
+    return this.#db.prepare(`SELECT * FROM job_groups WHERE id = ?`).get(id) as
+      GroupRecord | undefined;
+  }
+}
+
+function toGroupRow(r: GroupRecord): JobGroupRow {
+  return {
+    id: r.id,
+    teamId: r.team_id,
+    kind: r.kind,
+    url: r.url,
+    request: JSON.parse(r.request) as unknown,
+    status: r.status,
+    limit: r.page_limit,
+    maxConcurrency: r.max_concurrency,
+    delayMs: r.delay_ms,
+    createdAt: r.created_at,
+    finishedAt: r.finished_at,
+    error: r.error,
+  };
+}
