@@ -15,10 +15,12 @@ The host speaks to this runner on fd 3, one JSON object a line:
 import ast
 import asyncio
 import builtins
+import ctypes
 import io
 import json
 import linecache
 import os
+import signal
 import socket
 import sys
 import traceback
@@ -188,7 +190,15 @@ async def content_page(browser, current):
     return chosen or await context.new_page()
 
 
+def die_with_host():
+    """The interpreter runs in a process group of its own (so a timeout can kill all it started);
+    should the session host die, a call busy in a loop must not outlive it."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 async def main():
+    die_with_host()
     channel = await Channel.open()
     # Playwright for Python starts its client through out_of_process.PlaywrightClient, which
     # makes a PipeTransport to a driver process; the driver here is already running.
