@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { registerErrorHandling } from "./api/error-handler.ts";
 import { registerAdminRoutes } from "./api/routes/admin.ts";
 import { registerBrowserRoutes } from "./api/routes/browser.ts";
+import { registerCrawlRoutes } from "./api/routes/crawl.ts";
 import { cdpUpgrade } from "./api/routes/cdp.ts";
 import { liveUpgrade, registerLiveRoutes } from "./api/routes/live.ts";
 import { registerUpgrades } from "./api/upgrades.ts";
@@ -18,6 +19,7 @@ import type { RateLimiter } from "./auth/rate-limiter.ts";
 import type { Credits } from "./billing/credits.ts";
 import type { Teams } from "./auth/teams.ts";
 import type { Config } from "./config.ts";
+import type { CrawlService } from "./crawl/crawl-service.ts";
 import type { FileStore } from "./files/file-store.ts";
 import type { Logger } from "./log.ts";
 import type { ScrapeService } from "./scrape/scrape-service.ts";
@@ -34,6 +36,7 @@ export interface AppDeps {
   /** Teams, keys and credits, for the admin API (which exists only when ADMIN_API_KEY is set). */
   teams: Teams;
   scraper: ScrapeService;
+  crawls: CrawlService;
   sessions: SessionManager;
   profiles: ProfileVault;
   files: FileStore;
@@ -77,6 +80,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerFileRoutes(app, deps.files);
   registerCaller(app, deps);
   registerScrapeRoutes(app, deps);
+  registerCrawlRoutes(app, deps);
   registerTeamRoutes(app, deps);
   registerInteractRoutes(app, deps);
   registerBrowserRoutes(app, deps);

@@ -32,6 +32,11 @@ const settings = {
   ALLOW_PRIVATE_TARGETS: bool.default(false),
   /** Scrapes that may run in the shared browser at once; the rest wait in a queue. */
   SCRAPE_CONCURRENCY: int(1, 64).default(Math.max(2, availableParallelism() * 2)),
+  /**
+   * Pages of crawls and batches this server scrapes at once. 0 means one less than
+   * SCRAPE_CONCURRENCY, so a crawl always leaves the shared browser a slot for `/v2/scrape`.
+   */
+  JOB_CONCURRENCY: int(0, 64).default(0),
   /** Browser contexts kept open and ready so a scrape does not pay for a new page. */
   SCRAPE_WARM_CONTEXTS: int(0, 16).default(2),
   /** The shared browser is restarted after this many scrapes, to bound its memory. */

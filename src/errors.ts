@@ -34,6 +34,10 @@ export const ERRORS = {
   BODY_TOO_LARGE: { status: 413, code: undefined, message: "Request body is too large" },
   ROUTE_NOT_FOUND: { status: 404, code: "NOT_FOUND", message: "Not found." },
   JOB_NOT_FOUND: { status: 404, code: undefined, message: "Job not found." },
+  /** Crawls and batches say it without the full stop (spec §2.6); other teams get it too. */
+  CRAWL_NOT_FOUND: { status: 404, code: undefined, message: "Job not found" },
+  CRAWL_FORBIDDEN: { status: 403, code: undefined, message: "Forbidden" },
+  INVALID_PAGINATION: { status: 400, code: undefined, message: "Invalid pagination" },
   FILE_NOT_FOUND: { status: 404, code: "NOT_FOUND", message: "File not found or expired." },
   PROFILE_NOT_FOUND: { status: 404, code: "NOT_FOUND", message: "Profile not found." },
   SESSION_NOT_FOUND: { status: 404, code: undefined, message: "Browser session not found." },

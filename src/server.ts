@@ -8,6 +8,7 @@ import { Credits } from "./billing/credits.ts";
 import { KeyAuthenticator } from "./auth/key-authenticator.ts";
 import { Teams } from "./auth/teams.ts";
 import type { Config } from "./config.ts";
+import { startCrawls } from "./crawl/start-crawls.ts";
 import { FileStore } from "./files/file-store.ts";
 import type { Logger } from "./log.ts";
 import { EgressProxy } from "./net/egress-proxy.ts";
@@ -83,6 +84,7 @@ export async function createSkiff(
     teamConcurrency: keys ? config.TEAM_MAX_CONCURRENT_SCRAPES : undefined,
   });
   const sessions = await startSessions(config, store, profiles, egress, logger, llm, credits);
+  const crawls = await startCrawls({ config, store, scraper, egress, credits, logger });
   app = await buildApp({
     config,
     logger,
@@ -91,6 +93,7 @@ export async function createSkiff(
     credits,
     teams: new Teams(store),
     scraper,
+    crawls: crawls.service,
     sessions: sessions.manager,
     profiles,
     files,
@@ -100,6 +103,7 @@ export async function createSkiff(
       },
     },
   });
+  await crawls.start();
   return {
     app,
     pool,
@@ -109,6 +113,7 @@ export async function createSkiff(
     startSessionPool: () => sessions.pool.start(),
     async close() {
       await withDeadline(app.close(), config.SHUTDOWN_GRACE_MS);
+      await crawls.close();
       await sessions.manager.close();
       await pool.stop(config.SHUTDOWN_GRACE_MS);
       await egress.close();

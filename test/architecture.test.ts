@@ -1,6 +1,7 @@
 // Dependencies point one way: api → domain folders → browser/sandbox/store/net → shared helpers.
 // The session host runs inside the sandbox and drives the runtimes (sandbox → runtimes); the node
 // runtime replays a scrape's actions with the scrape's own action runner (runtimes → scrape).
+// Crawls and batches run their pages through the scrape pipeline on the job queue (crawl → jobs).
 // This test reads every import in src/ and fails on an arrow that points the wrong way.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
@@ -33,6 +34,7 @@ function layerOf(file: string): string {
 const SHARED = ["errors.ts", "config.ts", "log.ts"];
 const ALLOWED: Record<string, string[]> = {
   api: [
+    "crawl",
     "sessions",
     "scrape",
     "profiles",
@@ -58,6 +60,8 @@ const ALLOWED: Record<string, string[]> = {
     ...SHARED,
   ],
   billing: ["store", ...SHARED],
+  crawl: ["jobs", "scrape", "billing", "store", "net", ...SHARED],
+  jobs: ["store", ...SHARED],
   scrape: ["billing", "browser", "files", "store", "net", "profiles", ...SHARED],
   profiles: ["store", ...SHARED],
   runtimes: ["browser", "scrape", ...SHARED],

@@ -37,6 +37,12 @@ export class Credits {
     return this.#hold(teamId, 1, () => new AppError("INSUFFICIENT_CREDITS"));
   }
 
+  /** A crawl or batch may start with any credit left; each page is charged as it completes. */
+  async requireAny(teamId: string): Promise<void> {
+    const release = await this.holdForScrape(teamId);
+    release();
+  }
+
   /** A session's estimate, held until its end is charged; 402 with the estimate when short. */
   holdForSession(teamId: string, ttlSeconds: number): Promise<Release> {
     const needed = sessionCreditEstimate(ttlSeconds);

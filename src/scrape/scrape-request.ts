@@ -104,6 +104,17 @@ const scrapeRequestBody = z.strictObject({
 
 type ScrapeRequestBody = z.output<typeof scrapeRequestBody>;
 
+/**
+ * Every scrape option but the page and who asks for it: a crawl's `scrapeOptions` and a batch's
+ * top-level options. Each page's request is `scrapeRequestSchema` of these plus its `url`.
+ */
+export const scrapeOptionsSchema = scrapeRequestBody.omit({
+  url: true,
+  origin: true,
+  integration: true,
+  zeroDataRetention: true,
+});
+
 function waitFitsTimeout(body: ScrapeRequestBody): boolean {
   if (!body.waitFor || !body.timeout) return true;
   return body.waitFor <= body.timeout / 2;

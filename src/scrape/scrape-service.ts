@@ -110,6 +110,27 @@ export class ScrapeService {
     }
   }
 
+  /**
+   * One page of a crawl or batch, under its job's id. Not stored or billed here: the job queue
+   * stores and bills the page in the transaction that completes its job.
+   */
+  async scrapePage(
+    request: ScrapeRequest,
+    ctx: ScrapeContext,
+    id: string,
+  ): Promise<{ document: Record<string, unknown>; creditsUsed: number }> {
+    refuseUnavailable(request, this.#deps.llm !== undefined);
+    const timeoutMs = request.timeout ?? this.#deps.config.SCRAPE_DEFAULT_TIMEOUT_MS;
+    const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), ctx.signal]);
+    try {
+      const egress: EgressBytes = { bytesIn: 0, bytesOut: 0 };
+      const { document } = await this.#produce(request, { ...ctx, signal }, id, egress);
+      return { document: document as Record<string, unknown>, creditsUsed: creditsOf(document) };
+    } catch (e) {
+      throw asScrapeError(e, signal, ctx.signal);
+    }
+  }
+
   /** The stored document of a scrape, as JSON; 404 when gone or never kept, 403 for another team. */
   async storedDocument(id: string, teamId: string): Promise<string> {
     const row = await this.#deps.store.getScrape(id);

@@ -67,6 +67,8 @@ export interface JobSuccess {
   creditsUsed: number;
   /** Pages it found, to enqueue (deduped, within the limit). */
   links: NewPage[];
+  /** Links robots.txt kept the crawl from, for the errors endpoint's `robotsBlocked`. */
+  robotsBlocked?: string[];
   finishedAt: number;
 }
 
@@ -118,6 +120,7 @@ export interface JobQueue {
   /** Stored documents in finishing order. */
   listJobGroupPages(id: string, skip: number, limit: number): Promise<string[]>;
   listJobGroupErrors(id: string): Promise<JobError[]>;
+  listRobotsBlocked(id: string): Promise<string[]>;
   /** A team's groups still scraping, oldest first. */
   listActiveJobGroups(teamId: string, kind: JobGroupKind): Promise<JobGroupRow[]>;
   /** Active jobs not held by `owner` (a previous process): queued again. */

@@ -96,7 +96,10 @@ export function queueContract(store: () => Store): void {
     assert.equal(kickoff?.kind, "kickoff");
     assert.ok(kickoff);
     const links = pages("/", "/a", "/a", "/b", "/c", "/d");
-    assert.equal(await store().completeJob(kickoff, done(null, links, 0)), true);
+    const blocked = ["https://site.test/private/2", "https://site.test/private/1"];
+    const kicked = { ...done(null, links, 0), robotsBlocked: [...blocked, blocked[0] ?? ""] };
+    assert.equal(await store().completeJob(kickoff, kicked), true);
+    assert.deepEqual(await store().listRobotsBlocked(g.id), [...blocked].sort());
     const claimed = await claimOf(g, { now: 3_000 });
     assert.deepEqual(claimed.map((j) => j.url.slice(17)).sort(), ["/", "/a", "/b"]);
     const [, , failing] = claimed;

@@ -109,6 +109,7 @@ export class SqliteQueue {
       if (state === "done" && success.links.length > 0) {
         this.#enqueue(job.groupId, success.links, success.finishedAt);
       }
+      if (state === "done") this.#recordBlocked(job.groupId, success.robotsBlocked ?? []);
       this.#endIfIdle(job.groupId, success.finishedAt);
       return true;
     })();
@@ -208,6 +209,20 @@ export class SqliteQueue {
       error: r.error,
       finishedAt: r.finished_at,
     }));
+  }
+
+  listRobotsBlocked(id: string): string[] {
+    const rows = this.#db
+      .prepare(`SELECT url FROM job_robots_blocked WHERE group_id = ? ORDER BY url`)
+      .all(id) as { url: string }[];
+    return rows.map((r) => r.url);
+  }
+
+  #recordBlocked(groupId: string, urls: string[]): void {
+    const insert = this.#db.prepare(
+      `INSERT INTO job_robots_blocked (group_id, url) VALUES (?, ?) ON CONFLICT DO NOTHING`,
+    );
+    for (const url of urls) insert.run(groupId, url);
   }
 
   listActiveJobGroups(teamId: string, kind: JobGroupKind): JobGroupRow[] {

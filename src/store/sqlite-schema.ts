@@ -139,7 +139,12 @@ export const MIGRATIONS = [
      credits_used INTEGER NOT NULL,
      finished_at INTEGER NOT NULL
    );
-   CREATE INDEX job_pages_group ON job_pages (group_id, seq);`,
+   CREATE INDEX job_pages_group ON job_pages (group_id, seq);
+   CREATE TABLE job_robots_blocked (
+     group_id TEXT NOT NULL,
+     url TEXT NOT NULL,
+     PRIMARY KEY (group_id, url)
+   );`,
 ];
 
 export interface ScrapeRecord {

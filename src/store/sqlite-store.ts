@@ -417,6 +417,10 @@ export class SqliteStore implements Store {
     return Promise.resolve(this.#queue.listJobGroupErrors(id));
   }
 
+  listRobotsBlocked(id: string): Promise<string[]> {
+    return Promise.resolve(this.#queue.listRobotsBlocked(id));
+  }
+
   listActiveJobGroups(teamId: string, kind: JobGroupKind): Promise<JobGroupRow[]> {
     return Promise.resolve(this.#queue.listActiveJobGroups(teamId, kind));
   }

@@ -1,0 +1,199 @@
+import { v7 as uuidv7 } from "uuid";
+import type { Credits } from "../billing/credits.ts";
+import { AppError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { scrapeRequestSchema } from "../scrape/scrape-request.ts";
+import type { CancelOutcome, JobGroupKind, JobGroupRow, NewPage } from "../store/job-queue.ts";
+import type { Store } from "../store/store.ts";
+import { compilePatterns, type CrawlRequest } from "./crawl-request.ts";
+import { dedupeKey } from "./crawl-urls.ts";
+import { jobStatus, type StatusQuery } from "./job-status.ts";
+import { parseRobots } from "./robots.ts";
+import type { SiteFetcher } from "./site-fetcher.ts";
+import type { StoredJob } from "./stored-job.ts";
+import type { BatchRequest } from "./batch-request.ts";
+
+export interface CrawlServiceDeps {
+  store: Store;
+  fetcher: SiteFetcher;
+  credits: Credits;
+  logger: Logger;
+  /** Tells the job runner that work is queued. */
+  notify: () => void;
+}
+
+export interface JobContext {
+  teamId: string;
+  publicBaseUrl: string;
+  /** The raw body's scrape options, exactly as sent: each page parses them again for its URL. */
+  rawScrapeOptions: Record<string, unknown>;
+}
+
+/** Upstream keeps a job 24 hours after its last read; Skiff reports the same horizon. */
+const EXPIRY_MS = 24 * 60 * 60 * 1000;
+
+/** Crawls and batch scrapes as the API sees them: start, status, cancel, errors, the active list. */
+export class CrawlService {
+  readonly #deps: CrawlServiceDeps;
+
+  constructor(deps: CrawlServiceDeps) {
+    this.#deps = deps;
+  }
+
+  /** Queues a crawl's kickoff; robots.txt is read now, so its Crawl-delay paces the crawl. */
+  async startCrawl(request: CrawlRequest, ctx: JobContext): Promise<string> {
+    const seed = new URL(request.url);
+    scrapeRequestSchema.parse({ ...ctx.rawScrapeOptions, url: seed.href });
+    compilePatterns(request);
+    await this.#deps.credits.requireAny(ctx.teamId);
+    const robots = request.ignoreRobotsTxt ? undefined : await this.#robots(seed);
+    const { webhook, ...rest } = request;
+    const crawl = omit(rest, ["scrapeOptions"]);
+    const stored: StoredJob = {
+      kind: "crawl",
+      crawl,
+      scrapeOptions: ctx.rawScrapeOptions,
+      zeroDataRetention: request.zeroDataRetention,
+      publicBaseUrl: ctx.publicBaseUrl,
+      webhook: webhook ?? null,
+      robotsTxt: robots?.text ?? null,
+      robotsSitemaps: robots?.sitemaps ?? [],
+    };
+    const delayMs = Math.max((request.delay ?? 0) * 1000, robots?.crawlDelayMs ?? 0);
+    const group = this.#group("crawl", ctx.teamId, stored, {
+      url: seed.href,
+      limit: request.limit,
+      maxConcurrency: request.maxConcurrency ?? null,
+      delayMs,
+    });
+    const seedPage = { url: seed.href, key: dedupeKey(seed, request), depth: 0 };
+    await this.#deps.store.createJobGroup(group, { kind: "kickoff", pages: [seedPage] });
+    this.#deps.logger.info({ crawlId: group.id, delayMs, limit: request.limit }, "crawl queued");
+    this.#deps.notify();
+    return group.id;
+  }
+
+  /** Queues one page job per URL (duplicates included, as upstream). */
+  async startBatch(request: BatchRequest, urls: string[], ctx: JobContext): Promise<string> {
+    for (const url of urls) scrapeRequestSchema.parse({ ...ctx.rawScrapeOptions, url });
+    await this.#deps.credits.requireAny(ctx.teamId);
+    const stored: StoredJob = {
+      kind: "batch",
+      scrapeOptions: ctx.rawScrapeOptions,
+      zeroDataRetention: request.zeroDataRetention,
+      publicBaseUrl: ctx.publicBaseUrl,
+      webhook: request.webhook ?? null,
+    };
+    const pages = batchPages(urls);
+    if (request.appendToId) {
+      const existing = await this.#owned(request.appendToId, ctx.teamId, "batch");
+      await this.#deps.store.enqueuePages(existing.id, pages, Date.now());
+      this.#deps.notify();
+      return existing.id;
+    }
+    const group = this.#group("batch", ctx.teamId, stored, {
+      url: null,
+      limit: null,
+      maxConcurrency: request.maxConcurrency ?? null,
+      delayMs: 0,
+    });
+    await this.#deps.store.createJobGroup(group, { kind: "page", pages });
+    this.#deps.notify();
+    return group.id;
+  }
+
+  async status(kind: JobGroupKind, id: string, teamId: string, query: StatusQuery) {
+    const group = await this.#owned(id, teamId, kind);
+    return jobStatus(this.#deps.store, group, query, EXPIRY_MS);
+  }
+
+  /** Marks the job cancelled; its queued pages are dropped and running ones end as cancelled. */
+  async cancel(kind: JobGroupKind, id: string, teamId: string): Promise<CancelOutcome> {
+    const group = await this.#deps.store.getJobGroup(id);
+    if (!group || group.kind !== kind || group.teamId !== teamId) return "not-found";
+    return this.#deps.store.cancelJobGroup(id, Date.now());
+  }
+
+  async errors(kind: JobGroupKind, id: string, teamId: string) {
+    const group = await this.#deps.store.getJobGroup(id);
+    if (!group || group.kind !== kind) throw new AppError("CRAWL_NOT_FOUND");
+    if (group.teamId !== teamId) throw new AppError("CRAWL_FORBIDDEN");
+    const [errors, robotsBlocked] = await Promise.all([
+      this.#deps.store.listJobGroupErrors(id),
+      this.#deps.store.listRobotsBlocked(id),
+    ]);
+    return {
+      errors: errors.map((e) => ({
+        id: e.id,
+        timestamp: new Date(e.finishedAt).toISOString(),
+        url: e.url,
+        ...(e.code !== null && { code: e.code }),
+        error: e.error,
+      })),
+      robotsBlocked,
+    };
+  }
+
+  /** A team's crawls still running (spec §2.9). */
+  async active(teamId: string) {
+    const groups = await this.#deps.store.listActiveJobGroups(teamId, "crawl");
+    return groups.map((g) => {
+      const stored = g.request as StoredJob & { kind: "crawl" };
+      const hidden = ["url", "zeroDataRetention", "origin", "integration", "prompt"] as const;
+      const options = omit(stored.crawl, [...hidden]);
+      return {
+        id: g.id,
+        teamId: g.teamId,
+        url: g.url,
+        created_at: new Date(g.createdAt).toISOString(),
+        options: { ...options, scrapeOptions: stored.scrapeOptions },
+      };
+    });
+  }
+
+  /** The job, if it exists, is of this kind and belongs to the team; 404 otherwise (spec §2.6). */
+  async #owned(id: string, teamId: string, kind: JobGroupKind): Promise<JobGroupRow> {
+    const group = await this.#deps.store.getJobGroup(id);
+    if (!group || group.kind !== kind || group.teamId !== teamId) {
+      throw new AppError("CRAWL_NOT_FOUND");
+    }
+    return group;
+  }
+
+  async #robots(seed: URL) {
+    const robotsUrl = new URL("/robots.txt", seed).href;
+    const fetched = await this.#deps.fetcher.text(robotsUrl, AbortSignal.timeout(15_000));
+    if (!fetched || fetched.status !== 200) return undefined;
+    return { text: fetched.text, ...parseRobots(robotsUrl, fetched.text) };
+  }
+
+  #group(
+    kind: JobGroupKind,
+    teamId: string,
+    stored: StoredJob,
+    shape: Pick<JobGroupRow, "url" | "limit" | "maxConcurrency" | "delayMs">,
+  ): JobGroupRow {
+    return {
+      id: uuidv7(),
+      teamId,
+      kind,
+      request: stored,
+      status: "scraping",
+      createdAt: Date.now(),
+      finishedAt: null,
+      error: null,
+      ...shape,
+    };
+  }
+}
+
+/** A batch scrapes every URL it was given, the same one twice too: each gets a key of its own. */
+function batchPages(urls: string[]): NewPage[] {
+  return urls.map((url) => ({ url, key: uuidv7(), depth: 0 }));
+}
+
+function omit<T extends object, K extends keyof T>(value: T, keys: K[]): Omit<T, K> {
+  const copy = { ...value };
+  for (const key of keys) delete copy[key];
+  return copy;
+}

@@ -1,0 +1,71 @@
+import { randomUUID } from "node:crypto";
+import type { Credits } from "../billing/credits.ts";
+import type { Config } from "../config.ts";
+import { JobRunner } from "../jobs/job-runner.ts";
+import type { Logger } from "../log.ts";
+import type { EgressProxy } from "../net/egress-proxy.ts";
+import type { ScrapeService } from "../scrape/scrape-service.ts";
+import type { Store } from "../store/store.ts";
+import { CrawlService } from "./crawl-service.ts";
+import { CrawlWorker } from "./crawl-worker.ts";
+import { ROBOTS_USER_AGENTS } from "./robots.ts";
+import { SiteFetcher } from "./site-fetcher.ts";
+
+export interface Crawls {
+  service: CrawlService;
+  /** Starts claiming jobs, first queueing again those a previous run of this server held. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A job's lease outlives any page: a lease lost while a page runs means its holder is gone. */
+const LEASE_MS = 15 * 60 * 1000;
+const FETCH_TIMEOUT_MS = 15_000;
+const FETCH_MAX_BYTES = 50 * 1024 * 1024;
+
+/** Crawls and batches: the service the routes call, and the runner that works the queue. */
+export async function startCrawls(deps: {
+  config: Config;
+  store: Store;
+  scraper: ScrapeService;
+  egress: EgressProxy;
+  credits: Credits;
+  logger: Logger;
+}): Promise<Crawls> {
+  const { config, store, scraper, egress, credits } = deps;
+  const logger = deps.logger.child({ component: "crawls" });
+  const listener = await egress.listenTcp("crawl fetches");
+  const fetcher = new SiteFetcher({
+    proxyUrl: listener.url,
+    userAgent: `Mozilla/5.0 (compatible; ${ROBOTS_USER_AGENTS[0]}; Skiff)`,
+    timeoutMs: FETCH_TIMEOUT_MS,
+    maxBytes: FETCH_MAX_BYTES,
+  });
+  const worker = new CrawlWorker({ store, scraper, fetcher, logger });
+  const concurrency = config.JOB_CONCURRENCY || Math.max(1, config.SCRAPE_CONCURRENCY - 1);
+  const runner = new JobRunner({
+    store,
+    logger,
+    owner: `${process.pid}-${randomUUID()}`,
+    concurrency,
+    teamLimit: config.AUTH === "keys" ? config.TEAM_MAX_CONCURRENT_SCRAPES : concurrency,
+    leaseMs: LEASE_MS,
+    handle: (job, signal) => worker.handle(job, signal),
+  });
+  const service = new CrawlService({
+    store,
+    fetcher,
+    credits,
+    logger,
+    notify: () => runner.notify(),
+  });
+  return {
+    service,
+    start: () => runner.start(),
+    async close() {
+      await runner.close();
+      await fetcher.close();
+      await listener.close();
+    },
+  };
+}

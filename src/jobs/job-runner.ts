@@ -1,0 +1,158 @@
+import { setTimeout as delay } from "node:timers/promises";
+import { AppError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { ClaimedJob, JobKind, JobSuccess } from "../store/job-queue.ts";
+import type { Store } from "../store/store.ts";
+
+/** What a job's handler returns; the runner stamps the time and completes the job. */
+export type JobResult = Omit<JobSuccess, "finishedAt">;
+
+/** A failure the handler names itself: its code and message reach the errors endpoint as they are. */
+export class JobFailed extends Error {
+  readonly code: string;
+  readonly retry: boolean;
+
+  constructor(code: string, message: string, options: { retry?: boolean } = {}) {
+    super(message);
+    this.name = "JobFailed";
+    this.code = code;
+    this.retry = options.retry ?? false;
+  }
+}
+
+export interface JobRunnerOptions {
+  store: Store;
+  logger: Logger;
+  /** This process, as the holder of its leases. */
+  owner: string;
+  /** Jobs this process runs at once. */
+  concurrency: number;
+  /** Jobs one team may have running at once, across its crawls and batches. */
+  teamLimit: number;
+  /** Longer than any job takes: past it, the job is someone else's to claim. */
+  leaseMs: number;
+  handle: (job: ClaimedJob, signal: AbortSignal) => Promise<JobResult>;
+  /** The longest the runner sleeps before looking for due jobs (retries, paced crawls). */
+  pollMs?: number;
+  kinds?: JobKind[];
+}
+
+const DEFAULT_POLL_MS = 200;
+const MAX_ATTEMPTS = 3;
+const RETRY_BASE_MS = 1_000;
+
+/**
+ * Claims jobs from the store's queue and runs them, `concurrency` at a time. A job either
+ * completes, fails for good (its handler said why), or is retried with back-off. At start, jobs
+ * an earlier process held are queued again; at close, running jobs are abandoned to the next one.
+ */
+export class JobRunner {
+  readonly #options: JobRunnerOptions;
+  readonly #running = new Set<Promise<void>>();
+  readonly #stop = new AbortController();
+  #wake = Promise.withResolvers<void>();
+  #loop: Promise<void> | undefined;
+
+  constructor(options: JobRunnerOptions) {
+    this.#options = options;
+  }
+
+  async start(): Promise<void> {
+    const requeued = await this.#options.store.requeueAbandonedJobs(
+      this.#options.owner,
+      Date.now(),
+    );
+    if (requeued > 0)
+      this.#options.logger.info({ requeued }, "jobs of an earlier run queued again");
+    this.#loop = this.#claimLoop();
+  }
+
+  /** New jobs are queued: look now rather than at the next poll. */
+  notify(): void {
+    this.#wake.resolve();
+  }
+
+  async close(): Promise<void> {
+    this.#stop.abort();
+    this.notify();
+    await this.#loop;
+    await Promise.allSettled([...this.#running]);
+  }
+
+  async #claimLoop(): Promise<void> {
+    const { store, owner, concurrency, teamLimit, leaseMs, kinds } = this.#options;
+    while (!this.#stop.signal.aborted) {
+      const free = concurrency - this.#running.size;
+      const claimed =
+        free > 0
+          ? await store
+              .claimJobs({
+                owner,
+                max: free,
+                now: Date.now(),
+                leaseMs,
+                teamLimit,
+                ...(kinds && { kinds }),
+              })
+              .catch((err: unknown) => this.#claimFailed(err))
+          : [];
+      for (const job of claimed) this.#spawn(job);
+      if (claimed.length === 0 || claimed.length === free) await this.#sleep();
+    }
+  }
+
+  #claimFailed(err: unknown): [] {
+    this.#options.logger.error({ err }, "could not claim jobs");
+    return [];
+  }
+
+  #spawn(job: ClaimedJob): void {
+    const run = this.#run(job).finally(() => {
+      this.#running.delete(run);
+      this.notify();
+    });
+    this.#running.add(run);
+  }
+
+  async #run(job: ClaimedJob): Promise<void> {
+    const { store, handle, logger } = this.#options;
+    const log = logger.child({ jobId: job.id, groupId: job.groupId });
+    try {
+      const result = await handle(job, this.#stop.signal);
+      await store.completeJob(job, { ...result, finishedAt: Date.now() });
+    } catch (err) {
+      if (this.#stop.signal.aborted) return; // the next process requeues it
+      const failure = failureOf(err, job.attempt);
+      if (failure.retryInMs === undefined) log.info({ code: failure.code }, failure.error);
+      else log.warn({ err, attempt: job.attempt }, "job failed; it will be retried");
+      await store.failJob(job, { ...failure, finishedAt: Date.now() }).catch((e: unknown) => {
+        log.error({ err: e }, "could not record a job's failure");
+      });
+    }
+  }
+
+  async #sleep(): Promise<void> {
+    const wake = this.#wake.promise;
+    await Promise.race([wake, delay(this.#options.pollMs ?? DEFAULT_POLL_MS)]);
+    this.#wake = Promise.withResolvers<void>();
+  }
+}
+
+/** A named failure is final unless it says otherwise; anything unexpected is retried a few times. */
+function failureOf(
+  err: unknown,
+  attempt: number,
+): { code: string; error: string; retryInMs?: number } {
+  if (err instanceof JobFailed) {
+    const retry = err.retry && attempt < MAX_ATTEMPTS;
+    return { code: err.code, error: err.message, ...(retry && { retryInMs: backoff(attempt) }) };
+  }
+  if (err instanceof AppError) return { code: err.code ?? err.kind, error: err.message };
+  const error = err instanceof Error ? err.message : String(err);
+  if (attempt < MAX_ATTEMPTS) return { code: "UNKNOWN_ERROR", error, retryInMs: backoff(attempt) };
+  return { code: "UNKNOWN_ERROR", error };
+}
+
+function backoff(attempt: number): number {
+  return RETRY_BASE_MS * 2 ** (attempt - 1) * (0.75 + Math.random() / 2);
+}
