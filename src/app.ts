@@ -20,6 +20,7 @@ import type { Credits } from "./billing/credits.ts";
 import type { Teams } from "./auth/teams.ts";
 import type { Config } from "./config.ts";
 import type { CrawlService } from "./crawl/crawl-service.ts";
+import type { SiteMapper } from "./crawl/site-map.ts";
 import type { FileStore } from "./files/file-store.ts";
 import type { Logger } from "./log.ts";
 import type { ScrapeService } from "./scrape/scrape-service.ts";
@@ -37,6 +38,7 @@ export interface AppDeps {
   teams: Teams;
   scraper: ScrapeService;
   crawls: CrawlService;
+  mapper: SiteMapper;
   sessions: SessionManager;
   profiles: ProfileVault;
   files: FileStore;

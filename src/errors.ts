@@ -37,6 +37,12 @@ export const ERRORS = {
   /** Crawls and batches say it without the full stop (spec §2.6); other teams get it too. */
   CRAWL_NOT_FOUND: { status: 404, code: undefined, message: "Job not found" },
   CRAWL_FORBIDDEN: { status: 403, code: undefined, message: "Forbidden" },
+  MAP_TIMEOUT: {
+    status: 408,
+    code: "MAP_TIMEOUT",
+    message:
+      "The map operation timed out before completing. This happens when discovering URLs on a large website takes too long. Try using a more specific starting URL, or increase the timeout parameter if available.",
+  },
   INVALID_PAGINATION: { status: 400, code: undefined, message: "Invalid pagination" },
   FILE_NOT_FOUND: { status: 404, code: "NOT_FOUND", message: "File not found or expired." },
   PROFILE_NOT_FOUND: { status: 404, code: "NOT_FOUND", message: "Profile not found." },

@@ -94,6 +94,7 @@ export async function createSkiff(
     teams: new Teams(store),
     scraper,
     crawls: crawls.service,
+    mapper: crawls.mapper,
     sessions: sessions.manager,
     profiles,
     files,

@@ -9,10 +9,12 @@ import type { Store } from "../store/store.ts";
 import { CrawlService } from "./crawl-service.ts";
 import { CrawlWorker } from "./crawl-worker.ts";
 import { ROBOTS_USER_AGENTS } from "./robots.ts";
+import { SiteMapper } from "./site-map.ts";
 import { SiteFetcher } from "./site-fetcher.ts";
 
 export interface Crawls {
   service: CrawlService;
+  mapper: SiteMapper;
   /** Starts claiming jobs, first queueing again those a previous run of this server held. */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -61,6 +63,7 @@ export async function startCrawls(deps: {
   });
   return {
     service,
+    mapper: new SiteMapper({ fetcher, store, logger, credits }),
     start: () => runner.start(),
     async close() {
       await runner.close();

@@ -5,6 +5,8 @@ import { AppError } from "../../errors.ts";
 import { BATCH_KEYS, batchRequestSchema, sortUrls } from "../../crawl/batch-request.ts";
 import { crawlRequestSchema } from "../../crawl/crawl-request.ts";
 import type { CrawlService } from "../../crawl/crawl-service.ts";
+import { mapRequestSchema } from "../../crawl/map-request.ts";
+import { mapWarning, type SiteMapper } from "../../crawl/site-map.ts";
 import { parsePagination } from "../../crawl/job-status.ts";
 import type { JobGroupKind } from "../../store/job-queue.ts";
 import { callerOf } from "../caller.ts";
@@ -13,6 +15,7 @@ import { publicBaseUrl } from "../request-context.ts";
 export interface CrawlRouteDeps {
   config: Config;
   crawls: CrawlService;
+  mapper: SiteMapper;
 }
 
 type IdRequest = FastifyRequest<{
@@ -20,7 +23,7 @@ type IdRequest = FastifyRequest<{
   Querystring: Record<string, unknown>;
 }>;
 
-/** `/v2/crawl` and `/v2/batch/scrape`: start, status, cancel, errors (spec §2, §3). */
+/** `/v2/crawl` and `/v2/batch/scrape` (start, status, cancel, errors) and `/v2/map` (spec §2–§4). */
 export function registerCrawlRoutes(app: FastifyInstance, deps: CrawlRouteDeps): void {
   app.post("/v2/crawl", async (request) => {
     const caller = callerOf(request);
@@ -54,6 +57,14 @@ export function registerCrawlRoutes(app: FastifyInstance, deps: CrawlRouteDeps):
     });
     const url = `${base}/v2/batch/scrape/${id}`;
     return { success: true, id, url, ...(invalid && { invalidURLs: invalid }) };
+  });
+
+  app.post("/v2/map", async (request) => {
+    const caller = callerOf(request);
+    const body = mapRequestSchema.parse(request.body);
+    const { id, links } = await deps.mapper.map(body, caller.teamId);
+    const warning = mapWarning(links, body);
+    return { success: true, id, links, ...(warning && { warning }) };
   });
 
   registerJobRoutes(app, deps, "crawl", "/v2/crawl");
