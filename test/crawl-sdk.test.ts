@@ -1,0 +1,121 @@
+// Crawl, batch scrape and map through the official JS SDK, unchanged, against the local test site.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import Firecrawl from "@mendable/firecrawl-js";
+import { useSkiffAndSite } from "./helpers/skiff-harness.ts";
+
+const t = useSkiffAndSite({ SCRAPE_CONCURRENCY: "4" });
+const sdk = () => new Firecrawl({ apiUrl: t.server.url, apiKey: "" });
+/** The pages the test site's home page links to, and the home page itself. */
+const SITE_PAGES = ["/", "/article", "/form", "/tabs", "/long"];
+
+const sourceURLs = (docs: { metadata?: { sourceURL?: string } }[]) =>
+  docs.map((d) => new URL(d.metadata?.sourceURL ?? "").pathname).sort();
+
+describe("crawl, batch and map with @mendable/firecrawl-js", () => {
+  it("crawl() runs to completion: every linked page once, billed per page", async () => {
+    const job = await sdk().crawl(`${t.site.url}/`, {
+      limit: 20,
+      scrapeOptions: { formats: ["markdown"] },
+      pollInterval: 1,
+      timeout: 120,
+    });
+    assert.equal(job.status, "completed");
+    assert.deepEqual(sourceURLs(job.data), [...SITE_PAGES].sort());
+    assert.equal(job.completed, job.total);
+    assert.equal(job.creditsUsed, SITE_PAGES.length);
+    const article = job.data.find((d) => d.metadata?.sourceURL?.endsWith("/article"));
+    assert.match(article?.markdown ?? "", /known content/);
+    assert.equal(article?.links, undefined, "links only when asked for");
+  });
+
+  it("startCrawl, then getCrawlStatus follows `next` to the end with each page once", async () => {
+    const { id, url } = await sdk().startCrawl(`${t.site.url}/`, { limit: 20 });
+    assert.equal(url, `${t.server.url}/v2/crawl/${id}`);
+    let status = await sdk().getCrawlStatus(id, { autoPaginate: false });
+    for (let i = 0; status.status === "scraping" && i < 120; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      status = await sdk().getCrawlStatus(id, { autoPaginate: false });
+    }
+    assert.equal(status.status, "completed");
+    const paged = await fetch(`${t.server.url}/v2/crawl/${id}?limit=2`);
+    const first = (await paged.json()) as { next?: string; data: unknown[] };
+    assert.equal(first.data.length, 2);
+    assert.equal(first.next, `${t.server.url}/v2/crawl/${id}?skip=2&limit=2`);
+    const all = await sdk().getCrawlStatus(id);
+    assert.deepEqual(sourceURLs(all.data), [...SITE_PAGES].sort());
+    assert.equal(all.next, null);
+    assert.deepEqual(await sdk().getCrawlErrors(id), { errors: [], robotsBlocked: [] });
+  });
+
+  it("cancelCrawl returns, and the cancelled crawl's status ends without a `next`", async () => {
+    const { id } = await sdk().startCrawl(`${t.site.url}/`, { limit: 50, delay: 2 });
+    assert.equal(await sdk().cancelCrawl(id), true);
+    const status = await sdk().getCrawlStatus(id);
+    assert.equal(status.status, "cancelled");
+    const raw = (await (await fetch(`${t.server.url}/v2/crawl/${id}`)).json()) as object;
+    assert.equal("next" in raw, false);
+  });
+
+  it("batchScrape scrapes every URL; invalid ones are listed when asked to ignore them", async () => {
+    const urls = [`${t.site.url}/article`, `${t.site.url}/tabs`, `${t.site.url}/article`];
+    const job = await sdk().batchScrape(urls, {
+      options: { formats: ["markdown"] },
+      pollInterval: 1,
+      timeout: 120,
+    });
+    assert.equal(job.status, "completed");
+    assert.deepEqual(sourceURLs(job.data), ["/article", "/article", "/tabs"]);
+    const started = await sdk().startBatchScrape([`${t.site.url}/form`, "not a url"], {
+      ignoreInvalidURLs: true,
+    });
+    assert.deepEqual(started.invalidURLs, ["not a url"]);
+  });
+
+  it("map lists the site's pages, ranked by `search`", async () => {
+    const all = await sdk().map(`${t.site.url}/`);
+    const paths = all.links.map((l) => new URL(l.url).pathname);
+    for (const page of ["/article", "/form", "/tabs", "/long"]) assert.ok(paths.includes(page));
+    const ranked = await sdk().map(`${t.site.url}/`, { search: "tabs" });
+    assert.equal(new URL(ranked.links[0]?.url ?? "").pathname, "/tabs");
+    const limited = await sdk().map(`${t.site.url}/`, { limit: 2 });
+    assert.equal(limited.links.length, 2);
+  });
+
+  it("refuses bad input with the Firecrawl envelope", async () => {
+    const post = async (path: string, body: unknown) => {
+      const res = await fetch(`${t.server.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const badRegex = await post("/v2/crawl", { url: t.site.url, includePaths: ["("] });
+    assert.equal(badRegex.status, 400);
+    assert.match(String(badRegex.body.error), /^Invalid includePaths pattern "\(": /);
+    const badLimit = await post("/v2/crawl", { url: t.site.url, limit: 0 });
+    assert.deepEqual([badLimit.status, badLimit.body.error], [400, "Bad Request"]);
+    const unknownKey = await post("/v2/crawl", { url: t.site.url, nope: 1 });
+    assert.match(String(unknownKey.body.error), /^Unrecognized key in body/);
+    const badBatch = await post("/v2/batch/scrape", { urls: ["not a url"] });
+    assert.equal(badBatch.status, 400);
+    const unknown = await fetch(`${t.server.url}/v2/crawl/01900000-0000-7000-8000-000000000000`);
+    assert.deepEqual(
+      [unknown.status, await unknown.json()],
+      [404, { success: false, error: "Job not found" }],
+    );
+    const badId = await fetch(`${t.server.url}/v2/crawl/nope`);
+    assert.equal(badId.status, 400);
+    const cancelUnknown = await fetch(
+      `${t.server.url}/v2/crawl/01900000-0000-7000-8000-000000000000`,
+      {
+        method: "DELETE",
+      },
+    );
+    assert.deepEqual(
+      [cancelUnknown.status, await cancelUnknown.json()],
+      [404, { error: "Job not found" }],
+    );
+  });
+});
