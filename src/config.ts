@@ -20,6 +20,8 @@ const settings = {
   AUTH: z.enum(["none", "keys"]).default("none"),
   /** Enables the admin API (`/admin/v1`), which this bearer token guards; unset, it does not exist. */
   ADMIN_API_KEY: z.string().min(16, "at least 16 characters").optional(),
+  /** Signs every webhook delivery (`X-Firecrawl-Signature: sha256=…`), as Firecrawl's self-host. */
+  SELF_HOSTED_WEBHOOK_HMAC_SECRET: z.string().min(1).optional(),
   /** Sessions one team may run at once (AUTH=keys), within MAX_CONCURRENT_SESSIONS. */
   TEAM_MAX_CONCURRENT_SESSIONS: int(1, 1000).default(5),
   /** Scrapes one team may run at once (AUTH=keys). */
@@ -127,6 +129,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ANTHROPIC_API_KEY: c.ANTHROPIC_API_KEY,
     OLLAMA_BASE_URL: c.OLLAMA_BASE_URL,
     ADMIN_API_KEY: c.ADMIN_API_KEY,
+    SELF_HOSTED_WEBHOOK_HMAC_SECRET: c.SELF_HOSTED_WEBHOOK_HMAC_SECRET,
   });
 }
 

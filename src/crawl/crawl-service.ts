@@ -182,6 +182,7 @@ export class CrawlService {
       createdAt: Date.now(),
       finishedAt: null,
       error: null,
+      webhook: stored.webhook !== null,
       ...shape,
     };
   }

@@ -11,6 +11,7 @@ import { CrawlWorker } from "./crawl-worker.ts";
 import { ROBOTS_USER_AGENTS } from "./robots.ts";
 import { SiteMapper } from "./site-map.ts";
 import { SiteFetcher } from "./site-fetcher.ts";
+import { WebhookDeliverer } from "./webhook-deliverer.ts";
 
 export interface Crawls {
   service: CrawlService;
@@ -25,7 +26,7 @@ const LEASE_MS = 15 * 60 * 1000;
 const FETCH_TIMEOUT_MS = 15_000;
 const FETCH_MAX_BYTES = 50 * 1024 * 1024;
 
-/** Crawls and batches: the service the routes call, and the runner that works the queue. */
+/** Crawls and batches: the service the routes call, the runner that works the queue, the webhooks. */
 export async function startCrawls(deps: {
   config: Config;
   store: Store;
@@ -44,6 +45,13 @@ export async function startCrawls(deps: {
     maxBytes: FETCH_MAX_BYTES,
   });
   const worker = new CrawlWorker({ store, scraper, fetcher, logger });
+  const hooks = await egress.listenTcp("webhooks");
+  const deliverer = new WebhookDeliverer({
+    store,
+    logger: logger.child({ component: "webhooks" }),
+    proxyUrl: hooks.url,
+    secret: config.SELF_HOSTED_WEBHOOK_HMAC_SECRET,
+  });
   const concurrency = config.JOB_CONCURRENCY || Math.max(1, config.SCRAPE_CONCURRENCY - 1);
   const runner = new JobRunner({
     store,
@@ -64,11 +72,15 @@ export async function startCrawls(deps: {
   return {
     service,
     mapper: new SiteMapper({ fetcher, store, logger, credits }),
-    start: () => runner.start(),
+    async start() {
+      await runner.start();
+      deliverer.start();
+    },
     async close() {
       await runner.close();
+      await deliverer.close();
       await fetcher.close();
-      await listener.close();
+      await Promise.all([listener.close(), hooks.close()]);
     },
   };
 }

@@ -25,6 +25,8 @@ export interface JobGroupRow {
   finishedAt: number | null;
   /** Why the group failed before it had pages (a kickoff error). */
   error: string | null;
+  /** Whether its events (started, each page, completed) are kept for a webhook. */
+  webhook: boolean;
 }
 
 /** A URL to scrape: `key` is its dedupe key within the group (spec §2.3's normalized URL). */
@@ -98,6 +100,30 @@ export interface JobError {
   finishedAt: number;
 }
 
+export type JobEventType = "started" | "page" | "completed";
+
+/** One event of a group with a webhook, claimed for delivery. */
+export interface JobEvent {
+  seq: number;
+  groupId: string;
+  type: JobEventType;
+  /** The page job of a `page` event. */
+  jobId: string | null;
+  /** 1 on the first delivery. */
+  attempt: number;
+  leaseToken: string;
+}
+
+export type EventOutcome = { delivered: true } | { retryAt: number } | { gaveUp: string };
+
+/** How a page job ended, for its `page` event. */
+export interface JobOutcome {
+  url: string;
+  state: "queued" | "active" | "done" | "failed" | "cancelled";
+  documentJson: string | null;
+  error: string | null;
+}
+
 export type CancelOutcome = "cancelled" | "already-completed" | "not-found";
 
 /** The queue's operations; each is atomic. */
@@ -123,6 +149,13 @@ export interface JobQueue {
   listRobotsBlocked(id: string): Promise<string[]>;
   /** A team's groups still scraping, oldest first. */
   listActiveJobGroups(teamId: string, kind: JobGroupKind): Promise<JobGroupRow[]>;
+  /**
+   * Events due for delivery, at most one per group and always its oldest undelivered one, so a
+   * group's events arrive in order even when one is retried.
+   */
+  claimJobEvents(request: { now: number; max: number; leaseMs: number }): Promise<JobEvent[]>;
+  finishJobEvent(event: JobEvent, outcome: EventOutcome): Promise<void>;
+  getJobOutcome(jobId: string): Promise<JobOutcome | undefined>;
   /** Active jobs not held by `owner` (a previous process): queued again. */
   requeueAbandonedJobs(owner: string, now: number): Promise<number>;
 }

@@ -21,6 +21,7 @@ function group(overrides: Partial<JobGroupRow> = {}): JobGroupRow {
     createdAt: 1_000,
     finishedAt: null,
     error: null,
+    webhook: false,
     ...overrides,
   };
 }
@@ -207,5 +208,44 @@ export function queueContract(store: () => Store): void {
     assert.equal(ours.length, 12);
     assert.equal(new Set(ours.map((j) => j.id)).size, 12);
     for (const job of claims.flat()) await store().completeJob(job, done("{}"));
+  });
+
+  it("keeps a webhook's events in order: one at a time per group, a retry holding the rest back", async () => {
+    const g = group({ webhook: true });
+    await store().createJobGroup(g, { kind: "page", pages: pages("/1", "/2") });
+    const [one, two] = await claimOf(g);
+    assert.ok(one && two);
+    await store().completeJob(one, done('{"n":1}'));
+    await store().failJob(two, { error: "gone", finishedAt: 3_500 });
+    const claimEvent = async (now: number) => {
+      const events = await store().claimJobEvents({ now, max: 100, leaseMs: 1_000 });
+      return events.filter((e) => e.groupId === g.id);
+    };
+    const seen: string[] = [];
+    const [started] = await claimEvent(5_000);
+    assert.equal(started?.type, "started");
+    assert.ok(started);
+    assert.deepEqual(await claimEvent(5_000), [], "one event of a group in flight at a time");
+    await store().finishJobEvent(started, { retryAt: 6_000 });
+    assert.deepEqual(await claimEvent(5_500), [], "its retry holds the later events back");
+    for (let now = 6_000; seen.length < 4; now += 1) {
+      const [event] = await claimEvent(now);
+      assert.ok(event, `an event at ${now}`);
+      seen.push(`${event.type}:${event.jobId ?? ""}:${event.attempt}`);
+      await store().finishJobEvent(event, { delivered: true });
+    }
+    assert.deepEqual(seen, ["started::2", `page:${one.id}:1`, `page:${two.id}:1`, "completed::1"]);
+    assert.deepEqual(await claimEvent(10_000), []);
+    assert.equal((await store().getJobOutcome(one.id))?.documentJson, '{"n":1}');
+    assert.deepEqual(await store().getJobOutcome(two.id), {
+      url: "https://site.test/2",
+      state: "failed",
+      documentJson: null,
+      error: "gone",
+    });
+    const quiet = group();
+    await store().createJobGroup(quiet, { kind: "page", pages: pages("/1") });
+    const events = await store().claimJobEvents({ now: 10_000, max: 100, leaseMs: 1_000 });
+    assert.equal(events.filter((e) => e.groupId === quiet.id).length, 0, "no webhook, no events");
   });
 }

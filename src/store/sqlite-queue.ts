@@ -3,6 +3,10 @@ import type Database from "better-sqlite3";
 import { v7 as uuidv7 } from "uuid";
 import type {
   CancelOutcome,
+  EventOutcome,
+  JobEvent,
+  JobEventType,
+  JobOutcome,
   ClaimRequest,
   ClaimedJob,
   JobError,
@@ -28,6 +32,7 @@ interface GroupRecord {
   max_concurrency: number | null;
   delay_ms: number;
   next_start_at: number;
+  webhook: number;
   created_at: number;
   finished_at: number | null;
   error: string | null;
@@ -56,8 +61,8 @@ export class SqliteQueue {
       this.#db
         .prepare(
           `INSERT INTO job_groups (id, team_id, kind, url, request, status, page_limit,
-             max_concurrency, delay_ms, created_at, finished_at, error)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             max_concurrency, delay_ms, webhook, created_at, finished_at, error)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           group.id,
@@ -69,10 +74,12 @@ export class SqliteQueue {
           group.limit,
           group.maxConcurrency,
           group.delayMs,
+          group.webhook ? 1 : 0,
           group.createdAt,
           group.finishedAt,
           group.error,
         );
+      this.#event(group.id, "started", null, group.createdAt);
       if (first.kind === "kickoff") {
         for (const page of first.pages) this.#insertJob(group, "kickoff", page, group.createdAt);
       } else {
@@ -105,6 +112,7 @@ export class SqliteQueue {
       if (!this.#finish(job, state, success.finishedAt, null, null)) return false;
       if (state === "done" && job.kind === "page") {
         this.#storePage(job, success);
+        this.#event(job.groupId, "page", job.id, success.finishedAt);
       }
       if (state === "done" && success.links.length > 0) {
         this.#enqueue(job.groupId, success.links, success.finishedAt);
@@ -128,6 +136,7 @@ export class SqliteQueue {
         this.#db
           .prepare(`UPDATE job_groups SET counted = counted - 1 WHERE id = ?`)
           .run(job.groupId);
+        this.#event(job.groupId, "page", job.id, failure.finishedAt);
       }
       this.#endIfIdle(job.groupId, failure.finishedAt);
       return true;
@@ -142,6 +151,8 @@ export class SqliteQueue {
       this.#db
         .prepare(`UPDATE job_groups SET status = 'cancelled', finished_at = ? WHERE id = ?`)
         .run(now, id);
+      // Upstream sends `completed` for a cancelled job too (spec §2.12).
+      if (group.status === "scraping") this.#event(id, "completed", null, now);
       this.#db
         .prepare(
           `UPDATE jobs SET state = 'cancelled', finished_at = ? WHERE group_id = ? AND state = 'queued'`,
@@ -388,13 +399,89 @@ export class SqliteQueue {
 
   /** A scraping group with no job left to run is completed. */
   #endIfIdle(groupId: string, now: number): void {
-    this.#db
+    const ended = this.#db
       .prepare(
         `UPDATE job_groups SET status = 'completed', finished_at = ?
          WHERE id = ? AND status = 'scraping' AND NOT EXISTS (
            SELECT 1 FROM jobs WHERE group_id = ? AND state IN ('queued', 'active'))`,
       )
       .run(now, groupId, groupId);
+    if (ended.changes === 1) this.#event(groupId, "completed", null, now);
+  }
+
+  /** Records an event of a group that has a webhook, for the deliverer (the outbox). */
+  #event(groupId: string, type: JobEventType, jobId: string | null, now: number): void {
+    this.#db
+      .prepare(
+        `INSERT INTO job_events (group_id, type, job_id, run_after)
+         SELECT id, ?, ?, ? FROM job_groups WHERE id = ? AND webhook = 1`,
+      )
+      .run(type, jobId, now, groupId);
+  }
+
+  claimJobEvents(request: { now: number; max: number; leaseMs: number }): JobEvent[] {
+    return this.#db.transaction(() => {
+      const heads = this.#db
+        .prepare(
+          `SELECT e.seq, e.group_id, e.type, e.job_id, e.attempts FROM job_events e
+           WHERE e.seq IN (SELECT MIN(seq) FROM job_events
+                           WHERE state IN ('pending', 'active') GROUP BY group_id)
+             AND ((e.state = 'pending' AND e.run_after <= ?)
+               OR (e.state = 'active' AND e.lease_expires_at <= ?))
+           ORDER BY e.seq LIMIT ?`,
+        )
+        .all(request.now, request.now, request.max) as {
+        seq: number;
+        group_id: string;
+        type: JobEventType;
+        job_id: string | null;
+        attempts: number;
+      }[];
+      return heads.map((head) => {
+        const leaseToken = randomUUID();
+        this.#db
+          .prepare(
+            `UPDATE job_events SET state = 'active', attempts = attempts + 1, lease_token = ?,
+               lease_expires_at = ? WHERE seq = ?`,
+          )
+          .run(leaseToken, request.now + request.leaseMs, head.seq);
+        return {
+          seq: head.seq,
+          groupId: head.group_id,
+          type: head.type,
+          jobId: head.job_id,
+          attempt: head.attempts + 1,
+          leaseToken,
+        };
+      });
+    })();
+  }
+
+  finishJobEvent(event: JobEvent, outcome: EventOutcome): void {
+    const [state, runAfter, error] =
+      "delivered" in outcome
+        ? ["sent", 0, null]
+        : "retryAt" in outcome
+          ? ["pending", outcome.retryAt, null]
+          : ["failed", 0, outcome.gaveUp];
+    this.#db
+      .prepare(
+        `UPDATE job_events SET state = ?, run_after = ?, error = ?, lease_token = NULL
+         WHERE seq = ? AND lease_token = ?`,
+      )
+      .run(state, runAfter, error, event.seq, event.leaseToken);
+  }
+
+  getJobOutcome(jobId: string): JobOutcome | undefined {
+    const row = this.#db
+      .prepare(
+        `SELECT j.url, j.state, j.error, p.document FROM jobs j
+         LEFT JOIN job_pages p ON p.job_id = j.id WHERE j.id = ?`,
+      )
+      .get(jobId) as
+      | { url: string; state: JobOutcome["state"]; error: string | null; document: string | null }
+      | undefined;
+    return row && { url: row.url, state: row.state, documentJson: row.document, error: row.error };
   }
 
   #groupOf(id: string): GroupRecord | undefined {
@@ -417,5 +504,6 @@ function toGroupRow(r: GroupRecord): JobGroupRow {
     createdAt: r.created_at,
     finishedAt: r.finished_at,
     error: r.error,
+    webhook: r.webhook === 1,
   };
 }

@@ -100,6 +100,7 @@ export const MIGRATIONS = [
      delay_ms INTEGER NOT NULL DEFAULT 0,
      next_start_at INTEGER NOT NULL DEFAULT 0,
      counted INTEGER NOT NULL DEFAULT 0,
+     webhook INTEGER NOT NULL DEFAULT 0,
      created_at INTEGER NOT NULL,
      finished_at INTEGER,
      error TEXT
@@ -140,6 +141,19 @@ export const MIGRATIONS = [
      finished_at INTEGER NOT NULL
    );
    CREATE INDEX job_pages_group ON job_pages (group_id, seq);
+   CREATE TABLE job_events (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     group_id TEXT NOT NULL,
+     type TEXT NOT NULL CHECK (type IN ('started', 'page', 'completed')),
+     job_id TEXT,
+     state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'active', 'sent', 'failed')),
+     attempts INTEGER NOT NULL DEFAULT 0,
+     run_after INTEGER NOT NULL,
+     lease_token TEXT,
+     lease_expires_at INTEGER,
+     error TEXT
+   );
+   CREATE INDEX job_events_pending ON job_events (group_id, seq) WHERE state IN ('pending', 'active');
    CREATE TABLE job_robots_blocked (
      group_id TEXT NOT NULL,
      url TEXT NOT NULL,

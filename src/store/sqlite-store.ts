@@ -3,6 +3,9 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import type {
   CancelOutcome,
+  EventOutcome,
+  JobEvent,
+  JobOutcome,
   ClaimRequest,
   ClaimedJob,
   JobError,
@@ -423,6 +426,18 @@ export class SqliteStore implements Store {
 
   listActiveJobGroups(teamId: string, kind: JobGroupKind): Promise<JobGroupRow[]> {
     return Promise.resolve(this.#queue.listActiveJobGroups(teamId, kind));
+  }
+
+  claimJobEvents(request: { now: number; max: number; leaseMs: number }): Promise<JobEvent[]> {
+    return Promise.resolve(this.#queue.claimJobEvents(request));
+  }
+
+  finishJobEvent(event: JobEvent, outcome: EventOutcome): Promise<void> {
+    return Promise.resolve(this.#queue.finishJobEvent(event, outcome));
+  }
+
+  getJobOutcome(jobId: string): Promise<JobOutcome | undefined> {
+    return Promise.resolve(this.#queue.getJobOutcome(jobId));
   }
 
   requeueAbandonedJobs(owner: string, now: number): Promise<number> {
