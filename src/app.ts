@@ -4,6 +4,7 @@ import { registerErrorHandling } from "./api/error-handler.ts";
 import { registerAdminRoutes } from "./api/routes/admin.ts";
 import { registerBrowserRoutes } from "./api/routes/browser.ts";
 import { registerCrawlRoutes } from "./api/routes/crawl.ts";
+import { crawlWatchUpgrade } from "./api/routes/crawl-watch.ts";
 import { cdpUpgrade } from "./api/routes/cdp.ts";
 import { liveUpgrade, registerLiveRoutes } from "./api/routes/live.ts";
 import { registerUpgrades } from "./api/upgrades.ts";
@@ -89,6 +90,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerProfileRoutes(app, deps);
   registerLiveRoutes(app, deps.sessions);
   await registerAdminRoutes(app, deps);
-  registerUpgrades(app, [cdpUpgrade(deps.sessions, deps.logger), liveUpgrade(deps.sessions)]);
+  registerUpgrades(app, [
+    cdpUpgrade(deps.sessions, deps.logger),
+    liveUpgrade(deps.sessions),
+    crawlWatchUpgrade(deps.crawls, deps.auth, deps.logger),
+  ]);
   return app;
 }

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import Firecrawl from "@mendable/firecrawl-js";
+import WebSocket from "ws";
 import { useSkiffAndSite } from "./helpers/skiff-harness.ts";
 
 const t = useSkiffAndSite({ SCRAPE_CONCURRENCY: "4" });
@@ -46,6 +47,34 @@ describe("crawl, batch and map with @mendable/firecrawl-js", () => {
     assert.deepEqual(sourceURLs(all.data), [...SITE_PAGES].sort());
     assert.equal(all.next, null);
     assert.deepEqual(await sdk().getCrawlErrors(id), { errors: [], robotsBlocked: [] });
+  });
+
+  it("watcher streams a crawl over the WebSocket: catchup, documents, then done", async () => {
+    const client = new Firecrawl({ apiUrl: t.server.url, apiKey: "fc-any-key" });
+    const { id } = await client.startCrawl(`${t.site.url}/`, { limit: 20 });
+    const watcher = client.watcher(id, { kind: "crawl", pollInterval: 1, timeout: 60 });
+    const seen: string[] = [];
+    let finished: { status?: string } | undefined;
+    watcher.on("document", (doc: { metadata?: { sourceURL?: string } }) => {
+      seen.push(new URL(doc.metadata?.sourceURL ?? "").pathname);
+    });
+    watcher.on("done", (state: { status?: string }) => (finished = state));
+    await watcher.start();
+    for (let i = 0; !finished && i < 200; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(finished?.status, "completed");
+    assert.deepEqual([...new Set(seen)].sort(), [...SITE_PAGES].sort());
+    const messages = await watchRaw(`/v2/crawl/${id}`, "fc-any-key");
+    assert.equal(messages.frames[0]?.type, "catchup");
+    assert.equal((messages.frames[0]?.data as { status?: string }).status, "completed");
+    assert.deepEqual([messages.code, messages.reason], [1000, '{"type":"done"}']);
+    assert.equal(messages.protocol, "fc-any-key", "the key offered as subprotocol is echoed");
+    const unknown = await watchRaw("/v2/crawl/01900000-0000-7000-8000-000000000000", "k");
+    assert.deepEqual(
+      [unknown.code, unknown.reason],
+      [1008, '{"type":"error","error":"Job not found"}'],
+    );
+    const invalid = await watchRaw("/v2/batch/scrape/nope", "k");
+    assert.deepEqual([invalid.code, invalid.reason], [1008, "Invalid job ID"]);
   });
 
   it("cancelCrawl returns, and the cancelled crawl's status ends without a `next`", async () => {
@@ -119,3 +148,18 @@ describe("crawl, batch and map with @mendable/firecrawl-js", () => {
     );
   });
 });
+
+/** Every frame a raw WebSocket client gets on `path`, and how the server closed it. */
+function watchRaw(path: string, key: string) {
+  const ws = new WebSocket(`${t.server.url.replace(/^http/, "ws")}${path}`, key);
+  const frames: { type?: string; data?: unknown }[] = [];
+  ws.on("message", (data: Buffer) => frames.push(JSON.parse(data.toString()) as { type?: string }));
+  return new Promise<{ frames: typeof frames; code: number; reason: string; protocol: string }>(
+    (resolve, reject) => {
+      ws.once("error", reject);
+      ws.once("close", (code: number, reason: Buffer) =>
+        resolve({ frames, code, reason: reason.toString(), protocol: ws.protocol }),
+      );
+    },
+  );
+}

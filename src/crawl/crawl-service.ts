@@ -31,6 +31,8 @@ export interface JobContext {
 
 /** Upstream keeps a job 24 hours after its last read; Skiff reports the same horizon. */
 const EXPIRY_MS = 24 * 60 * 60 * 1000;
+/** The most documents one watcher message round reads. */
+const WATCH_BATCH = 1_000;
 
 /** Crawls and batch scrapes as the API sees them: start, status, cancel, errors, the active list. */
 export class CrawlService {
@@ -131,6 +133,28 @@ export class CrawlService {
         error: e.error,
       })),
       robotsBlocked,
+    };
+  }
+
+  /**
+   * What the WebSocket watcher sends (spec §2.11): the job's state, and the documents stored
+   * after the first `skip`. Another team's job is forbidden here, not hidden.
+   */
+  async watch(kind: JobGroupKind, id: string, teamId: string, skip: number) {
+    const group = await this.#deps.store.getJobGroup(id);
+    if (!group || group.kind !== kind) throw new AppError("CRAWL_NOT_FOUND");
+    if (group.teamId !== teamId) throw new AppError("CRAWL_FORBIDDEN");
+    const counts = await this.#deps.store.jobGroupCounts(id);
+    const documents = await this.#deps.store.listJobGroupPages(id, skip, WATCH_BATCH);
+    const expiresAt = new Date(Math.floor((Date.now() + EXPIRY_MS) / 1000) * 1000).toISOString();
+    return {
+      status: group.status,
+      error: group.error,
+      completed: counts.completed,
+      total: counts.total,
+      creditsUsed: counts.creditsUsed,
+      expiresAt,
+      documents,
     };
   }
 
