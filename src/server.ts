@@ -71,6 +71,7 @@ export async function createSkiff(
   const llm = modelOf(config, logger);
   const keys = config.AUTH === "keys";
   const credits = new Credits(store, { enforced: keys });
+  const extractor = llm && new PageExtractor(llm, logger.child({ component: "page-extractor" }));
   const scraper = new ScrapeService({
     config,
     store,
@@ -79,12 +80,12 @@ export async function createSkiff(
     logger,
     resolve,
     profiles,
-    llm: llm && new PageExtractor(llm, logger.child({ component: "page-extractor" })),
+    llm: extractor,
     credits,
     teamConcurrency: keys ? config.TEAM_MAX_CONCURRENT_SCRAPES : undefined,
   });
   const sessions = await startSessions(config, store, profiles, egress, logger, llm, credits);
-  const crawls = await startCrawls({ config, store, scraper, egress, credits, logger });
+  const crawls = await startCrawls({ config, extractor, store, scraper, egress, credits, logger });
   app = await buildApp({
     config,
     logger,

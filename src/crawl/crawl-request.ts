@@ -37,6 +37,13 @@ export const crawlRequestSchema = z.strictObject({
 
 export type CrawlRequest = z.output<typeof crawlRequestSchema>;
 
+/** The merged options a prompted crawl reports, without its URL, scrape options and prompt. */
+export function finalCrawlerOptions(request: CrawlRequest): Record<string, unknown> {
+  const options: Record<string, unknown> = { ...request };
+  for (const key of ["url", "scrapeOptions", "prompt"]) delete options[key];
+  return options;
+}
+
 /** The crawl's path patterns, compiled; a bad one is a 400 naming it (spec §2.1, NEWER). */
 export function compilePatterns(request: Pick<CrawlRequest, "includePaths" | "excludePaths">): {
   includePaths: RegExp[];

@@ -5,7 +5,8 @@ import type { Logger } from "../log.ts";
 import { scrapeRequestSchema } from "../scrape/scrape-request.ts";
 import type { CancelOutcome, JobGroupKind, JobGroupRow, NewPage } from "../store/job-queue.ts";
 import type { Store } from "../store/store.ts";
-import { compilePatterns, type CrawlRequest } from "./crawl-request.ts";
+import type { CrawlPrompt, GeneratedOptions } from "./crawl-prompt.ts";
+import { compilePatterns, crawlRequestSchema, type CrawlRequest } from "./crawl-request.ts";
 import { dedupeKey } from "./crawl-urls.ts";
 import { jobStatus, type StatusQuery } from "./job-status.ts";
 import { parseRobots } from "./robots.ts";
@@ -14,6 +15,7 @@ import type { StoredJob } from "./stored-job.ts";
 import type { BatchRequest } from "./batch-request.ts";
 
 export interface CrawlServiceDeps {
+  prompt: CrawlPrompt;
   store: Store;
   fetcher: SiteFetcher;
   credits: Credits;
@@ -73,6 +75,35 @@ export class CrawlService {
     this.#deps.logger.info({ crawlId: group.id, delayMs, limit: request.limit }, "crawl queued");
     this.#deps.notify();
     return group.id;
+  }
+
+  /**
+   * The crawl's body with a `prompt`'s options filled in where the caller sent none (spec §2.4
+   * steps 10–11); without a prompt, the body as it is.
+   */
+  async applyPrompt(
+    raw: Record<string, unknown>,
+    parsed: CrawlRequest,
+    teamId: string,
+  ): Promise<{ request: CrawlRequest; generated?: GeneratedOptions }> {
+    if (!parsed.prompt) return { request: parsed };
+    const generated = await this.#deps.prompt.options(
+      parsed.url,
+      parsed.prompt,
+      teamId,
+      "Failed to process natural language prompt. Please try rephrasing or use explicit crawler options.",
+    );
+    const merged = { ...raw };
+    for (const [key, value] of Object.entries(generated)) {
+      if (merged[key] === undefined || merged[key] === null) merged[key] = value;
+    }
+    return { request: crawlRequestSchema.parse(merged), generated };
+  }
+
+  /** `POST /v2/crawl/params-preview`: the options a prompt gives, without crawling. */
+  async previewPrompt(url: string, prompt: string, teamId: string): Promise<GeneratedOptions> {
+    const failure = "Failed to process natural language prompt. Please try rephrasing.";
+    return this.#deps.prompt.options(url, prompt, teamId, failure);
   }
 
   /** Queues one page job per URL (duplicates included, as upstream). */

@@ -40,8 +40,14 @@ export class SiteMapper {
     this.#credits = deps.credits;
   }
 
-  async map(request: MapRequest, teamId: string): Promise<{ id: string; links: MapLink[] }> {
-    await this.#credits.requireAny(teamId);
+  /** `billed: false` for a map that is part of another call (a crawl's prompt). */
+  async map(
+    request: MapRequest,
+    teamId: string,
+    options: { billed?: boolean } = {},
+  ): Promise<{ id: string; links: MapLink[] }> {
+    const billed = options.billed ?? true;
+    if (billed) await this.#credits.requireAny(teamId);
     const id = uuidv7();
     const budget = AbortSignal.timeout(request.timeout ?? DEFAULT_BUDGET_MS);
     const found = await this.#discover(request, budget).catch((err: unknown) => {
@@ -50,6 +56,7 @@ export class SiteMapper {
     });
     if (budget.aborted && request.timeout !== undefined) throw new AppError("MAP_TIMEOUT");
     const links = finish(found, request);
+    if (!billed) return { id, links };
     await this.#store.appendLedger({
       teamId,
       delta: -1,

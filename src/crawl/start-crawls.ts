@@ -6,6 +6,8 @@ import type { Logger } from "../log.ts";
 import type { EgressProxy } from "../net/egress-proxy.ts";
 import type { ScrapeService } from "../scrape/scrape-service.ts";
 import type { Store } from "../store/store.ts";
+import type { PageExtractor } from "../agent/page-extractor.ts";
+import { CrawlPrompt } from "./crawl-prompt.ts";
 import { CrawlService } from "./crawl-service.ts";
 import { CrawlWorker } from "./crawl-worker.ts";
 import { ROBOTS_USER_AGENTS } from "./robots.ts";
@@ -29,6 +31,8 @@ const FETCH_MAX_BYTES = 50 * 1024 * 1024;
 /** Crawls and batches: the service the routes call, the runner that works the queue, the webhooks. */
 export async function startCrawls(deps: {
   config: Config;
+  /** The model behind a crawl's `prompt`; none answers 503. */
+  extractor: PageExtractor | undefined;
   store: Store;
   scraper: ScrapeService;
   egress: EgressProxy;
@@ -62,7 +66,9 @@ export async function startCrawls(deps: {
     leaseMs: LEASE_MS,
     handle: (job, signal) => worker.handle(job, signal),
   });
+  const mapper = new SiteMapper({ fetcher, store, logger, credits });
   const service = new CrawlService({
+    prompt: new CrawlPrompt(deps.extractor, mapper),
     store,
     fetcher,
     credits,
@@ -71,7 +77,7 @@ export async function startCrawls(deps: {
   });
   return {
     service,
-    mapper: new SiteMapper({ fetcher, store, logger, credits }),
+    mapper,
     async start() {
       await runner.start();
       deliverer.start();

@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { validate as isUuid } from "uuid";
+import { z } from "zod";
 import type { Config } from "../../config.ts";
 import { AppError } from "../../errors.ts";
 import { BATCH_KEYS, batchRequestSchema, sortUrls } from "../../crawl/batch-request.ts";
-import { crawlRequestSchema } from "../../crawl/crawl-request.ts";
+import { crawlRequestSchema, finalCrawlerOptions } from "../../crawl/crawl-request.ts";
 import type { CrawlService } from "../../crawl/crawl-service.ts";
 import { mapRequestSchema } from "../../crawl/map-request.ts";
 import { mapWarning, type SiteMapper } from "../../crawl/site-map.ts";
@@ -18,6 +19,9 @@ export interface CrawlRouteDeps {
   mapper: SiteMapper;
 }
 
+/** Upstream's own, non-strict body for the preview (spec §2.10). */
+const previewSchema = z.object({ url: z.url(), prompt: z.string().max(10_000) });
+
 type IdRequest = FastifyRequest<{
   Params: { jobId: string };
   Querystring: Record<string, unknown>;
@@ -27,15 +31,36 @@ type IdRequest = FastifyRequest<{
 export function registerCrawlRoutes(app: FastifyInstance, deps: CrawlRouteDeps): void {
   app.post("/v2/crawl", async (request) => {
     const caller = callerOf(request);
-    const body = crawlRequestSchema.parse(request.body);
-    const raw = (request.body as { scrapeOptions?: Record<string, unknown> }).scrapeOptions;
+    const raw = request.body as Record<string, unknown>;
+    const parsed = crawlRequestSchema.parse(raw);
+    const { request: body, generated } = await deps.crawls.applyPrompt(raw, parsed, caller.teamId);
     const base = publicBaseUrl(deps.config, request);
     const id = await deps.crawls.startCrawl(body, {
       teamId: caller.teamId,
       publicBaseUrl: base,
-      rawScrapeOptions: raw ?? {},
+      rawScrapeOptions: (raw.scrapeOptions as Record<string, unknown> | undefined) ?? {},
     });
-    return { success: true, id, url: `${base}/v2/crawl/${id}` };
+    const url = `${base}/v2/crawl/${id}`;
+    if (!generated) return { success: true, id, url };
+    return {
+      success: true,
+      id,
+      url,
+      promptGeneratedOptions: generated,
+      finalCrawlerOptions: finalCrawlerOptions(body),
+    };
+  });
+
+  app.post("/v2/crawl/params-preview", async (request) => {
+    const caller = callerOf(request);
+    const parsed = previewSchema.safeParse(request.body);
+    if (!parsed.success) {
+      const messages = parsed.error.issues.map((issue) => issue.message).join(", ");
+      throw new AppError("BAD_REQUEST", `Invalid request parameters: ${messages}`);
+    }
+    const { url, prompt } = parsed.data;
+    const generated = await deps.crawls.previewPrompt(url, prompt, caller.teamId);
+    return { success: true, data: { url, ...generated } };
   });
 
   for (const path of ["/v2/crawl/active", "/v2/crawl/ongoing"]) {
