@@ -65,6 +65,22 @@ function closeConnectionsWhenClosing(app: FastifyInstance): void {
   });
 }
 
+/**
+ * An empty body with a JSON content type is `{}`, as Firecrawl reads it: the Python SDK sends every
+ * DELETE that way. Anything else goes to Fastify's own parser (prototype-poisoning checks included).
+ */
+function readEmptyJsonAsObject(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    if (body === "") {
+      done(null, {});
+      return;
+    }
+    parseJson(request, body.toString(), done);
+  });
+}
+
 /** Builds the HTTP app around its dependencies; it never listens (main does, tests inject). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const loggerInstance: FastifyBaseLogger = deps.logger;
@@ -77,6 +93,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
   });
   registerErrorHandling(app);
+  readEmptyJsonAsObject(app);
   closeConnectionsWhenClosing(app);
   await app.register(cors);
   registerHealthRoutes(app, deps.readiness);
