@@ -232,21 +232,30 @@ export class SessionManager {
     return this.#stopRow(row);
   }
 
-  /** `GET /v2/browser`: the team's sessions, newest first. */
-  async listBrowsers(teamId: string, status?: SessionStatus): Promise<BrowserList> {
+  /**
+   * `GET /v2/browser`: the team's sessions, newest first. A live session lists its URLs; an ended
+   * one lists empty strings, as its tokens died with it (the Python SDK wants strings).
+   */
+  async listBrowsers(
+    teamId: string,
+    publicBaseUrl: string,
+    status?: SessionStatus,
+  ): Promise<BrowserList> {
     const rows = await this.#options.store.listSessions(teamId, status);
+    const noUrls = { cdpUrl: "", liveViewUrl: "", interactiveLiveViewUrl: "" };
     return {
       success: true,
-      sessions: rows.map((row) => ({
-        id: row.id,
-        status: row.status,
-        cdpUrl: null,
-        liveViewUrl: null,
-        interactiveLiveViewUrl: null,
-        streamWebView: true,
-        createdAt: new Date(row.createdAt).toISOString(),
-        lastActivity: new Date(row.lastActivityAt).toISOString(),
-      })),
+      sessions: rows.map((row) => {
+        const live = row.status === "active" ? this.#live.get(row.scrapeId ?? row.id) : undefined;
+        return {
+          id: row.id,
+          status: row.status,
+          ...(live ? urlsOf(live, publicBaseUrl) : noUrls),
+          streamWebView: true,
+          createdAt: new Date(row.createdAt).toISOString(),
+          lastActivity: new Date(row.lastActivityAt).toISOString(),
+        };
+      }),
     };
   }
 

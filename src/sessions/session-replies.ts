@@ -51,9 +51,9 @@ export interface BrowserList {
   sessions: {
     id: string;
     status: SessionStatus;
-    cdpUrl: null;
-    liveViewUrl: null;
-    interactiveLiveViewUrl: null;
+    cdpUrl: string;
+    liveViewUrl: string;
+    interactiveLiveViewUrl: string;
     streamWebView: boolean;
     createdAt: string;
     lastActivity: string;

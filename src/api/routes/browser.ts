@@ -31,7 +31,7 @@ export function registerBrowserRoutes(app: FastifyInstance, deps: BrowserRouteDe
     app.get(base, async (request) => {
       const caller = callerOf(request);
       const { status } = browserListSchema.parse(request.query);
-      return deps.sessions.listBrowsers(caller.teamId, status);
+      return deps.sessions.listBrowsers(caller.teamId, publicBaseUrl(deps.config, request), status);
     });
 
     app.post<SessionRoute>(`${base}/:sessionId/execute`, async (request) => {
