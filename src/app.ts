@@ -77,7 +77,7 @@ function readEmptyJsonAsObject(app: FastifyInstance): void {
       done(null, {});
       return;
     }
-    parseJson(request, body.toString(), done);
+    void parseJson(request, body.toString(), done);
   });
 }
 
