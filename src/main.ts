@@ -38,10 +38,15 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => stop("SIGINT"));
   await skiff.app.listen({ port: config.PORT, host: config.HOST });
   skiff.startSessionPool();
-  skiff.pool.start().then(
-    () => logger.info("browser pool ready"),
-    (err: unknown) => logger.error({ err }, "browser pool failed to start"),
-  );
+  skiff.pool
+    .start()
+    .then(() => {
+      logger.info("browser pool ready");
+      return skiff.startJobs();
+    })
+    .catch((err: unknown) =>
+      logger.error({ err }, "the browser pool or the job queue failed to start"),
+    );
 }
 
 await main();

@@ -29,6 +29,11 @@ export interface Skiff {
   llm: LlmModel | undefined;
   /** Starts the warm session hosts; in the background, as a browser launch takes a second. */
   startSessionPool(): void;
+  /**
+   * Starts working the crawl and batch queue, first requeueing what a previous run held. Call it
+   * once the browser pool is up: pages claimed before would only fail.
+   */
+  startJobs(): Promise<void>;
   /** Stops taking requests, lets in-flight work finish up to the grace period, closes everything. */
   close(): Promise<void>;
 }
@@ -105,7 +110,6 @@ export async function createSkiff(
       },
     },
   });
-  await crawls.start();
   return {
     app,
     pool,
@@ -113,6 +117,7 @@ export async function createSkiff(
     egress,
     llm,
     startSessionPool: () => sessions.pool.start(),
+    startJobs: () => crawls.start(),
     async close() {
       await withDeadline(app.close(), config.SHUTDOWN_GRACE_MS);
       await crawls.close();

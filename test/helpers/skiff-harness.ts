@@ -37,6 +37,7 @@ export async function startSkiff(env: Record<string, string> = {}): Promise<Runn
     resolve: testResolver,
   });
   await skiff.pool.start();
+  await skiff.startJobs();
   skiff.startSessionPool();
   const url = await skiff.app.listen({ port: 0, host: "127.0.0.1" });
   return {
