@@ -79,4 +79,32 @@ describe("firecrawl-mcp against Skiff", () => {
     const stopped = await call("firecrawl_interact_stop", { scrapeId });
     assert.equal(stopped.success, true, JSON.stringify(stopped));
   });
+
+  it("firecrawl_crawl runs a crawl to its end; firecrawl_check_crawl_status reads it back", async () => {
+    const crawled = await call("firecrawl_crawl", { url: `${t.site.url}/`, limit: 10 });
+    assert.equal(crawled.status, "completed", JSON.stringify(crawled).slice(0, 500));
+    const pages = (crawled.data as { metadata: { sourceURL: string } }[]).map(
+      (doc) => new URL(doc.metadata.sourceURL).pathname,
+    );
+    assert.deepEqual(pages.sort(), ["/", "/article", "/form", "/long", "/tabs"]);
+    const started = await fetch(`${t.server.url}/v2/crawl`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ url: `${t.site.url}/`, limit: 2 }),
+    });
+    const { id } = (await started.json()) as { id: string };
+    let status: Record<string, any> = {};
+    for (let i = 0; i < 100 && status.status !== "completed"; i++) {
+      status = await call("firecrawl_check_crawl_status", { id });
+      if (status.status !== "completed") await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.deepEqual([status.status, status.completed, status.total], ["completed", 2, 2]);
+  });
+
+  it("firecrawl_map lists the site's pages", async () => {
+    const mapped = await call("firecrawl_map", { url: `${t.site.url}/`, search: "tabs" });
+    const links = mapped.links as { url: string }[];
+    assert.equal(new URL(links[0]?.url ?? "").pathname, "/tabs");
+    assert.ok(links.length >= 5);
+  });
 });
