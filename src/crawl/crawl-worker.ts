@@ -91,6 +91,7 @@ export class CrawlWorker {
     const discovered =
       stored.kind === "crawl" ? this.#discover(job, group, stored, found) : undefined;
     const denial = stored.kind === "crawl" ? this.#denial(job, group, stored, document) : undefined;
+    if (stored.kind === "crawl" && !denial) await this.#lockRedirect(job, stored, document);
     if (denial) {
       await this.#deps.store.enqueuePages(group.id, discovered?.links ?? [], Date.now());
       throw new JobFailed("CRAWL_DENIAL", denial);
@@ -157,6 +158,27 @@ export class CrawlWorker {
     return "denied" in verdict
       ? `The page redirected to ${finalUrl}, which the crawl may not visit (${verdict.denied}).`
       : undefined;
+  }
+
+  /**
+   * A page that redirected takes its target's key too, so the target is not stored twice; when
+   * another job has it, this one ends quietly (upstream's raced redirect, left out of /errors).
+   */
+  async #lockRedirect(
+    job: ClaimedJob,
+    stored: StoredJob & { kind: "crawl" },
+    document: Record<string, unknown>,
+  ): Promise<void> {
+    const finalUrl = (document.metadata as { url?: string } | undefined)?.url;
+    if (!finalUrl) return;
+    const key = this.#key(stored, new URL(finalUrl));
+    if (key === this.#key(stored, new URL(job.url))) return;
+    if (!(await this.#deps.store.lockUrl(job.groupId, key))) {
+      throw new JobFailed(
+        "SCRAPE_RACED_REDIRECT_ERROR",
+        `${job.url} redirected to a page this crawl has already.`,
+      );
+    }
   }
 
   #filterOf(group: JobGroupRow, stored: StoredJob & { kind: "crawl" }): LinkFilter {

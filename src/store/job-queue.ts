@@ -138,6 +138,11 @@ export interface JobQueue {
   failJob(job: ClaimedJob, failure: JobFailure): Promise<boolean>;
   /** Adds pages to a running group (a batch's appendToId); how many were new. */
   enqueuePages(groupId: string, pages: NewPage[], now: number): Promise<number>;
+  /**
+   * Takes a URL key for a page already running (where it redirected to), without queueing it;
+   * false when the group has it already.
+   */
+  lockUrl(groupId: string, key: string): Promise<boolean>;
   /** Marks the group cancelled and its queued jobs with it; active jobs finish as cancelled. */
   cancelJobGroup(id: string, now: number): Promise<CancelOutcome>;
   /** Ends a group that could not start (no page job was made). */

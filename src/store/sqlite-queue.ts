@@ -98,6 +98,14 @@ export class SqliteQueue {
     return this.#db.transaction(() => this.#enqueue(groupId, pages, now))();
   }
 
+  lockUrl(groupId: string, key: string): boolean {
+    return (
+      this.#db
+        .prepare(`INSERT INTO job_urls (group_id, url_key) VALUES (?, ?) ON CONFLICT DO NOTHING`)
+        .run(groupId, key).changes === 1
+    );
+  }
+
   claimJobs(request: ClaimRequest): ClaimedJob[] {
     return this.#db.transaction(() => {
       const picked = this.#pick(request);
@@ -203,7 +211,7 @@ export class SqliteQueue {
       .prepare(
         `SELECT id, url, error_code, error, finished_at FROM jobs
          WHERE group_id = ? AND kind = 'page' AND state IN ('failed', 'cancelled')
-           AND error IS NOT NULL
+           AND error IS NOT NULL AND error_code IS NOT 'SCRAPE_RACED_REDIRECT_ERROR'
          ORDER BY finished_at, id`,
       )
       .all(id) as {

@@ -400,6 +400,10 @@ export class SqliteStore implements Store {
     return Promise.resolve(this.#queue.enqueuePages(groupId, pages, now));
   }
 
+  lockUrl(groupId: string, key: string): Promise<boolean> {
+    return Promise.resolve(this.#queue.lockUrl(groupId, key));
+  }
+
   cancelJobGroup(id: string, now: number): Promise<CancelOutcome> {
     return Promise.resolve(this.#queue.cancelJobGroup(id, now));
   }
