@@ -43,6 +43,8 @@ export const ERRORS = {
     message:
       "The map operation timed out before completing. This happens when discovering URLs on a large website takes too long. Try using a more specific starting URL, or increase the timeout parameter if available.",
   },
+  /** The message names the host and its address. */
+  PRIVATE_TARGET: { status: 403, code: undefined, message: "Blocked insecure target URL" },
   INVALID_PAGINATION: { status: 400, code: undefined, message: "Invalid pagination" },
   FILE_NOT_FOUND: { status: 404, code: "NOT_FOUND", message: "File not found or expired." },
   PROFILE_NOT_FOUND: { status: 404, code: "NOT_FOUND", message: "Profile not found." },

@@ -90,7 +90,16 @@ export async function createSkiff(
     teamConcurrency: keys ? config.TEAM_MAX_CONCURRENT_SCRAPES : undefined,
   });
   const sessions = await startSessions(config, store, profiles, egress, logger, llm, credits);
-  const crawls = await startCrawls({ config, extractor, store, scraper, egress, credits, logger });
+  const crawls = await startCrawls({
+    config,
+    extractor,
+    store,
+    scraper,
+    egress,
+    resolve,
+    credits,
+    logger,
+  });
   app = await buildApp({
     config,
     logger,

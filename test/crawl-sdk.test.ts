@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import Firecrawl from "@mendable/firecrawl-js";
 import WebSocket from "ws";
-import { useSkiffAndSite } from "./helpers/skiff-harness.ts";
+import { startSkiff, useSkiffAndSite } from "./helpers/skiff-harness.ts";
 
 const t = useSkiffAndSite({ SCRAPE_CONCURRENCY: "4" });
 const sdk = () => new Firecrawl({ apiUrl: t.server.url, apiKey: "" });
@@ -146,6 +146,32 @@ describe("crawl, batch and map with @mendable/firecrawl-js", () => {
       [cancelUnknown.status, await cancelUnknown.json()],
       [404, { error: "Job not found" }],
     );
+  });
+
+  it("refuses a private target under the default policy, before any job exists", async () => {
+    const strict = await startSkiff({ ALLOW_PRIVATE_TARGETS: "false" });
+    try {
+      for (const [path, body] of [
+        ["/v2/crawl", { url: "http://127.0.0.1:9/" }],
+        ["/v2/map", { url: "http://127.0.0.1:9/" }],
+        ["/v2/batch/scrape", { urls: ["http://127.0.0.1:9/"] }],
+      ] as const) {
+        const res = await fetch(`${strict.url}${path}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
+        const reply = (await res.json()) as { success: boolean; error: string };
+        assert.equal(res.status, 403, path);
+        assert.equal(reply.success, false);
+        assert.match(
+          reply.error,
+          /^Blocked insecure target URL: 127\.0\.0\.1 resolves to 127\.0\.0\.1/,
+        );
+      }
+    } finally {
+      await strict.close();
+    }
   });
 });
 

@@ -11,11 +11,13 @@ import { dedupeKey } from "./crawl-urls.ts";
 import { jobStatus, type StatusQuery } from "./job-status.ts";
 import { parseRobots } from "./robots.ts";
 import type { SiteFetcher } from "./site-fetcher.ts";
+import { refusePrivateTarget, type TargetCheck } from "./target-check.ts";
 import type { StoredJob } from "./stored-job.ts";
 import type { BatchRequest } from "./batch-request.ts";
 
 export interface CrawlServiceDeps {
   prompt: CrawlPrompt;
+  targets: TargetCheck;
   store: Store;
   fetcher: SiteFetcher;
   credits: Credits;
@@ -49,6 +51,7 @@ export class CrawlService {
     const seed = new URL(request.url);
     scrapeRequestSchema.parse({ ...ctx.rawScrapeOptions, url: seed.href });
     compilePatterns(request);
+    await refusePrivateTarget(seed.href, this.#deps.targets);
     await this.#deps.credits.requireAny(ctx.teamId);
     const robots = request.ignoreRobotsTxt ? undefined : await this.#robots(seed);
     const { webhook, ...rest } = request;
@@ -108,7 +111,10 @@ export class CrawlService {
 
   /** Queues one page job per URL (duplicates included, as upstream). */
   async startBatch(request: BatchRequest, urls: string[], ctx: JobContext): Promise<string> {
-    for (const url of urls) scrapeRequestSchema.parse({ ...ctx.rawScrapeOptions, url });
+    for (const url of urls) {
+      scrapeRequestSchema.parse({ ...ctx.rawScrapeOptions, url });
+      await refusePrivateTarget(url, this.#deps.targets);
+    }
     await this.#deps.credits.requireAny(ctx.teamId);
     const stored: StoredJob = {
       kind: "batch",

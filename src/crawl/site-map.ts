@@ -10,6 +10,7 @@ import { parseRobots } from "./robots.ts";
 import { readSitemaps } from "./sitemaps.ts";
 import type { SiteFetcher } from "./site-fetcher.ts";
 import { sitemapCandidates } from "./stored-job.ts";
+import { refusePrivateTarget, type TargetCheck } from "./target-check.ts";
 
 export interface MapLink {
   url: string;
@@ -33,7 +34,16 @@ export class SiteMapper {
   readonly #logger: Logger;
   readonly #credits: Credits;
 
-  constructor(deps: { fetcher: SiteFetcher; store: Store; logger: Logger; credits: Credits }) {
+  readonly #targets: TargetCheck;
+
+  constructor(deps: {
+    fetcher: SiteFetcher;
+    store: Store;
+    logger: Logger;
+    credits: Credits;
+    targets: TargetCheck;
+  }) {
+    this.#targets = deps.targets;
     this.#fetcher = deps.fetcher;
     this.#store = deps.store;
     this.#logger = deps.logger;
@@ -47,6 +57,7 @@ export class SiteMapper {
     options: { billed?: boolean } = {},
   ): Promise<{ id: string; links: MapLink[] }> {
     const billed = options.billed ?? true;
+    await refusePrivateTarget(request.url, this.#targets);
     if (billed) await this.#credits.requireAny(teamId);
     const id = uuidv7();
     const budget = AbortSignal.timeout(request.timeout ?? DEFAULT_BUDGET_MS);

@@ -4,6 +4,7 @@ import type { Config } from "../config.ts";
 import { JobRunner } from "../jobs/job-runner.ts";
 import type { Logger } from "../log.ts";
 import type { EgressProxy } from "../net/egress-proxy.ts";
+import type { Resolver } from "../net/target-policy.ts";
 import type { ScrapeService } from "../scrape/scrape-service.ts";
 import type { Store } from "../store/store.ts";
 import type { PageExtractor } from "../agent/page-extractor.ts";
@@ -36,6 +37,8 @@ export async function startCrawls(deps: {
   store: Store;
   scraper: ScrapeService;
   egress: EgressProxy;
+  /** How names are resolved for the policy check of a crawl's or map's URL. */
+  resolve: Resolver;
   credits: Credits;
   logger: Logger;
 }): Promise<Crawls> {
@@ -66,9 +69,11 @@ export async function startCrawls(deps: {
     leaseMs: LEASE_MS,
     handle: (job, signal) => worker.handle(job, signal),
   });
-  const mapper = new SiteMapper({ fetcher, store, logger, credits });
+  const targets = { allowPrivate: config.ALLOW_PRIVATE_TARGETS, resolve: deps.resolve };
+  const mapper = new SiteMapper({ fetcher, store, logger, credits, targets });
   const service = new CrawlService({
     prompt: new CrawlPrompt(deps.extractor, mapper),
+    targets,
     store,
     fetcher,
     credits,
