@@ -250,6 +250,23 @@ outcome`;
     assert.equal(await result(shared, "await page.title()"), "Tabs page");
   });
 
+  it("survives what user code can do to its own runner: a closed browser, a huge write, noise on fd 3", async () => {
+    const id = await scrape("/tabs");
+    assert.equal(await result(id, 'await browser.close()\n"closed"'), "closed");
+    assert.equal(await result(id, "await page.title()"), "Tabs page", "the next call reconnects");
+    const huge = await python(
+      id,
+      'import sys\nsys.stdout.write("x" * 50_000_000)\n"x" * 50_000_000',
+    );
+    assert.equal(huge.success, true, huge.stderr);
+    assert.ok((huge.stdout ?? "").length < 1_100_000 && (huge.result ?? "").length < 1_100_000);
+    const noise = await python(id, 'import os\nos.write(3, b"not json\\n")\n"after"');
+    assert.equal(noise.result, "after");
+    assert.equal(await result(id, 'float("nan")'), "nan", "not JSON, so its repr");
+    const surrogate = await python(id, 'print("\\ud800")\n"printed"');
+    assert.equal(surrogate.result, "printed", "a lone surrogate is printed, not a crash");
+  });
+
   it("kills a runaway call at its timeout; the page keeps its state, a new interpreter takes over", async () => {
     await result(
       shared,

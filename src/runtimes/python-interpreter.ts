@@ -98,7 +98,8 @@ export class PythonInterpreter {
     }
     const lines = createInterface({ input: this.#channel, crlfDelay: Infinity });
     lines.on("line", (line) => {
-      const message = JSON.parse(line) as RunnerMessage;
+      const message = parseMessage(line);
+      if (!message) return this.#logger.warn("python runner wrote a line that is not a message");
       if ("ready" in message) ready.resolve();
       else this.#onCallMessage(message);
     });
@@ -133,5 +134,15 @@ export class PythonInterpreter {
     const pending = this.#pending;
     this.#pending = undefined;
     pending?.resolve({ exited: this.#exitReason });
+  }
+}
+
+/** User code shares the process, so fd 3 may carry anything: what is not a message is dropped. */
+function parseMessage(line: string): RunnerMessage | undefined {
+  try {
+    const message = JSON.parse(line) as unknown;
+    return typeof message === "object" && message !== null ? (message as RunnerMessage) : undefined;
+  } catch {
+    return undefined;
   }
 }

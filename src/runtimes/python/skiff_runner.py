@@ -122,8 +122,10 @@ class CallOutput(io.TextIOBase):
 
     def write(self, text):
         if self._sent <= OUTPUT_CAP_BYTES and text:
-            self._sent += len(text.encode())
-            self._channel.send(id=self._id, stream=self._stream, text=text)
+            # One past the cap is enough for the host to see the stream was cut.
+            chunk = text[: OUTPUT_CAP_BYTES + 1 - self._sent]
+            self._sent += len(chunk.encode(errors="replace"))
+            self._channel.send(id=self._id, stream=self._stream, text=chunk)
         return len(text)
 
 
@@ -140,25 +142,27 @@ def compile_call(code):
 
 
 def describe(value):
-    """A string as is, None as "", else JSON, else repr."""
+    """A string as is, None as "", else JSON (no NaN), else repr; cut one past the cap."""
     if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    try:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    except (TypeError, ValueError):
-        return repr(value)
+        text = value
+    elif value is None:
+        text = ""
+    else:
+        try:
+            text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError):
+            text = repr(value)
+    return text[: OUTPUT_CAP_BYTES + 1]
 
 
 def describe_error(error):
-    """The traceback from the user's first frame on, as Python prints it."""
-    tb = error.__traceback__
-    while tb is not None and tb.tb_frame.f_code.co_filename != FILENAME:
-        tb = tb.tb_next
-    if isinstance(error, SyntaxError):
-        tb = None
-    return "".join(traceback.format_exception(type(error), error, tb))
+    """The traceback as Python prints it, without this runner's frames."""
+    frames = [] if isinstance(error, SyntaxError) else traceback.extract_tb(error.__traceback__)
+    frames = [frame for frame in frames if frame.filename != __file__]
+    while frames and frames[0].filename != FILENAME:
+        frames.pop(0)
+    head = ["Traceback (most recent call last):\n", *traceback.format_list(frames)] if frames else []
+    return "".join(head + traceback.format_exception_only(type(error), error))
 
 
 async def run_call(channel, call_id, code, scope):
@@ -184,7 +188,7 @@ async def content_page(browser, current):
     """The session's content tab, by the node runtime's rule (replay.ts, pickContentPage)."""
     if current is not None and not current.is_closed():
         return current
-    context = browser.contexts[0]
+    context = browser.contexts[0] if browser.contexts else await browser.new_context()
     pages = context.pages
     chosen = next((p for p in pages if p.url != "about:blank"), pages[0] if pages else None)
     return chosen or await context.new_page()
@@ -204,12 +208,16 @@ async def main():
     # makes a PipeTransport to a driver process; the driver here is already running.
     out_of_process.PipeTransport = DriverSocket
     playwright = await async_playwright().start()
-    browser = await playwright.chromium.connect_over_cdp(os.environ["SKIFF_CDP_ENDPOINT"])
+    connect = lambda: playwright.chromium.connect_over_cdp(os.environ["SKIFF_CDP_ENDPOINT"])  # noqa: E731
+    browser = await connect()
     channel.send(ready=True)
     page = None
 
     async def scope():
-        nonlocal page
+        nonlocal page, browser
+        # User code may close its connection (`await browser.close()`): the next call reconnects.
+        if not browser.is_connected():
+            browser, page = await connect(), None
         page = await content_page(browser, page)
         return {"page": page, "context": page.context, "browser": browser}
 
