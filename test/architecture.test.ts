@@ -60,7 +60,7 @@ const ALLOWED: Record<string, string[]> = {
     ...SHARED,
   ],
   billing: ["store", ...SHARED],
-  crawl: ["jobs", "scrape", "billing", "store", "net", ...SHARED],
+  crawl: ["agent", "jobs", "scrape", "billing", "store", "net", ...SHARED],
   jobs: ["store", ...SHARED],
   scrape: ["billing", "browser", "files", "store", "net", "profiles", ...SHARED],
   profiles: ["store", ...SHARED],
