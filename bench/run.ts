@@ -1,6 +1,7 @@
 // ./skiff bench: every benchmark, each a ratio against a baseline measured in this same run.
 import { startTestSite } from "../test/fixtures/site/test-site.ts";
 import { benchAgent, printAgent } from "./agent-bench.ts";
+import { benchCrawl, printCrawl } from "./crawl-bench.ts";
 import { benchInteract, printInteract } from "./interact-bench.ts";
 import { benchLiveView, printLiveView } from "./live-view-bench.ts";
 import { benchMarkdown } from "./markdown-bench.ts";
@@ -56,6 +57,7 @@ try {
   printLiveView(await benchLiveView(site));
   printAgent(await benchAgent(site));
   printPython(await benchPython(site));
+  printCrawl(await benchCrawl());
   printInteract(await benchInteract(site));
 } finally {
   await site.close();
