@@ -1,8 +1,8 @@
 import { createHmac, randomUUID } from "node:crypto";
-import { setTimeout as delay } from "node:timers/promises";
 import { fetch, ProxyAgent } from "undici";
 import type { Logger } from "../log.ts";
 import type { EventOutcome, JobEvent, JobGroupRow } from "../store/job-queue.ts";
+import { Wakeup } from "../jobs/wakeup.ts";
 import type { Store } from "../store/store.ts";
 import type { StoredJob } from "./stored-job.ts";
 import type { WebhookConfig } from "./webhook-config.ts";
@@ -33,7 +33,7 @@ export class WebhookDeliverer {
   readonly #agent: ProxyAgent;
   readonly #stop = new AbortController();
   #loop: Promise<void> | undefined;
-  #wake = Promise.withResolvers<void>();
+  readonly #wakeup = new Wakeup();
 
   constructor(options: WebhookDelivererOptions) {
     this.#options = options;
@@ -46,7 +46,7 @@ export class WebhookDeliverer {
 
   /** Events were recorded: look now. */
   notify(): void {
-    this.#wake.resolve();
+    this.#wakeup.notify();
   }
 
   async close(): Promise<void> {
@@ -66,10 +66,7 @@ export class WebhookDeliverer {
           return [];
         });
       await Promise.all(events.map((event) => this.#deliver(event)));
-      if (events.length === 0) {
-        await Promise.race([this.#wake.promise, delay(this.#options.pollMs ?? 250)]);
-        this.#wake = Promise.withResolvers<void>();
-      }
+      if (events.length === 0) await this.#wakeup.sleep(this.#options.pollMs ?? 250);
     }
   }
 

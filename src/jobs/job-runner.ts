@@ -1,8 +1,8 @@
-import { setTimeout as delay } from "node:timers/promises";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { ClaimedJob, JobKind, JobSuccess } from "../store/job-queue.ts";
 import type { Store } from "../store/store.ts";
+import { Wakeup } from "./wakeup.ts";
 
 /** What a job's handler returns; the runner stamps the time and completes the job. */
 export type JobResult = Omit<JobSuccess, "finishedAt">;
@@ -50,7 +50,7 @@ export class JobRunner {
   readonly #options: JobRunnerOptions;
   readonly #running = new Set<Promise<void>>();
   readonly #stop = new AbortController();
-  #wake = Promise.withResolvers<void>();
+  readonly #wakeup = new Wakeup();
   #loop: Promise<void> | undefined;
 
   constructor(options: JobRunnerOptions) {
@@ -69,7 +69,7 @@ export class JobRunner {
 
   /** New jobs are queued: look now rather than at the next poll. */
   notify(): void {
-    this.#wake.resolve();
+    this.#wakeup.notify();
   }
 
   async close(): Promise<void> {
@@ -131,10 +131,8 @@ export class JobRunner {
     }
   }
 
-  async #sleep(): Promise<void> {
-    const wake = this.#wake.promise;
-    await Promise.race([wake, delay(this.#options.pollMs ?? DEFAULT_POLL_MS)]);
-    this.#wake = Promise.withResolvers<void>();
+  #sleep(): Promise<void> {
+    return this.#wakeup.sleep(this.#options.pollMs ?? DEFAULT_POLL_MS);
   }
 }
 
