@@ -3,40 +3,18 @@ import type Database from "better-sqlite3";
 import { v7 as uuidv7 } from "uuid";
 import type {
   CancelOutcome,
-  EventOutcome,
-  JobEvent,
-  JobEventType,
-  JobOutcome,
   ClaimRequest,
   ClaimedJob,
-  JobError,
   JobFailure,
-  JobGroupCounts,
-  JobGroupKind,
   JobGroupRow,
   JobKind,
   JobSuccess,
   NewPage,
 } from "./job-queue.ts";
 import type { SqliteAccounts } from "./sqlite-accounts.ts";
+import { toGroupRow, type GroupRecord } from "./sqlite-schema.ts";
+import { SqliteJobEvents } from "./sqlite-job-events.ts";
 import { ClaimLimits, type CandidateJob } from "./sqlite-claim-limits.ts";
-
-interface GroupRecord {
-  id: string;
-  team_id: string;
-  kind: JobGroupKind;
-  url: string | null;
-  request: string;
-  status: JobGroupRow["status"];
-  page_limit: number | null;
-  max_concurrency: number | null;
-  delay_ms: number;
-  next_start_at: number;
-  webhook: number;
-  created_at: number;
-  finished_at: number | null;
-  error: string | null;
-}
 
 type JobRecord = CandidateJob;
 
@@ -50,10 +28,17 @@ const CANDIDATES_PER_SLOT = 20;
 export class SqliteQueue {
   readonly #db: Database.Database;
   readonly #accounts: SqliteAccounts;
+  readonly #events: SqliteJobEvents;
 
   constructor(db: Database.Database, accounts: SqliteAccounts) {
     this.#db = db;
     this.#accounts = accounts;
+    this.#events = new SqliteJobEvents(db);
+  }
+
+  /** The webhook outbox these jobs write to. */
+  get events(): SqliteJobEvents {
+    return this.#events;
   }
 
   createJobGroup(group: JobGroupRow, first: { kind: JobKind; pages: NewPage[] }): void {
@@ -79,7 +64,7 @@ export class SqliteQueue {
           group.finishedAt,
           group.error,
         );
-      this.#event(group.id, "started", null, group.createdAt);
+      this.#events.record(group.id, "started", null, group.createdAt);
       if (first.kind === "kickoff") {
         for (const page of first.pages) this.#insertJob(group, "kickoff", page, group.createdAt);
       } else {
@@ -120,7 +105,7 @@ export class SqliteQueue {
       if (!this.#finish(job, state, success.finishedAt, null, null)) return false;
       if (state === "done" && job.kind === "page") {
         this.#storePage(job, success);
-        this.#event(job.groupId, "page", job.id, success.finishedAt);
+        this.#events.record(job.groupId, "page", job.id, success.finishedAt);
       }
       if (state === "done" && success.links.length > 0) {
         this.#enqueue(job.groupId, success.links, success.finishedAt);
@@ -144,7 +129,7 @@ export class SqliteQueue {
         this.#db
           .prepare(`UPDATE job_groups SET counted = counted - 1 WHERE id = ?`)
           .run(job.groupId);
-        this.#event(job.groupId, "page", job.id, failure.finishedAt);
+        this.#events.record(job.groupId, "page", job.id, failure.finishedAt);
       }
       this.#endIfIdle(job.groupId, failure.finishedAt);
       return true;
@@ -160,7 +145,7 @@ export class SqliteQueue {
         .prepare(`UPDATE job_groups SET status = 'cancelled', finished_at = ? WHERE id = ?`)
         .run(now, id);
       // Upstream sends `completed` for a cancelled job too (spec §2.12).
-      if (group.status === "scraping") this.#event(id, "completed", null, now);
+      if (group.status === "scraping") this.#events.record(id, "completed", null, now);
       this.#db
         .prepare(
           `UPDATE jobs SET state = 'cancelled', finished_at = ? WHERE group_id = ? AND state = 'queued'`,
@@ -179,79 +164,11 @@ export class SqliteQueue {
       .run(error, now, id);
   }
 
-  jobGroupCounts(id: string): JobGroupCounts {
-    const counts = this.#db
-      .prepare(
-        `SELECT
-           COALESCE(SUM(kind = 'page' AND state IN ('queued', 'active', 'done')), 0) AS total,
-           COALESCE(SUM(kind = 'page' AND state = 'done'), 0) AS completed,
-           COALESCE(SUM(kind = 'page' AND state = 'failed'), 0) AS failed,
-           COALESCE(SUM(state IN ('queued', 'active')), 0) AS unfinished
-         FROM jobs WHERE group_id = ?`,
-      )
-      .get(id) as Omit<JobGroupCounts, "creditsUsed">;
-    const credits = this.#db
-      .prepare(`SELECT COALESCE(SUM(credits_used), 0) AS c FROM job_pages WHERE group_id = ?`)
-      .get(id) as { c: number };
-    return { ...counts, creditsUsed: credits.c };
-  }
-
-  listJobGroupPages(id: string, skip: number, limit: number): string[] {
-    const rows = this.#db
-      .prepare(
-        `SELECT document FROM job_pages WHERE group_id = ? AND document IS NOT NULL
-         ORDER BY seq LIMIT ? OFFSET ?`,
-      )
-      .all(id, limit, skip) as { document: string }[];
-    return rows.map((r) => r.document);
-  }
-
-  listJobGroupErrors(id: string): JobError[] {
-    const rows = this.#db
-      .prepare(
-        `SELECT id, url, error_code, error, finished_at FROM jobs
-         WHERE group_id = ? AND kind = 'page' AND state IN ('failed', 'cancelled')
-           AND error IS NOT NULL AND error_code IS NOT 'SCRAPE_RACED_REDIRECT_ERROR'
-         ORDER BY finished_at, id`,
-      )
-      .all(id) as {
-      id: string;
-      url: string;
-      error_code: string | null;
-      error: string;
-      finished_at: number;
-    }[];
-    return rows.map((r) => ({
-      id: r.id,
-      url: r.url,
-      code: r.error_code,
-      error: r.error,
-      finishedAt: r.finished_at,
-    }));
-  }
-
-  listRobotsBlocked(id: string): string[] {
-    const rows = this.#db
-      .prepare(`SELECT url FROM job_robots_blocked WHERE group_id = ? ORDER BY url`)
-      .all(id) as { url: string }[];
-    return rows.map((r) => r.url);
-  }
-
   #recordBlocked(groupId: string, urls: string[]): void {
     const insert = this.#db.prepare(
       `INSERT INTO job_robots_blocked (group_id, url) VALUES (?, ?) ON CONFLICT DO NOTHING`,
     );
     for (const url of urls) insert.run(groupId, url);
-  }
-
-  listActiveJobGroups(teamId: string, kind: JobGroupKind): JobGroupRow[] {
-    const rows = this.#db
-      .prepare(
-        `SELECT * FROM job_groups WHERE team_id = ? AND kind = ? AND status = 'scraping'
-         ORDER BY created_at, id`,
-      )
-      .all(teamId, kind) as GroupRecord[];
-    return rows.map(toGroupRow);
   }
 
   requeueAbandonedJobs(owner: string, now: number): number {
@@ -414,104 +331,11 @@ export class SqliteQueue {
            SELECT 1 FROM jobs WHERE group_id = ? AND state IN ('queued', 'active'))`,
       )
       .run(now, groupId, groupId);
-    if (ended.changes === 1) this.#event(groupId, "completed", null, now);
-  }
-
-  /** Records an event of a group that has a webhook, for the deliverer (the outbox). */
-  #event(groupId: string, type: JobEventType, jobId: string | null, now: number): void {
-    this.#db
-      .prepare(
-        `INSERT INTO job_events (group_id, type, job_id, run_after)
-         SELECT id, ?, ?, ? FROM job_groups WHERE id = ? AND webhook = 1`,
-      )
-      .run(type, jobId, now, groupId);
-  }
-
-  claimJobEvents(request: { now: number; max: number; leaseMs: number }): JobEvent[] {
-    return this.#db.transaction(() => {
-      const heads = this.#db
-        .prepare(
-          `SELECT e.seq, e.group_id, e.type, e.job_id, e.attempts FROM job_events e
-           WHERE e.seq IN (SELECT MIN(seq) FROM job_events
-                           WHERE state IN ('pending', 'active') GROUP BY group_id)
-             AND ((e.state = 'pending' AND e.run_after <= ?)
-               OR (e.state = 'active' AND e.lease_expires_at <= ?))
-           ORDER BY e.seq LIMIT ?`,
-        )
-        .all(request.now, request.now, request.max) as {
-        seq: number;
-        group_id: string;
-        type: JobEventType;
-        job_id: string | null;
-        attempts: number;
-      }[];
-      return heads.map((head) => {
-        const leaseToken = randomUUID();
-        this.#db
-          .prepare(
-            `UPDATE job_events SET state = 'active', attempts = attempts + 1, lease_token = ?,
-               lease_expires_at = ? WHERE seq = ?`,
-          )
-          .run(leaseToken, request.now + request.leaseMs, head.seq);
-        return {
-          seq: head.seq,
-          groupId: head.group_id,
-          type: head.type,
-          jobId: head.job_id,
-          attempt: head.attempts + 1,
-          leaseToken,
-        };
-      });
-    })();
-  }
-
-  finishJobEvent(event: JobEvent, outcome: EventOutcome): void {
-    const [state, runAfter, error] =
-      "delivered" in outcome
-        ? ["sent", 0, null]
-        : "retryAt" in outcome
-          ? ["pending", outcome.retryAt, null]
-          : ["failed", 0, outcome.gaveUp];
-    this.#db
-      .prepare(
-        `UPDATE job_events SET state = ?, run_after = ?, error = ?, lease_token = NULL
-         WHERE seq = ? AND lease_token = ?`,
-      )
-      .run(state, runAfter, error, event.seq, event.leaseToken);
-  }
-
-  getJobOutcome(jobId: string): JobOutcome | undefined {
-    const row = this.#db
-      .prepare(
-        `SELECT j.url, j.state, j.error, p.document FROM jobs j
-         LEFT JOIN job_pages p ON p.job_id = j.id WHERE j.id = ?`,
-      )
-      .get(jobId) as
-      | { url: string; state: JobOutcome["state"]; error: string | null; document: string | null }
-      | undefined;
-    return row && { url: row.url, state: row.state, documentJson: row.document, error: row.error };
+    if (ended.changes === 1) this.#events.record(groupId, "completed", null, now);
   }
 
   #groupOf(id: string): GroupRecord | undefined {
     return this.#db.prepare(`SELECT * FROM job_groups WHERE id = ?`).get(id) as
       GroupRecord | undefined;
   }
-}
-
-function toGroupRow(r: GroupRecord): JobGroupRow {
-  return {
-    id: r.id,
-    teamId: r.team_id,
-    kind: r.kind,
-    url: r.url,
-    request: JSON.parse(r.request) as unknown,
-    status: r.status,
-    limit: r.page_limit,
-    maxConcurrency: r.max_concurrency,
-    delayMs: r.delay_ms,
-    createdAt: r.created_at,
-    finishedAt: r.finished_at,
-    error: r.error,
-    webhook: r.webhook === 1,
-  };
 }

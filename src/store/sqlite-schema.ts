@@ -1,3 +1,4 @@
+import type { JobGroupKind, JobGroupRow } from "./job-queue.ts";
 import type { EgressBytes, FileRow, SessionEndReason, SessionRow, SessionStatus } from "./store.ts";
 
 /** Each entry runs once, in order; the applied count lives in `PRAGMA user_version`. */
@@ -243,4 +244,39 @@ export function egressOf(r: {
   bytes_out: number | null;
 }): EgressBytes | null {
   return r.bytes_in === null ? null : { bytesIn: r.bytes_in, bytesOut: r.bytes_out ?? 0 };
+}
+
+export interface GroupRecord {
+  id: string;
+  team_id: string;
+  kind: JobGroupKind;
+  url: string | null;
+  request: string;
+  status: JobGroupRow["status"];
+  page_limit: number | null;
+  max_concurrency: number | null;
+  delay_ms: number;
+  next_start_at: number;
+  webhook: number;
+  created_at: number;
+  finished_at: number | null;
+  error: string | null;
+}
+
+export function toGroupRow(r: GroupRecord): JobGroupRow {
+  return {
+    id: r.id,
+    teamId: r.team_id,
+    kind: r.kind,
+    url: r.url,
+    request: JSON.parse(r.request) as unknown,
+    status: r.status,
+    limit: r.page_limit,
+    maxConcurrency: r.max_concurrency,
+    delayMs: r.delay_ms,
+    createdAt: r.created_at,
+    finishedAt: r.finished_at,
+    error: r.error,
+    webhook: r.webhook === 1,
+  };
 }

@@ -18,16 +18,16 @@ import type {
   NewPage,
 } from "./job-queue.ts";
 import { SqliteAccounts } from "./sqlite-accounts.ts";
+import { SqliteJobReads } from "./sqlite-job-reads.ts";
+import { SqliteProfiles } from "./sqlite-profiles.ts";
 import { SqliteQueue } from "./sqlite-queue.ts";
+import { SqliteSessions } from "./sqlite-sessions.ts";
 import {
   egressOf,
   MIGRATIONS,
   toFileRow,
-  toSessionRow,
   type FileRecord,
-  type ProfileRecord,
   type ScrapeRecord,
-  type SessionRecord,
 } from "./sqlite-schema.ts";
 import type {
   ApiKeyRow,
@@ -48,6 +48,9 @@ export class SqliteStore implements Store {
   #db: Database.Database;
   #accounts: SqliteAccounts;
   #queue: SqliteQueue;
+  #reads: SqliteJobReads;
+  #sessions: SqliteSessions;
+  #profiles: SqliteProfiles;
 
   /** Opens (creating) `<dataDir>/skiff.db` in WAL mode and applies pending migrations. */
   constructor(dataDir: string) {
@@ -59,6 +62,9 @@ export class SqliteStore implements Store {
     this.#migrate();
     this.#accounts = new SqliteAccounts(this.#db);
     this.#queue = new SqliteQueue(this.#db, this.#accounts);
+    this.#reads = new SqliteJobReads(this.#db);
+    this.#sessions = new SqliteSessions(this.#db, this.#accounts);
+    this.#profiles = new SqliteProfiles(this.#db);
   }
 
   #migrate(): void {
@@ -165,150 +171,51 @@ export class SqliteStore implements Store {
   }
 
   insertSession(row: SessionRow): Promise<void> {
-    this.#db
-      .prepare(
-        `INSERT INTO sessions (id, team_id, scrape_id, status, created_at, last_activity_at,
-           used_prompt, owner_pid, host_pid, ended_at, end_reason, duration_ms, credits_billed,
-           profile_writer)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        row.id,
-        row.teamId,
-        row.scrapeId,
-        row.status,
-        row.createdAt,
-        row.lastActivityAt,
-        row.usedPrompt ? 1 : 0,
-        row.ownerPid,
-        row.hostPid,
-        row.endedAt,
-        row.endReason,
-        row.durationMs,
-        row.creditsBilled,
-        row.profileWriter,
-      );
-    return Promise.resolve();
+    return Promise.resolve(this.#sessions.insertSession(row));
   }
 
   getSessionByScrape(scrapeId: string): Promise<SessionRow | undefined> {
-    const r = this.#db.prepare(`SELECT * FROM sessions WHERE scrape_id = ?`).get(scrapeId) as
-      SessionRecord | undefined;
-    return Promise.resolve(r && toSessionRow(r));
+    return Promise.resolve(this.#sessions.getSessionByScrape(scrapeId));
   }
 
   touchSession(id: string, at: number, opts: { usedPrompt?: boolean } = {}): Promise<void> {
-    this.#db
-      .prepare(
-        `UPDATE sessions SET last_activity_at = max(last_activity_at, ?),
-           used_prompt = used_prompt OR ? WHERE id = ?`,
-      )
-      .run(at, opts.usedPrompt ? 1 : 0, id);
-    return Promise.resolve();
+    return Promise.resolve(this.#sessions.touchSession(id, at, opts));
   }
 
   setSessionHostPid(id: string, hostPid: number): Promise<void> {
-    this.#db.prepare(`UPDATE sessions SET host_pid = ? WHERE id = ?`).run(hostPid, id);
-    return Promise.resolve();
+    return Promise.resolve(this.#sessions.setSessionHostPid(id, hostPid));
   }
 
   claimSessionEnded(id: string, end: SessionEnd): Promise<boolean> {
-    const claimed = this.#db.transaction(() => {
-      const session = this.#markEnded(id, end);
-      if (session && end.creditsBilled > 0) {
-        const ref = `session:${id}`;
-        const charge = { teamId: session.team_id, delta: -end.creditsBilled, ref };
-        this.#accounts.appendLedger({ ...charge, reason: "session", createdAt: end.endedAt });
-      }
-      return session !== undefined;
-    })();
-    return Promise.resolve(claimed);
-  }
-
-  /** The session's team when this call moved it from active to destroyed; else undefined. */
-  #markEnded(id: string, end: SessionEnd): { team_id: string } | undefined {
-    return this.#db
-      .prepare(
-        `UPDATE sessions SET status = 'destroyed', ended_at = ?, end_reason = ?, duration_ms = ?,
-           credits_billed = ?, bytes_in = ?, bytes_out = ? WHERE id = ? AND status = 'active'
-         RETURNING team_id`,
-      )
-      .get(
-        end.endedAt,
-        end.reason,
-        end.durationMs,
-        end.creditsBilled,
-        end.egress?.bytesIn ?? null,
-        end.egress?.bytesOut ?? null,
-        id,
-      ) as { team_id: string } | undefined;
+    return Promise.resolve(this.#sessions.claimSessionEnded(id, end));
   }
 
   listActiveSessions(): Promise<SessionRow[]> {
-    const rows = this.#db
-      .prepare(`SELECT * FROM sessions WHERE status = 'active'`)
-      .all() as SessionRecord[];
-    return Promise.resolve(rows.map(toSessionRow));
+    return Promise.resolve(this.#sessions.listActiveSessions());
   }
 
   getSession(id: string): Promise<SessionRow | undefined> {
-    const r = this.#db.prepare(`SELECT * FROM sessions WHERE id = ?`).get(id) as
-      SessionRecord | undefined;
-    return Promise.resolve(r && toSessionRow(r));
+    return Promise.resolve(this.#sessions.getSession(id));
   }
 
   listSessions(teamId: string, status?: SessionStatus): Promise<SessionRow[]> {
-    const rows = this.#db
-      .prepare(
-        `SELECT * FROM sessions WHERE team_id = ? AND (? IS NULL OR status = ?)
-         ORDER BY created_at DESC, id DESC`,
-      )
-      .all(teamId, status ?? null, status ?? null) as SessionRecord[];
-    return Promise.resolve(rows.map(toSessionRow));
+    return Promise.resolve(this.#sessions.listSessions(teamId, status));
   }
 
   putProfile(row: ProfileRow): Promise<void> {
-    this.#db
-      .prepare(
-        `INSERT INTO profiles (team_id, name, sealed, size, updated_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (team_id, name) DO UPDATE SET
-           sealed = excluded.sealed, size = excluded.size, updated_at = excluded.updated_at`,
-      )
-      .run(row.teamId, row.name, row.sealed, row.size, row.updatedAt);
-    return Promise.resolve();
+    return Promise.resolve(this.#profiles.putProfile(row));
   }
 
   getProfile(teamId: string, name: string): Promise<ProfileRow | undefined> {
-    const r = this.#db
-      .prepare(`SELECT * FROM profiles WHERE team_id = ? AND name = ?`)
-      .get(teamId, name) as ProfileRecord | undefined;
-    return Promise.resolve(
-      r && {
-        teamId: r.team_id,
-        name: r.name,
-        sealed: r.sealed,
-        size: r.size,
-        updatedAt: r.updated_at,
-      },
-    );
+    return Promise.resolve(this.#profiles.getProfile(teamId, name));
   }
 
   listProfiles(teamId: string): Promise<Omit<ProfileRow, "sealed">[]> {
-    const rows = this.#db
-      .prepare(
-        `SELECT team_id, name, size, updated_at FROM profiles WHERE team_id = ? ORDER BY name`,
-      )
-      .all(teamId) as Omit<ProfileRecord, "sealed">[];
-    return Promise.resolve(
-      rows.map((r) => ({ teamId: r.team_id, name: r.name, size: r.size, updatedAt: r.updated_at })),
-    );
+    return Promise.resolve(this.#profiles.listProfiles(teamId));
   }
 
   deleteProfile(teamId: string, name: string): Promise<boolean> {
-    const changes = this.#db
-      .prepare(`DELETE FROM profiles WHERE team_id = ? AND name = ?`)
-      .run(teamId, name).changes;
-    return Promise.resolve(changes === 1);
+    return Promise.resolve(this.#profiles.deleteProfile(teamId, name));
   }
 
   acquireProfileWriter(
@@ -318,22 +225,13 @@ export class SqliteStore implements Store {
     now: number,
     expiresAt: number,
   ): Promise<boolean> {
-    const changes = this.#db
-      .prepare(
-        `INSERT INTO profile_writers (team_id, name, holder, expires_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (team_id, name) DO UPDATE SET
-           holder = excluded.holder, expires_at = excluded.expires_at
-         WHERE profile_writers.expires_at <= ? OR profile_writers.holder = excluded.holder`,
-      )
-      .run(teamId, name, holder, expiresAt, now).changes;
-    return Promise.resolve(changes === 1);
+    return Promise.resolve(
+      this.#profiles.acquireProfileWriter(teamId, name, holder, now, expiresAt),
+    );
   }
 
   releaseProfileWriter(teamId: string, name: string, holder: string): Promise<void> {
-    this.#db
-      .prepare(`DELETE FROM profile_writers WHERE team_id = ? AND name = ? AND holder = ?`)
-      .run(teamId, name, holder);
-    return Promise.resolve();
+    return Promise.resolve(this.#profiles.releaseProfileWriter(teamId, name, holder));
   }
 
   createTeam(row: TeamRow): Promise<void> {
@@ -413,35 +311,35 @@ export class SqliteStore implements Store {
   }
 
   jobGroupCounts(id: string): Promise<JobGroupCounts> {
-    return Promise.resolve(this.#queue.jobGroupCounts(id));
+    return Promise.resolve(this.#reads.jobGroupCounts(id));
   }
 
   listJobGroupPages(id: string, skip: number, limit: number): Promise<string[]> {
-    return Promise.resolve(this.#queue.listJobGroupPages(id, skip, limit));
+    return Promise.resolve(this.#reads.listJobGroupPages(id, skip, limit));
   }
 
   listJobGroupErrors(id: string): Promise<JobError[]> {
-    return Promise.resolve(this.#queue.listJobGroupErrors(id));
+    return Promise.resolve(this.#reads.listJobGroupErrors(id));
   }
 
   listRobotsBlocked(id: string): Promise<string[]> {
-    return Promise.resolve(this.#queue.listRobotsBlocked(id));
+    return Promise.resolve(this.#reads.listRobotsBlocked(id));
   }
 
   listActiveJobGroups(teamId: string, kind: JobGroupKind): Promise<JobGroupRow[]> {
-    return Promise.resolve(this.#queue.listActiveJobGroups(teamId, kind));
+    return Promise.resolve(this.#reads.listActiveJobGroups(teamId, kind));
   }
 
   claimJobEvents(request: { now: number; max: number; leaseMs: number }): Promise<JobEvent[]> {
-    return Promise.resolve(this.#queue.claimJobEvents(request));
+    return Promise.resolve(this.#queue.events.claimJobEvents(request));
   }
 
   finishJobEvent(event: JobEvent, outcome: EventOutcome): Promise<void> {
-    return Promise.resolve(this.#queue.finishJobEvent(event, outcome));
+    return Promise.resolve(this.#queue.events.finishJobEvent(event, outcome));
   }
 
   getJobOutcome(jobId: string): Promise<JobOutcome | undefined> {
-    return Promise.resolve(this.#queue.getJobOutcome(jobId));
+    return Promise.resolve(this.#queue.events.getJobOutcome(jobId));
   }
 
   requeueAbandonedJobs(owner: string, now: number): Promise<number> {
