@@ -42,17 +42,7 @@ async function crawl(options: Record<string, unknown>, seed = "/"): Promise<Outc
   });
   assert.equal(started.status, 200, JSON.stringify(started.body));
   const id = started.body.id;
-  let status: { status: string; completed: number; total: number } = {
-    status: "",
-    completed: 0,
-    total: 0,
-  };
-  for (let i = 0; i < 600; i++) {
-    status = (await (await fetch(`${server.url}/v2/crawl/${id}?limit=1`)).json()) as typeof status;
-    if (status.status !== "scraping") break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  assert.equal(status.status, "completed");
+  const status = await waitForCrawl(id);
   const pages: string[] = [];
   for (let skip = 0; ; skip += 1000) {
     const body = (await (
@@ -68,6 +58,26 @@ async function crawl(options: Record<string, unknown>, seed = "/"): Promise<Outc
     "pages"
   >;
   return { ...errors, pages: pages.sort(), completed: status.completed, total: status.total };
+}
+
+interface CrawlStatus {
+  status: string;
+  completed: number;
+  total: number;
+}
+
+/** Polls a crawl until it leaves "scraping"; asserts it completed. */
+async function waitForCrawl(id: string): Promise<CrawlStatus> {
+  for (let i = 0; i < 600; i++) {
+    const response = await fetch(`${server.url}/v2/crawl/${id}?limit=1`);
+    const status = (await response.json()) as CrawlStatus;
+    if (status.status !== "scraping") {
+      assert.equal(status.status, "completed");
+      return status;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`crawl ${id} still running after two minutes`);
 }
 
 const relative = (url: string) => {
@@ -106,6 +116,7 @@ describe("crawl options on a 200-page site", () => {
     const counts = fetchCounts();
     for (const path of DISALLOWED) assert.equal(counts.get(path), undefined, `${path} was fetched`);
     assert.deepEqual(site.externalRequests, [], "the external host was never fetched");
+    assert.deepEqual(site.subdomainRequests, [], "nor the subdomain");
     assert.equal(counts.get("/logo.png"), undefined);
     for (const path of ALL_PAGES.filter((p) => p !== "/docs/a" && !DISALLOWED.includes(p))) {
       assert.equal(counts.get(path), 1, `${path} fetched ${counts.get(path)} times`);
@@ -227,6 +238,38 @@ describe("crawl options on a 200-page site", () => {
     );
     assert.ok(outcome.pages.includes("/offer"), JSON.stringify(outcome.pages));
     assert.deepEqual([...new Set(site.externalRequests)], ["/offer"]);
+  });
+
+  it("allowSubdomains follows links to the site's subdomains, under the same path rules", async () => {
+    const options = { sitemap: "skip", crawlEntireDomain: true, includePaths: ["^/(about|faq)?$"] };
+    const sameHost = await crawl(options, "/about");
+    assert.deepEqual(sameHost.pages, ["/", "/about"]);
+    assert.deepEqual(site.subdomainRequests, []);
+    const withSubdomains = await crawl({ ...options, allowSubdomains: true }, "/about");
+    // help.site.test's / and /faq beside the site's own / and /about.
+    assert.deepEqual(withSubdomains.pages, ["/", "/", "/about", "/faq"]);
+    assert.deepEqual(sorted(site.subdomainRequests), ["/", "/faq"]);
+  });
+
+  it("robots.txt's Crawl-delay paces the crawl one page at a time", async () => {
+    const slowSite = await startCrawlSite({ crawlDelay: 1 });
+    try {
+      const started = performance.now();
+      const body = { url: `${slowSite.url}/`, ...FAST, includePaths: ["^/docs/(a|b)$"] };
+      const response = await postJson<{ id: string }>(`${server.url}/v2/crawl`, {
+        ...body,
+        sitemap: "skip",
+      });
+      assert.equal(response.status, 200, JSON.stringify(response.body));
+      await waitForCrawl(response.body.id);
+      const pages = slowSite.requests.filter((p) => p !== "/robots.txt");
+      assert.deepEqual(sorted(pages), ["/", "/docs/a?ref=1", "/docs/a?ref=2", "/docs/b"]);
+      assert.equal(slowSite.peakConcurrency, 1);
+      const seconds = (performance.now() - started) / 1000;
+      assert.ok(seconds >= 3, `four page starts a second apart took ${seconds.toFixed(1)} s`);
+    } finally {
+      await slowSite.close();
+    }
   });
 
   it("maxConcurrency and delay pace the crawl", async () => {
