@@ -272,6 +272,25 @@ describe("crawl options on a 200-page site", () => {
     }
   });
 
+  it("a crawl is one visitor: its pages share cookies, another crawl starts without them", async () => {
+    const options = {
+      maxConcurrency: 1,
+      includePaths: ["^/shop/category-1(/|$)"],
+      sitemap: "skip",
+    };
+    await crawl(options, "/shop/");
+    const first = site.visitors.filter((_, i) => site.requests[i] !== "/robots.txt");
+    assert.equal(first.length, 10, JSON.stringify(site.requests));
+    assert.equal(first[0], "", "the first page meets a new visitor");
+    const cookie = first[1];
+    assert.match(cookie ?? "", /^v\d+$/);
+    assert.deepEqual(new Set(first.slice(1)), new Set([cookie]), "one cookie jar for the crawl");
+    await crawl(options, "/shop/");
+    const second = site.visitors.filter((_, i) => site.requests[i] !== "/robots.txt");
+    assert.equal(second[0], "", "another crawl shares nothing with the first");
+    assert.ok(!second.includes(cookie ?? ""), "not even the cookie of the first crawl");
+  });
+
   it("maxConcurrency and delay pace the crawl", async () => {
     const one = await crawl(
       { maxConcurrency: 1, includePaths: ["^/shop/category-(1|2)(/|$)"] },

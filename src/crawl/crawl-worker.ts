@@ -83,7 +83,14 @@ export class CrawlWorker {
     if (!asked) request.formats.push({ type: "links" });
     const { document, creditsUsed } = await this.#deps.scraper.scrapePage(
       request,
-      { teamId: job.teamId, sourceURL: job.url, publicBaseUrl: stored.publicBaseUrl, signal },
+      {
+        teamId: job.teamId,
+        sourceURL: job.url,
+        publicBaseUrl: stored.publicBaseUrl,
+        signal,
+        // A crawl is one visitor: its pages share a browser context. A batch's pages do not.
+        ...(stored.kind === "crawl" && { share: group.id }),
+      },
       job.id,
     );
     const found = (document.links as string[] | undefined) ?? [];

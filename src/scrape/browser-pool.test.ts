@@ -107,6 +107,31 @@ describe("BrowserPool", () => {
     ]);
   });
 
+  test("pages of one share key share a context; another key has its own; idle ones close", async () => {
+    const cookie = (key: string, set?: string) =>
+      pool.run(
+        DEFAULT_CONTEXT_SPEC,
+        async (page) => {
+          await page.goto(site.url + "/");
+          if (set) await page.evaluate((c) => (document.cookie = `${c}; max-age=60`), set);
+          return page.evaluate(() => document.cookie);
+        },
+        { signal: forever(), share: key },
+      );
+    assert.equal((await cookie("crawl-a", "visitor=a")).value, "visitor=a");
+    assert.equal(
+      (await cookie("crawl-a")).value,
+      "visitor=a",
+      "the second page is the same visitor",
+    );
+    assert.equal((await cookie("crawl-b")).value, "", "another job is another visitor");
+    assert.equal(pool.stats.sharedContexts, 2);
+    const [one, two] = await Promise.all([cookie("crawl-a"), cookie("crawl-a")]);
+    assert.deepEqual([one.value, two.value], ["visitor=a", "visitor=a"]);
+    await eventually(() => pool.stats.sharedContexts === 0, 5_000);
+    assert.equal((await cookie("crawl-a")).value, "", "a job idle past the limit starts afresh");
+  });
+
   test("runs at most SCRAPE_CONCURRENCY at once; the rest wait in the queue", async () => {
     let running = 0;
     let peak = 0;
@@ -210,6 +235,22 @@ describe("BrowserPool: queue limits, recycling, stop", () => {
     assert.equal(pool.stats.recycles, recycles + 2);
     await eventually(() => pool.stats.browsers === 1);
     assert.equal(pool.stats.restarts, 0);
+  });
+
+  test("a job's shared context moves to the new browser after a recycle", async () => {
+    const recycles = pool.stats.recycles;
+    const share = (n: number) =>
+      pool.run(
+        DEFAULT_CONTEXT_SPEC,
+        async (page) => {
+          await page.goto(`${site.url}/?page=${n}`);
+          return page.title();
+        },
+        { signal: forever(), share: "recycled-job" },
+      );
+    for (let n = 0; n < 4; n++) assert.equal((await share(n)).value, "Skiff test site");
+    assert.ok(pool.stats.recycles > recycles);
+    await eventually(() => pool.stats.browsers === 1 && pool.stats.sharedContexts <= 1);
   });
 
   test("stop() lets in-flight work finish, refuses queued and new work", async () => {

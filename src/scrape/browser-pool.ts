@@ -1,18 +1,21 @@
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { launchChromium } from "../browser/chromium.ts";
 import type { Config } from "../config.ts";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import type { EgressCounters, EgressProxy, ProxyListener } from "../net/egress-proxy.ts";
+import type { EgressCounters, EgressProxy } from "../net/egress-proxy.ts";
 import { setAdBlocking } from "./ad-blocker.ts";
-import {
-  applyLanguages,
-  contextOptions,
-  DEFAULT_CONTEXT_SPEC,
-  isDefaultSpec,
-  type ContextSpec,
-} from "./context-options.ts";
+import { DEFAULT_CONTEXT_SPEC, isDefaultSpec, type ContextSpec } from "./context-options.ts";
 import { outcomeWithin, raceSignal, settleWithin } from "./deadline.ts";
+import {
+  CLOSE_TIMEOUT_MS,
+  closeQuietly,
+  openContext,
+  openPage,
+  type ContextHandle,
+  type WarmPage,
+} from "./pool-contexts.ts";
+import { countersSince, SharedContexts, type SharedLease } from "./shared-contexts.ts";
 import { SlotQueue } from "./slot-queue.ts";
 
 export type PoolConfig = Pick<
@@ -31,6 +34,8 @@ export interface BrowserPoolOptions {
   extraArgs?: readonly string[];
   /** Each context reaches the network only through its own listener on this proxy. */
   egress?: EgressProxy | undefined;
+  /** How long a job's shared context outlives its last page, for the job's next page. */
+  sharedIdleMs?: number;
 }
 
 export interface PoolStats {
@@ -46,13 +51,8 @@ export interface PoolStats {
   queued: number;
   /** Browser processes alive, a retiring one included. */
   browsers: number;
-}
-
-interface WarmPage {
-  context: BrowserContext;
-  page: Page;
-  /** The context's own entrance to the egress proxy, closed with it. */
-  egress: ProxyListener | undefined;
+  /** Contexts that jobs' pages share, in use or idle. */
+  sharedContexts: number;
 }
 
 /** One Chromium process and the scrapes it has served. */
@@ -68,11 +68,13 @@ interface Generation {
 
 interface Lease extends WarmPage {
   generation: Generation;
+  /** Set when the page is in its job's shared context: only the page closes afterwards. */
+  shared?: SharedLease;
 }
 
-const CLOSE_TIMEOUT_MS = 5_000;
 const WARM_IDLE_MS = 25;
 const ABORT_GRACE_MS = 50;
+const SHARED_IDLE_MS = 10_000;
 const CRASHED =
   "Specified URL is failing to load in the browser. Error code: the browser process exited";
 
@@ -97,6 +99,7 @@ export class BrowserPool {
   #warmTimer: NodeJS.Timeout | undefined;
   #warming = false;
   #counts = { scrapesRun: 0, restarts: 0, recycles: 0, warmHits: 0 };
+  #shared: SharedContexts<Generation>;
 
   constructor(options: BrowserPoolOptions) {
     this.#config = options.config;
@@ -104,6 +107,8 @@ export class BrowserPool {
     this.#extraArgs = options.extraArgs ?? [];
     this.#egress = options.egress;
     this.#slots = new SlotQueue(options.config.SCRAPE_CONCURRENCY);
+    const idleMs = options.sharedIdleMs ?? SHARED_IDLE_MS;
+    this.#shared = new SharedContexts({ idleMs, close: closeQuietly });
   }
 
   /** Resolves once the browser is up and the warm contexts are made. */
@@ -125,26 +130,31 @@ export class BrowserPool {
       inFlight: this.#active,
       queued: this.#slots.waiting,
       browsers: this.#generations.size,
+      sharedContexts: this.#shared.size,
     };
   }
 
   /**
    * Runs `fn` on a fresh page in a context made for `spec`. The context is closed afterwards,
    * whatever `fn` did. `queuedMs` is the time spent waiting for a slot.
+   *
+   * With `share`, the page opens in the context of that key instead (made for the first page's
+   * spec; one key is one job, with one spec), and only the page closes afterwards.
    */
   async run<T>(
     spec: ContextSpec,
     fn: (page: Page, egress: EgressCounters) => Promise<T>,
-    opts: { signal: AbortSignal; label?: string },
+    opts: { signal: AbortSignal; label?: string; share?: string },
   ): Promise<{ value: T; queuedMs: number; egress: EgressCounters }> {
     if (this.#state !== "running") throw new AppError("SERVICE_UNAVAILABLE");
     const queuedMs = await this.#slots.acquire(opts.signal, this.#config.SCRAPE_QUEUE_TIMEOUT_MS);
     this.#active++;
     let lease: Lease | undefined;
     try {
-      lease = await this.#lease(spec, opts.signal);
-      if (lease.egress && opts.label) lease.egress.label = opts.label;
-      const egress = lease.egress?.counters ?? { bytesIn: 0, bytesOut: 0, refusals: 0 };
+      lease = await this.#lease(spec, opts);
+      if (lease.egress && opts.label && !lease.shared) lease.egress.label = opts.label;
+      const counters = lease.egress?.counters ?? { bytesIn: 0, bytesOut: 0, refusals: 0 };
+      const egress = lease.shared ? countersSince(counters) : counters;
       const value = await this.#runOn(lease, (page) => fn(page, egress), opts.signal);
       return { value, queuedMs, egress };
     } finally {
@@ -161,25 +171,41 @@ export class BrowserPool {
     if (this.#active > 0) {
       await settleWithin(new Promise<void>((resolve) => (this.#onIdle = resolve)), graceMs);
     }
+    await this.#shared.closeAll();
     await this.#launching?.catch(() => undefined);
     await Promise.all([...this.#generations].map((g) => this.#close(g)));
     this.#state = "stopped";
   }
 
-  async #lease(spec: ContextSpec, signal: AbortSignal): Promise<Lease> {
-    const generation = await raceSignal(this.#generation(), signal);
+  async #lease(spec: ContextSpec, opts: { signal: AbortSignal; share?: string }): Promise<Lease> {
+    const generation = await raceSignal(this.#generation(), opts.signal);
     generation.inFlight++;
     generation.scrapes++;
     this.#counts.scrapesRun++;
-    const warm = isDefaultSpec(spec) ? this.#takeWarm(generation) : undefined;
     const recycle = generation.scrapes >= this.#config.BROWSER_RECYCLE_AFTER;
-    if (recycle && !generation.retired) this.#retire(generation);
     try {
+      if (opts.share) return await this.#sharedPage(generation, spec, opts.share);
+      const warm = isDefaultSpec(spec) ? this.#takeWarm(generation) : undefined;
       const page = warm ?? (await this.#newPage(generation, spec));
       return { ...page, generation };
     } catch (error) {
       this.#release(generation);
       throw this.#crashAware(generation, error);
+    } finally {
+      if (recycle && !generation.retired) this.#retire(generation);
+    }
+  }
+
+  /** A new page in the job's shared context on `generation`. */
+  async #sharedPage(generation: Generation, spec: ContextSpec, key: string): Promise<Lease> {
+    const make = () => this.#newContext(generation, spec, `job ${key}`);
+    const shared = await this.#shared.acquire(key, generation, make);
+    try {
+      const page = await openPage(shared.handle, spec);
+      return { ...shared.handle, page, generation, shared };
+    } catch (error) {
+      shared.release();
+      throw error;
     }
   }
 
@@ -193,12 +219,15 @@ export class BrowserPool {
     }
   }
 
-  /** After a scrape: close its context, free the slot, warm a replacement once idle. */
+  /** After a scrape: close its context (or its page, if shared), free the slot, warm once idle. */
   async #settle(lease: Lease | undefined): Promise<void> {
-    if (lease) {
+    if (lease?.shared) {
+      await settleWithin(lease.page.close(), CLOSE_TIMEOUT_MS);
+      lease.shared.release();
+    } else if (lease) {
       await closeQuietly(lease);
-      this.#release(lease.generation);
     }
+    if (lease) this.#release(lease.generation);
     this.#slots.release();
     if (--this.#active > 0) return;
     this.#onIdle?.();
@@ -320,21 +349,21 @@ export class BrowserPool {
   }
 
   async #newPage(generation: Generation, spec: ContextSpec): Promise<WarmPage> {
-    const options = contextOptions(spec, generation.browser, this.#logger);
-    const egress = await this.#egress?.listenTcp("warm context");
-    // `<-loopback>`: Chromium would otherwise reach loopback directly, around the policy.
-    if (egress) options.proxy = { server: egress.url, bypass: "<-loopback>" };
-    let context: BrowserContext | undefined;
+    const handle = await this.#newContext(generation, spec, "warm context");
     try {
-      context = await generation.browser.newContext(options);
-      const page = await context.newPage();
-      await applyLanguages(page, spec, options);
-      return { context, page, egress };
+      return { ...handle, page: await openPage(handle, spec) };
     } catch (error) {
-      if (context) void closeQuietly({ context, egress });
-      else await egress?.close();
+      void closeQuietly(handle);
       throw error;
     }
+  }
+
+  #newContext(generation: Generation, spec: ContextSpec, label: string): Promise<ContextHandle> {
+    return openContext(generation.browser, spec, {
+      logger: this.#logger,
+      egress: this.#egress,
+      label,
+    });
   }
 
   /**
@@ -388,9 +417,4 @@ export class BrowserPool {
       return false;
     }
   }
-}
-
-async function closeQuietly(page: Pick<WarmPage, "context" | "egress">): Promise<void> {
-  await settleWithin(page.context.close(), CLOSE_TIMEOUT_MS);
-  await page.egress?.close();
 }

@@ -34,6 +34,8 @@ export interface ScrapeContext {
   publicBaseUrl: string;
   /** Aborts when the caller is gone. */
   signal: AbortSignal;
+  /** Pages with the same key open in one shared browser context (the pages of one crawl). */
+  share?: string;
 }
 
 export interface ScrapeResult {
@@ -234,7 +236,7 @@ export class ScrapeService {
           egress = counters;
           return loadPage(page, loadRequestOf(request, screenshot), ctx.signal);
         },
-        { signal: ctx.signal, label: `scrape ${id}` },
+        { signal: ctx.signal, label: `scrape ${id}`, ...(ctx.share && { share: ctx.share }) },
       );
     } catch (err) {
       if (!egress?.refusals || !mayBeEgressRefusal(err)) throw err;
