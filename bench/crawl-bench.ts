@@ -1,6 +1,7 @@
-// A crawl of the generated 200-page site (test/fixtures/crawl-site.ts) through Skiff, against raw
-// playwright-core loading the same pages with the same concurrency and converter, in the same run;
-// map's latency; and the server's peak memory (RSS of this process, which runs it) while crawling.
+// A crawl of the generated 200-page site (test/fixtures/crawl-site.ts) through Skiff, against
+// Crawlee's PlaywrightCrawler and raw playwright-core loading the same pages with the same
+// concurrency and converter, in the same run; map's latency; and the server's peak memory (RSS of
+// this process, which runs it) while crawling.
 import { setTimeout as delay } from "node:timers/promises";
 import { htmlToMarkdown } from "mdream";
 import type { Browser } from "playwright-core";
@@ -10,10 +11,12 @@ import { CHROME_PATH } from "../test/fixtures/site/test-browser.ts";
 import {
   ALL_PAGES,
   DISALLOWED,
+  SITEMAP_ONLY,
   startCrawlSite,
   type CrawlSite,
 } from "../test/fixtures/crawl-site.ts";
 import { startSkiff } from "../test/helpers/skiff-harness.ts";
+import { crawleeCrawl, type CrawleeRun } from "./crawlee-baseline.ts";
 import { post } from "./interact-bench.ts";
 import { fmt, latency, timeEach, type Latency } from "./stats.ts";
 
@@ -21,6 +24,7 @@ export interface CrawlBench {
   pages: number;
   concurrency: number;
   skiffSeconds: number;
+  crawlee: CrawleeRun;
   rawSeconds: number;
   map: Latency;
   peakRssMB: number;
@@ -49,21 +53,25 @@ async function skiffCrawl(
   }
 }
 
-/** The same pages, `CONCURRENCY` at a time: a fresh context each, goto, content, markdown. */
+/**
+ * The same pages, known up front, `CONCURRENCY` at a time in one context (as Skiff's crawl shares
+ * one): a new page each, goto, content, markdown.
+ */
 async function rawCrawl(browser: Browser, site: CrawlSite, paths: string[]): Promise<number> {
   const queue = [...paths];
   const started = performance.now();
+  const context = await browser.newContext();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       for (let path = queue.shift(); path !== undefined; path = queue.shift()) {
-        const context = await browser.newContext();
         const page = await context.newPage();
         await page.goto(`${site.url}${path}`, { waitUntil: "load" }).catch(() => undefined);
         htmlToMarkdown(await page.content());
-        await context.close();
+        await page.close();
       }
     }),
   );
+  await context.close();
   return (performance.now() - started) / 1000;
 }
 
@@ -75,6 +83,7 @@ export async function benchCrawl(): Promise<CrawlBench> {
   try {
     const crawled = await skiffCrawl(site, server.url);
     clearInterval(sampler);
+    const crawlee = await crawleeCrawl(site, SITEMAP_ONLY, CONCURRENCY);
     const map = await timeEach(MAP_SAMPLES, () =>
       post(`${server.url}/v2/map`, { url: `${site.url}/` }),
     );
@@ -90,6 +99,7 @@ export async function benchCrawl(): Promise<CrawlBench> {
         pages: crawled.pages,
         concurrency: CONCURRENCY,
         skiffSeconds: crawled.seconds,
+        crawlee,
         rawSeconds: rawSeconds * (crawled.pages / pages.length),
         map: latency(map),
         peakRssMB: peak / 1024 / 1024,
@@ -107,6 +117,8 @@ export async function benchCrawl(): Promise<CrawlBench> {
 export function printCrawl(b: CrawlBench): void {
   const rate = (seconds: number) => b.pages / seconds;
   const ratio = b.skiffSeconds / b.rawSeconds;
+  const crawleeRate = b.crawlee.pages / b.crawlee.seconds;
+  const overCrawlee = rate(b.skiffSeconds) / crawleeRate;
   console.log(
     `crawl of the generated site, ${b.pages} pages, ${b.concurrency} at a time, markdown`,
   );
@@ -114,7 +126,13 @@ export function printCrawl(b: CrawlBench): void {
     `  skiff /v2/crawl                    ${fmt(rate(b.skiffSeconds))} pages/s (${fmt(b.skiffSeconds)} s)`,
   );
   console.log(
+    `  crawlee PlaywrightCrawler          ${fmt(crawleeRate)} pages/s (${b.crawlee.pages} pages in ${fmt(b.crawlee.seconds)} s)`,
+  );
+  console.log(
     `  raw playwright, same pages         ${fmt(rate(b.rawSeconds))} pages/s (${fmt(b.rawSeconds)} s)`,
+  );
+  console.log(
+    `  rate skiff/crawlee                 ${fmt(overCrawlee, 2)}   [>= 1.2] ${overCrawlee >= 1.2 ? "pass" : "MISS"}`,
   );
   console.log(
     `  ratio of times skiff/raw           ${fmt(ratio, 2)}   [<= 1.2] ${ratio <= 1.2 ? "pass" : "MISS"}`,
