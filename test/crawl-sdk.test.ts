@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import Firecrawl from "@mendable/firecrawl-js";
 import WebSocket from "ws";
-import { startSkiff, useSkiffAndSite } from "./helpers/skiff-harness.ts";
+import { postJson, startSkiff, useSkiffAndSite } from "./helpers/skiff-harness.ts";
 
 const t = useSkiffAndSite({ SCRAPE_CONCURRENCY: "4" });
 const sdk = () => new Firecrawl({ apiUrl: t.server.url, apiKey: "" });
@@ -154,7 +154,7 @@ describe("crawl, batch and map with @mendable/firecrawl-js", () => {
       for (const [path, body] of [
         ["/v2/crawl", { url: "http://127.0.0.1:9/" }],
         ["/v2/map", { url: "http://127.0.0.1:9/" }],
-        ["/v2/batch/scrape", { urls: ["http://127.0.0.1:9/"] }],
+        ["/v2/batch/scrape", { urls: ["http://127.0.0.1:9/"], ignoreInvalidURLs: false }],
       ] as const) {
         const res = await fetch(`${strict.url}${path}`, {
           method: "POST",
@@ -169,6 +169,18 @@ describe("crawl, batch and map with @mendable/firecrawl-js", () => {
           /^Blocked insecure target URL: 127\.0\.0\.1 resolves to 127\.0\.0\.1/,
         );
       }
+      // A batch that asks for a list gets the refused URL there, in the caller's spelling.
+      const batch = (body: object) =>
+        postJson<Record<string, unknown>>(`${strict.url}/v2/batch/scrape`, body);
+      const listed = await batch({
+        urls: ["HTTP://127.0.0.1:9/", "http://192.0.2.1/"],
+        ignoreInvalidURLs: true,
+      });
+      assert.equal(listed.status, 200, JSON.stringify(listed.body));
+      assert.deepEqual(listed.body.invalidURLs, ["HTTP://127.0.0.1:9/"]);
+      await fetch(`${strict.url}/v2/batch/scrape/${String(listed.body.id)}`, { method: "DELETE" });
+      const none = await batch({ urls: ["http://127.0.0.1:9/"] });
+      assert.deepEqual([none.status, none.body.error], [400, "No valid URLs provided"]);
     } finally {
       await strict.close();
     }

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { AppError } from "../errors.ts";
 import { integrationSchema } from "../scrape/request/integration.ts";
 import { urlSchema } from "../scrape/request/url.ts";
 import { scrapeOptionsSchema } from "../scrape/scrape-request.ts";
@@ -31,23 +30,30 @@ export const BATCH_KEYS = [
   "integration",
 ] as const;
 
+/** A URL of a batch as `/v2/scrape` normalizes it, and as the caller spelled it. */
+export interface BatchUrl {
+  url: string;
+  raw: string;
+}
+
 /**
  * The URLs to scrape, normalized as `/v2/scrape` does, and those refused. Only an explicit
- * `ignoreInvalidURLs: true` lists bad URLs instead of refusing the batch (spec §3.1); the reply
- * carries `invalidURLs` unless it was explicitly false.
+ * `ignoreInvalidURLs: true` lists malformed URLs instead of refusing the batch (spec §3.1); the
+ * reply carries `invalidURLs` unless it was explicitly false.
  */
 export function sortUrls(request: BatchRequest): {
-  valid: string[];
+  valid: BatchUrl[];
   invalid: string[] | undefined;
 } {
-  const valid: string[] = [];
+  const valid: BatchUrl[] = [];
   const invalid: string[] = [];
   for (const raw of request.urls) {
     const parsed = urlSchema.safeParse(raw);
-    if (parsed.success) valid.push(parsed.data);
+    if (parsed.success) valid.push({ url: parsed.data, raw });
     else if (request.ignoreInvalidURLs === true) invalid.push(raw);
     else throw parsed.error;
   }
-  if (valid.length === 0) throw new AppError("BAD_REQUEST", "No valid URLs provided");
   return { valid, invalid: request.ignoreInvalidURLs === false ? undefined : invalid };
 }
+
+export const NO_VALID_URLS = "No valid URLs provided";

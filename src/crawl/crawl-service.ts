@@ -11,9 +11,9 @@ import { dedupeKey } from "./crawl-urls.ts";
 import { jobStatus, type StatusQuery } from "./job-status.ts";
 import { parseRobots } from "./robots.ts";
 import type { SiteFetcher } from "./site-fetcher.ts";
-import { refusePrivateTarget, type TargetCheck } from "./target-check.ts";
+import { privateTargetRefusal, refusePrivateTarget, type TargetCheck } from "./target-check.ts";
 import type { StoredJob } from "./stored-job.ts";
-import type { BatchRequest } from "./batch-request.ts";
+import { NO_VALID_URLS, type BatchRequest, type BatchUrl } from "./batch-request.ts";
 
 export interface CrawlServiceDeps {
   prompt: CrawlPrompt;
@@ -109,12 +109,30 @@ export class CrawlService {
     return this.#deps.prompt.options(url, prompt, teamId, failure);
   }
 
-  /** Queues one page job per URL (duplicates included, as upstream). */
-  async startBatch(request: BatchRequest, urls: string[], ctx: JobContext): Promise<string> {
-    for (const url of urls) {
+  /**
+   * Queues one page job per URL (duplicates included, as upstream). A URL the egress policy
+   * refuses is listed in `invalid` when the caller asked for a list (as upstream lists a
+   * blocklisted one), and refuses the batch with 403 when `ignoreInvalidURLs` was false.
+   */
+  async startBatch(
+    request: BatchRequest,
+    sorted: { valid: BatchUrl[]; invalid: string[] | undefined },
+    ctx: JobContext,
+  ): Promise<{ id: string; invalid: string[] | undefined }> {
+    const { invalid } = sorted;
+    const urls: string[] = [];
+    for (const { url, raw } of sorted.valid) {
       scrapeRequestSchema.parse({ ...ctx.rawScrapeOptions, url });
-      await refusePrivateTarget(url, this.#deps.targets);
+      const refusal = await privateTargetRefusal(url, this.#deps.targets);
+      if (refusal && !invalid) throw refusal;
+      if (refusal) invalid?.push(raw);
+      else urls.push(url);
     }
+    if (urls.length === 0) throw new AppError("BAD_REQUEST", NO_VALID_URLS);
+    return { id: await this.#queueBatch(request, urls, ctx), invalid };
+  }
+
+  async #queueBatch(request: BatchRequest, urls: string[], ctx: JobContext): Promise<string> {
     await this.#deps.credits.requireAny(ctx.teamId);
     const stored: StoredJob = {
       kind: "batch",

@@ -73,9 +73,8 @@ export function registerCrawlRoutes(app: FastifyInstance, deps: CrawlRouteDeps):
   app.post("/v2/batch/scrape", async (request) => {
     const caller = callerOf(request);
     const body = batchRequestSchema.parse(request.body);
-    const { valid, invalid } = sortUrls(body);
     const base = publicBaseUrl(deps.config, request);
-    const id = await deps.crawls.startBatch(body, valid, {
+    const { id, invalid } = await deps.crawls.startBatch(body, sortUrls(body), {
       teamId: caller.teamId,
       publicBaseUrl: base,
       rawScrapeOptions: scrapeOptionsOf(request.body as Record<string, unknown>),
