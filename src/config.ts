@@ -39,6 +39,8 @@ const settings = {
    * SCRAPE_CONCURRENCY, so a crawl always leaves the shared browser a slot for `/v2/scrape`.
    */
   JOB_CONCURRENCY: int(0, 64).default(0),
+  /** How long a crawl's or batch's results are kept once it ends (an hour at most under ZDR). */
+  JOB_RETENTION_SECONDS: int(1, 30 * 86_400).default(86_400),
   /** Browser contexts kept open and ready so a scrape does not pay for a new page. */
   SCRAPE_WARM_CONTEXTS: int(0, 16).default(2),
   /** The shared browser is restarted after this many scrapes, to bound its memory. */

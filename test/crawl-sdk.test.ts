@@ -101,6 +101,19 @@ describe("crawl, batch and map with @mendable/firecrawl-js", () => {
     assert.deepEqual(started.invalidURLs, ["not a url"]);
   });
 
+  it("a zero-data-retention batch returns its documents and keeps them an hour, not a day", async () => {
+    const job = await sdk().batchScrape([`${t.site.url}/article`], {
+      options: { formats: ["markdown"] },
+      zeroDataRetention: true,
+      pollInterval: 1,
+      timeout: 120,
+    });
+    assert.equal(job.status, "completed");
+    assert.match(job.data[0]?.markdown ?? "", /known content/);
+    const hoursLeft = (Date.parse(job.expiresAt ?? "") - Date.now()) / 3_600_000;
+    assert.ok(hoursLeft > 0.9 && hoursLeft <= 1, `expires in ${hoursLeft} h`);
+  });
+
   it("map lists the site's pages, ranked by `search`", async () => {
     const all = await sdk().map(`${t.site.url}/`);
     const paths = all.links.map((l) => new URL(l.url).pathname);

@@ -8,7 +8,7 @@ import type { Store } from "../store/store.ts";
 import type { CrawlPrompt, GeneratedOptions } from "./crawl-prompt.ts";
 import { compilePatterns, crawlRequestSchema, type CrawlRequest } from "./crawl-request.ts";
 import { dedupeKey } from "./crawl-urls.ts";
-import { jobStatus, type StatusQuery } from "./job-status.ts";
+import { expiresAtOf, jobStatus, type StatusQuery } from "./job-status.ts";
 import { parseRobots } from "./robots.ts";
 import type { SiteFetcher } from "./site-fetcher.ts";
 import { privateTargetRefusal, refusePrivateTarget, type TargetCheck } from "./target-check.ts";
@@ -24,6 +24,8 @@ export interface CrawlServiceDeps {
   logger: Logger;
   /** Tells the job runner that work is queued. */
   notify: () => void;
+  /** How long a job's results are kept once it ends (JOB_RETENTION_SECONDS). */
+  retentionMs: number;
 }
 
 export interface JobContext {
@@ -33,8 +35,9 @@ export interface JobContext {
   rawScrapeOptions: Record<string, unknown>;
 }
 
-/** Upstream keeps a job 24 hours after its last read; Skiff reports the same horizon. */
-const EXPIRY_MS = 24 * 60 * 60 * 1000;
+/** Under zero data retention, results are kept an hour at most: long enough to read them. */
+const ZDR_RETENTION_MS = 60 * 60 * 1000;
+const SWEEP_BATCH = 100;
 /** The most documents one watcher message round reads. */
 const WATCH_BATCH = 1_000;
 
@@ -161,18 +164,18 @@ export class CrawlService {
 
   async status(kind: JobGroupKind, id: string, teamId: string, query: StatusQuery) {
     const group = await this.#owned(id, teamId, kind);
-    return jobStatus(this.#deps.store, group, query, EXPIRY_MS);
+    return jobStatus(this.#deps.store, group, query);
   }
 
   /** Marks the job cancelled; its queued pages are dropped and running ones end as cancelled. */
   async cancel(kind: JobGroupKind, id: string, teamId: string): Promise<CancelOutcome> {
-    const group = await this.#deps.store.getJobGroup(id);
+    const group = await this.#find(id);
     if (!group || group.kind !== kind || group.teamId !== teamId) return "not-found";
     return this.#deps.store.cancelJobGroup(id, Date.now());
   }
 
   async errors(kind: JobGroupKind, id: string, teamId: string) {
-    const group = await this.#deps.store.getJobGroup(id);
+    const group = await this.#find(id);
     if (!group || group.kind !== kind) throw new AppError("CRAWL_NOT_FOUND");
     if (group.teamId !== teamId) throw new AppError("CRAWL_FORBIDDEN");
     const [errors, robotsBlocked] = await Promise.all([
@@ -196,19 +199,18 @@ export class CrawlService {
    * after the first `skip`. Another team's job is forbidden here, not hidden.
    */
   async watch(kind: JobGroupKind, id: string, teamId: string, skip: number) {
-    const group = await this.#deps.store.getJobGroup(id);
+    const group = await this.#find(id);
     if (!group || group.kind !== kind) throw new AppError("CRAWL_NOT_FOUND");
     if (group.teamId !== teamId) throw new AppError("CRAWL_FORBIDDEN");
     const counts = await this.#deps.store.jobGroupCounts(id);
     const documents = await this.#deps.store.listJobGroupPages(id, skip, WATCH_BATCH);
-    const expiresAt = new Date(Math.floor((Date.now() + EXPIRY_MS) / 1000) * 1000).toISOString();
     return {
       status: group.status,
       error: group.error,
       completed: counts.completed,
       total: counts.total,
       creditsUsed: counts.creditsUsed,
-      expiresAt,
+      expiresAt: expiresAtOf(group),
       documents,
     };
   }
@@ -232,11 +234,31 @@ export class CrawlService {
 
   /** The job, if it exists, is of this kind and belongs to the team; 404 otherwise (spec §2.6). */
   async #owned(id: string, teamId: string, kind: JobGroupKind): Promise<JobGroupRow> {
-    const group = await this.#deps.store.getJobGroup(id);
+    const group = await this.#find(id);
     if (!group || group.kind !== kind || group.teamId !== teamId) {
       throw new AppError("CRAWL_NOT_FOUND");
     }
     return group;
+  }
+
+  /** The job, unless there is none or it has expired (its rows are gone, or soon will be). */
+  async #find(id: string): Promise<JobGroupRow | undefined> {
+    const group = await this.#deps.store.getJobGroup(id);
+    if (!group || (group.finishedAt !== null && group.finishedAt + group.retentionMs <= Date.now()))
+      return undefined;
+    return group;
+  }
+
+  /** Deletes the jobs whose retention has passed, with their documents; how many. */
+  async sweepExpired(): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const ids = await this.#deps.store.deleteExpiredJobGroups(Date.now(), SWEEP_BATCH);
+      deleted += ids.length;
+      if (ids.length < SWEEP_BATCH) break;
+    }
+    if (deleted > 0) this.#deps.logger.info({ deleted }, "expired crawls and batches deleted");
+    return deleted;
   }
 
   async #robots(seed: URL) {
@@ -262,6 +284,9 @@ export class CrawlService {
       finishedAt: null,
       error: null,
       webhook: stored.webhook !== null,
+      retentionMs: stored.zeroDataRetention
+        ? Math.min(ZDR_RETENTION_MS, this.#deps.retentionMs)
+        : this.#deps.retentionMs,
       ...shape,
     };
   }

@@ -103,9 +103,9 @@ export class CrawlWorker {
       await this.#deps.store.enqueuePages(group.id, discovered?.links ?? [], Date.now());
       throw new JobFailed("CRAWL_DENIAL", denial);
     }
-    const documentJson = stored.zeroDataRetention ? null : JSON.stringify(document);
+    // Under zero data retention too: the job's short retention is what bounds how long it stays.
     return {
-      documentJson,
+      documentJson: JSON.stringify(document),
       creditsUsed,
       links: discovered?.links ?? [],
       robotsBlocked: discovered?.robotsBlocked ?? [],

@@ -24,10 +24,9 @@ export async function jobStatus(
   store: Store,
   group: JobGroupRow,
   query: StatusQuery,
-  expiryMs: number,
 ): Promise<string> {
   const counts = await store.jobGroupCounts(group.id);
-  const expiresAt = new Date(Math.floor((Date.now() + expiryMs) / 1000) * 1000).toISOString();
+  const expiresAt = expiresAtOf(group);
   const timing = timingOf(group);
   const head = {
     status: group.status,
@@ -50,6 +49,15 @@ export async function jobStatus(
   const start = JSON.stringify({ success: true, ...head, ...(next && { next }) });
   const end = JSON.stringify(timing);
   return `${start.slice(0, -1)},"data":[${data.join(",")}]${end === "{}" ? "" : `,${end.slice(1, -1)}`}}`;
+}
+
+/**
+ * When the job's results go: its retention after it ended, or after now while it runs (upstream
+ * re-arms its TTL on each read; Skiff's clock starts when the job ends). Whole seconds, as upstream.
+ */
+export function expiresAtOf(group: JobGroupRow): string {
+  const at = (group.finishedAt ?? Date.now()) + group.retentionMs;
+  return new Date(Math.floor(at / 1000) * 1000).toISOString();
 }
 
 function withinCap(documents: string[]): string[] {

@@ -28,6 +28,7 @@ export interface Crawls {
 const LEASE_MS = 15 * 60 * 1000;
 const FETCH_TIMEOUT_MS = 15_000;
 const FETCH_MAX_BYTES = 50 * 1024 * 1024;
+const SWEEP_EVERY_MS = 60_000;
 
 /** Crawls and batches: the service the routes call, the runner that works the queue, the webhooks. */
 export async function startCrawls(deps: {
@@ -79,15 +80,22 @@ export async function startCrawls(deps: {
     credits,
     logger,
     notify: () => runner.notify(),
+    retentionMs: config.JOB_RETENTION_SECONDS * 1000,
   });
+  let sweeper: NodeJS.Timeout | undefined;
+  const sweep = () =>
+    service.sweepExpired().catch((err: unknown) => logger.error({ err }, "sweep failed"));
   return {
     service,
     mapper,
     async start() {
       await runner.start();
       deliverer.start();
+      await sweep();
+      sweeper = setInterval(() => void sweep(), SWEEP_EVERY_MS).unref();
     },
     async close() {
+      clearInterval(sweeper);
       await runner.close();
       await deliverer.close();
       await fetcher.close();

@@ -27,6 +27,8 @@ export interface JobGroupRow {
   error: string | null;
   /** Whether its events (started, each page, completed) are kept for a webhook. */
   webhook: boolean;
+  /** How long its results are kept once it has ended; then it and its rows are deleted. */
+  retentionMs: number;
 }
 
 /** A URL to scrape: `key` is its dedupe key within the group (spec §2.3's normalized URL). */
@@ -147,6 +149,11 @@ export interface JobQueue {
   cancelJobGroup(id: string, now: number): Promise<CancelOutcome>;
   /** Ends a group that could not start (no page job was made). */
   failJobGroup(id: string, error: string, now: number): Promise<void>;
+  /**
+   * Deletes up to `max` groups that ended more than their retention before `now` (none of their
+   * jobs still running), with every row of theirs; their ids.
+   */
+  deleteExpiredJobGroups(now: number, max: number): Promise<string[]>;
   jobGroupCounts(id: string): Promise<JobGroupCounts>;
   /** Stored documents in finishing order. */
   listJobGroupPages(id: string, skip: number, limit: number): Promise<string[]>;

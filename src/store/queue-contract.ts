@@ -22,6 +22,7 @@ function group(overrides: Partial<JobGroupRow> = {}): JobGroupRow {
     finishedAt: null,
     error: null,
     webhook: false,
+    retentionMs: 86_400_000,
     ...overrides,
   };
 }
@@ -174,6 +175,44 @@ export function queueContract(store: () => Store): void {
     assert.ok(only);
     await store().completeJob(only, done("{}"));
     assert.equal(await store().cancelJobGroup(finished.id, 6_000), "already-completed");
+  });
+
+  it("deletes a group and all its rows once its retention has passed, never while a job runs", async () => {
+    const g = group({
+      kind: "crawl",
+      url: "https://site.test/",
+      retentionMs: 1_000,
+      webhook: true,
+    });
+    await store().createJobGroup(g, { kind: "kickoff", pages: pages("/") });
+    const [kickoff] = await claimOf(g);
+    assert.ok(kickoff);
+    const links = pages("/a");
+    await store().completeJob(kickoff, {
+      ...done("{}", links),
+      robotsBlocked: ["https://site.test/x"],
+    });
+    const [page] = await claimOf(g, { now: 5_000 });
+    assert.ok(page);
+    await store().completeJob(page, done('{"n":1}'));
+    const ended = await store().getJobGroup(g.id);
+    assert.deepEqual([ended?.status, ended?.retentionMs], ["completed", 1_000]);
+    const expiry = (ended?.finishedAt ?? 0) + 1_000;
+    assert.deepEqual(await store().deleteExpiredJobGroups(expiry - 1, 100), []);
+    const running = group({ retentionMs: 1_000 });
+    await store().createJobGroup(running, { kind: "page", pages: pages("/1", "/2") });
+    const [active] = await claimOf(running, { max: 1 });
+    assert.ok(active);
+    await store().cancelJobGroup(running.id, 2_000);
+    assert.deepEqual(await store().deleteExpiredJobGroups(expiry, 100), [g.id]);
+    assert.equal(await store().getJobGroup(g.id), undefined);
+    assert.deepEqual(await store().listJobGroupPages(g.id, 0, 10), []);
+    assert.deepEqual(await store().listRobotsBlocked(g.id), []);
+    assert.equal(await store().getJobOutcome(page.id), undefined);
+    assert.equal(await store().lockUrl(g.id, "/a"), true, "its visited set is gone too");
+    assert.ok(await store().getJobGroup(running.id), "a running job holds its cancelled group");
+    await store().completeJob(active, done("{}"));
+    assert.deepEqual(await store().deleteExpiredJobGroups(expiry, 100), [running.id]);
   });
 
   it("requeues the jobs a previous process held, and lists a team's running crawls", async () => {

@@ -46,8 +46,8 @@ export class SqliteQueue {
       this.#db
         .prepare(
           `INSERT INTO job_groups (id, team_id, kind, url, request, status, page_limit,
-             max_concurrency, delay_ms, webhook, created_at, finished_at, error)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             max_concurrency, delay_ms, webhook, created_at, finished_at, error, retention_ms)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           group.id,
@@ -63,6 +63,7 @@ export class SqliteQueue {
           group.createdAt,
           group.finishedAt,
           group.error,
+          group.retentionMs,
         );
       this.#events.record(group.id, "started", null, group.createdAt);
       if (first.kind === "kickoff") {
@@ -162,6 +163,29 @@ export class SqliteQueue {
          WHERE id = ? AND status = 'scraping'`,
       )
       .run(error, now, id);
+  }
+
+  deleteExpiredJobGroups(now: number, max: number): string[] {
+    return this.#db.transaction(() => {
+      const ids = (
+        this.#db
+          .prepare(
+            `SELECT id FROM job_groups g WHERE finished_at IS NOT NULL
+               AND finished_at + retention_ms <= ?
+               AND NOT EXISTS (SELECT 1 FROM jobs WHERE group_id = g.id AND state = 'active')
+             ORDER BY finished_at LIMIT ?`,
+          )
+          .all(now, max) as { id: string }[]
+      ).map((r) => r.id);
+      const tables = ["jobs", "job_urls", "job_pages", "job_events", "job_robots_blocked"];
+      for (const id of ids) {
+        for (const table of tables) {
+          this.#db.prepare(`DELETE FROM ${table} WHERE group_id = ?`).run(id);
+        }
+        this.#db.prepare(`DELETE FROM job_groups WHERE id = ?`).run(id);
+      }
+      return ids;
+    })();
   }
 
   #recordBlocked(groupId: string, urls: string[]): void {

@@ -160,6 +160,9 @@ export const MIGRATIONS = [
      url TEXT NOT NULL,
      PRIMARY KEY (group_id, url)
    );`,
+  // How long a crawl's or batch's results are kept once it ends (a day; less under ZDR).
+  `ALTER TABLE job_groups ADD COLUMN retention_ms INTEGER NOT NULL DEFAULT 86400000;
+   CREATE INDEX job_groups_finished ON job_groups (finished_at) WHERE finished_at IS NOT NULL;`,
 ];
 
 export interface ScrapeRecord {
@@ -261,6 +264,7 @@ export interface GroupRecord {
   created_at: number;
   finished_at: number | null;
   error: string | null;
+  retention_ms: number;
 }
 
 export function toGroupRow(r: GroupRecord): JobGroupRow {
@@ -278,5 +282,6 @@ export function toGroupRow(r: GroupRecord): JobGroupRow {
     finishedAt: r.finished_at,
     error: r.error,
     webhook: r.webhook === 1,
+    retentionMs: r.retention_ms,
   };
 }

@@ -310,6 +310,10 @@ export class SqliteStore implements Store {
     return Promise.resolve(this.#queue.failJobGroup(id, error, now));
   }
 
+  deleteExpiredJobGroups(now: number, max: number): Promise<string[]> {
+    return Promise.resolve(this.#queue.deleteExpiredJobGroups(now, max));
+  }
+
   jobGroupCounts(id: string): Promise<JobGroupCounts> {
     return Promise.resolve(this.#reads.jobGroupCounts(id));
   }
