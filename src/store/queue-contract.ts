@@ -53,7 +53,7 @@ export function queueContract(store: () => Store): void {
     const claimed = await store().claimJobs(claim(overrides));
     const others = claimed.filter((job) => job.groupId !== g.id);
     for (const job of others)
-      await store().failJob(job, { error: "x", retryInMs: 0, finishedAt: 0 });
+      await store().failJob(job, { error: "another test's job", finishedAt: 0 });
     return claimed.filter((job) => job.groupId === g.id);
   }
 
@@ -143,6 +143,27 @@ export function queueContract(store: () => Store): void {
     const count = (g: JobGroupRow) => ours.filter((j) => j.groupId === g.id).length;
     assert.deepEqual([count(big), count(small), count(capped)], [2, 2, 1]);
     for (const job of claimed) await store().completeJob(job, done("{}"));
+  });
+
+  it("gives a one-job claim to a waiting team, not to the team with a long, older queue", async () => {
+    // Earlier tests' queued jobs would be older than these: end them first.
+    for (let old = await store().claimJobs(claim({ max: 100 })); old.length > 0;) {
+      for (const job of old) await store().failJob(job, { error: "earlier", finishedAt: 0 });
+      old = await store().claimJobs(claim({ max: 100 }));
+    }
+    const busy = group();
+    const many = Array.from({ length: 60 }, (_, i) => `/${i}`);
+    await store().createJobGroup(busy, { kind: "page", pages: pages(...many) });
+    const running = await claimOf(busy, { max: 2 });
+    assert.equal(running.length, 2);
+    const waiting = group({ createdAt: 1_500 });
+    await store().createJobGroup(waiting, { kind: "page", pages: pages("/only") });
+    const [next] = await claimOf(waiting, { max: 1 });
+    assert.equal(next?.groupId, waiting.id, "the waiting team's job, though 58 older ones queue");
+    await store().cancelJobGroup(busy.id, 2_000);
+    for (const job of [...running, ...(next ? [next] : [])]) {
+      await store().completeJob(job, done("{}"));
+    }
   });
 
   it("paces a group with a delay: one page at a time, each start `delayMs` after the last", async () => {

@@ -24,6 +24,11 @@ export class ClaimLimits {
     this.#request = request;
   }
 
+  /** The team's jobs running now, those this claim took included. */
+  activeOf(teamId: string): number {
+    return this.#team(teamId);
+  }
+
   admits(job: CandidateJob): boolean {
     if (this.#team(job.team_id) >= this.#request.teamLimit) return false;
     if (job.kind === "kickoff") return true;

@@ -209,11 +209,15 @@ export class SqliteQueue {
     const kinds = request.kinds ?? ["kickoff", "page"];
     const candidates = this.#db
       .prepare(
-        `SELECT j.id, j.group_id, j.team_id, j.kind, j.url, j.depth, j.attempts FROM jobs j
-         WHERE ((j.state = 'queued' AND j.run_after <= ?)
-             OR (j.state = 'active' AND j.lease_expires_at <= ?))
-           AND j.kind IN (SELECT value FROM json_each(?))
-         ORDER BY j.run_after, j.id LIMIT ?`,
+        // The first due jobs of every team, not of the queue: a team with a long queue must not
+        // push the others' jobs out of the claim's view.
+        `SELECT id, group_id, team_id, kind, url, depth, attempts FROM (
+           SELECT j.*, ROW_NUMBER() OVER (PARTITION BY j.team_id ORDER BY j.run_after, j.id) AS n
+           FROM jobs j
+           WHERE ((j.state = 'queued' AND j.run_after <= ?)
+               OR (j.state = 'active' AND j.lease_expires_at <= ?))
+             AND j.kind IN (SELECT value FROM json_each(?)))
+         WHERE n <= ? ORDER BY run_after, id`,
       )
       .all(
         request.now,
@@ -225,7 +229,10 @@ export class SqliteQueue {
     const byTeam = Map.groupBy(candidates, (job) => job.team_id);
     const picked: JobRecord[] = [];
     while (picked.length < request.max && byTeam.size > 0) {
-      for (const [team, jobs] of byTeam) {
+      // Each round serves the teams with the fewest running jobs first (ties: the oldest job),
+      // so a one-slot claim goes to a waiting team rather than to the one holding the workers.
+      const teams = [...byTeam].sort(([a], [b]) => limits.activeOf(a) - limits.activeOf(b));
+      for (const [team, jobs] of teams) {
         const index = jobs.findIndex((job) => limits.admits(job));
         if (index < 0) {
           byTeam.delete(team);
