@@ -84,6 +84,8 @@ describe("crawl, batch and map with @mendable/firecrawl-js", () => {
     assert.equal(status.status, "cancelled");
     const raw = (await (await fetch(`${t.server.url}/v2/crawl/${id}`)).json()) as object;
     assert.equal("next" in raw, false);
+    const again = await fetch(`${t.server.url}/v2/crawl/${id}`, { method: "DELETE" });
+    assert.deepEqual([again.status, await again.json()], [200, { status: "cancelled" }]);
   });
 
   it("batchScrape scrapes every URL; invalid ones are listed when asked to ignore them", async () => {
@@ -95,6 +97,13 @@ describe("crawl, batch and map with @mendable/firecrawl-js", () => {
     });
     assert.equal(job.status, "completed");
     assert.deepEqual(sourceURLs(job.data), ["/article", "/article", "/tabs"]);
+    const cancelDone = await fetch(`${t.server.url}/v2/batch/scrape/${job.id}`, {
+      method: "DELETE",
+    });
+    assert.deepEqual(
+      [cancelDone.status, await cancelDone.json()],
+      [409, { error: "Crawl is already completed" }],
+    );
     const started = await sdk().startBatchScrape([`${t.site.url}/form`, "not a url"], {
       ignoreInvalidURLs: true,
     });
