@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import Firecrawl from "@mendable/firecrawl-js";
+import { logInToProfile } from "./helpers/interact-client.ts";
 import { startTestSite, type TestSite } from "./fixtures/site/test-site.ts";
 import { postJson, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
 
@@ -43,15 +44,7 @@ describe("profiles", () => {
   it("logs in once in a session; a later scrape with the profile is logged in", async () => {
     const before = await scrape("/dashboard", { name: "ada", saveChanges: false });
     assert.match(before.markdown ?? "", /Please log in/);
-    const login = await scrape("/login", { name: "ada" });
-    const id = String(login.metadata?.scrapeId);
-    const filled = await sdk().interact(id, {
-      code: `await page.fill("#user", "ada");
-        await Promise.all([page.waitForURL("**/dashboard"), page.click("#submit")]);
-        await page.locator("h1").innerText()`,
-    });
-    assert.equal(filled.result, "Welcome back, ada", filled.error);
-    await sdk().stopInteraction(id);
+    await logInToProfile(sdk(), site.url, "ada");
     const after = await scrape("/dashboard", { name: "ada", saveChanges: false });
     assert.match(after.markdown ?? "", /Welcome back, ada/);
     assert.match(after.markdown ?? "", /hello ada/, "localStorage came back too");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, type Dirent } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -292,16 +292,22 @@ async function startMain(
 
 /** Every file under `dir`, as bytes (a running session's caches come and go meanwhile). */
 function filesUnder(dir: string): { file: string; bytes: Buffer }[] {
-  return readdirSync(dir, { recursive: true, encoding: "utf8" })
-    .map((name) => path.join(dir, name))
-    .filter((file) => statSync(file, { throwIfNoEntry: false })?.isFile())
-    .flatMap((file) => {
-      try {
-        return [{ file, bytes: readFileSync(file) }];
-      } catch {
-        return [];
-      }
-    });
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return []; // removed while we walked
+  }
+  return entries.flatMap((entry) => {
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) return filesUnder(file);
+    if (!entry.isFile()) return [];
+    try {
+      return [{ file, bytes: readFileSync(file) }];
+    } catch {
+      return [];
+    }
+  });
 }
 
 describe("teams on a server run as `node src/main.ts`", () => {

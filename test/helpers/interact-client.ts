@@ -34,3 +34,22 @@ export async function sdkError(
   }
   assert.fail("expected the SDK to throw");
 }
+
+/**
+ * The guide's profile login on the test site: a scrape of /login with the profile saved, the
+ * form filled in an interact call, and the session stopped, which saves the profile.
+ */
+export async function logInToProfile(sdk: Firecrawl, siteUrl: string, name: string) {
+  const login = await sdk.scrape(`${siteUrl}/login`, {
+    formats: ["markdown"],
+    profile: { name, saveChanges: true },
+  });
+  const id = String(login.metadata?.scrapeId);
+  const filled = await sdk.interact(id, {
+    code: `await page.fill("#user", "ada");
+      await Promise.all([page.waitForURL("**/dashboard"), page.click("#submit")]);
+      await page.locator("h1").innerText()`,
+  });
+  assert.equal(filled.result, "Welcome back, ada", filled.error);
+  await sdk.stopInteraction(id);
+}
