@@ -17,6 +17,11 @@ export interface SiteFetcherOptions {
   maxBytes: number;
 }
 
+/** What reading robots.txt, sitemaps and pages needs of a fetcher. */
+export interface TextFetcher {
+  text(url: string, signal: AbortSignal): Promise<FetchedText | undefined>;
+}
+
 /**
  * Plain HTTP fetches a crawl makes besides its pages (robots.txt, sitemaps), through the egress
  * proxy like every browser's traffic: a private or refused target fails as the proxy says.
@@ -30,15 +35,24 @@ export class SiteFetcher {
     this.#agent = new ProxyAgent(options.proxyUrl);
   }
 
+  /** The same fetcher, sending `headers` too (a map's Accept-Language). */
+  withHeaders(headers: Record<string, string>): TextFetcher {
+    return { text: (url, signal) => this.text(url, signal, headers) };
+  }
+
   /** The body as text; undefined when the target is unreachable or refused. */
-  async text(url: string, signal: AbortSignal): Promise<FetchedText | undefined> {
+  async text(
+    url: string,
+    signal: AbortSignal,
+    headers: Record<string, string> = {},
+  ): Promise<FetchedText | undefined> {
     const bounded = AbortSignal.any([signal, AbortSignal.timeout(this.#options.timeoutMs)]);
     try {
       const response = await fetch(url, {
         dispatcher: this.#agent,
         signal: bounded,
         redirect: "follow",
-        headers: { "user-agent": this.#options.userAgent },
+        headers: { ...headers, "user-agent": this.#options.userAgent },
       });
       return {
         status: response.status,

@@ -8,7 +8,8 @@ import type { Store } from "../store/store.ts";
 import type { MapRequest } from "./map-request.ts";
 import { parseRobots } from "./robots.ts";
 import { readSitemaps } from "./sitemaps.ts";
-import type { SiteFetcher } from "./site-fetcher.ts";
+import { countryLocale } from "../scrape/country-locales.ts";
+import type { SiteFetcher, TextFetcher } from "./site-fetcher.ts";
 import { sitemapCandidates } from "./stored-job.ts";
 import { refusePrivateTarget, type TargetCheck } from "./target-check.ts";
 
@@ -61,7 +62,8 @@ export class SiteMapper {
     if (billed) await this.#credits.requireAny(teamId);
     const id = uuidv7();
     const budget = AbortSignal.timeout(request.timeout ?? DEFAULT_BUDGET_MS);
-    const found = await this.#discover(request, budget).catch((err: unknown) => {
+    const fetcher = this.#fetcher.withHeaders(headersOf(request));
+    const found = await this.#discover(request, fetcher, budget).catch((err: unknown) => {
       if (budget.aborted && request.timeout !== undefined) throw new AppError("MAP_TIMEOUT");
       throw err;
     });
@@ -79,51 +81,60 @@ export class SiteMapper {
     return { id, links };
   }
 
-  async #discover(request: MapRequest, signal: AbortSignal): Promise<MapLink[]> {
+  async #discover(
+    request: MapRequest,
+    fetcher: TextFetcher,
+    signal: AbortSignal,
+  ): Promise<MapLink[]> {
     const seed = new URL(request.url);
     const robotsUrl = new URL("/robots.txt", seed).href;
-    const robots = await this.#fetcher.text(robotsUrl, signal);
+    const robots = await fetcher.text(robotsUrl, signal);
     const robotsSitemaps =
       robots?.status === 200 ? parseRobots(robotsUrl, robots.text).sitemaps : [];
     const fromSitemaps =
       request.sitemap === "skip"
         ? []
-        : await readSitemaps(this.#fetcher, sitemapCandidates(seed, robotsSitemaps), signal);
+        : await readSitemaps(fetcher, sitemapCandidates(seed, robotsSitemaps), signal);
     const sitemapLinks = fromSitemaps.map((url) => ({ url }));
     if (request.sitemap === "only") return sitemapLinks;
-    const walked = await this.#walk(seed, sitemapLinks.length === 0, signal);
+    const walked = await walk(fetcher, seed, sitemapLinks.length === 0, signal);
     return [...sitemapLinks, ...walked];
   }
+}
 
-  /** The seed's links (with its title); and, when `deep`, the links of the pages it links to. */
-  async #walk(seed: URL, deep: boolean, signal: AbortSignal): Promise<MapLink[]> {
-    const first = await this.#page(seed.href, signal);
-    if (!first) return [];
-    const out: MapLink[] = [first.self, ...first.links.map((url) => ({ url }))];
-    if (!deep) return out;
-    const sameSite = first.links.filter((url) => sameRegistrable(new URL(url), seed));
-    const queue = [...new Set(sameSite)].slice(0, DISCOVERY_PAGES);
-    const workers = Array.from({ length: DISCOVERY_CONCURRENCY }, async () => {
-      for (let url = queue.shift(); url !== undefined && !signal.aborted; url = queue.shift()) {
-        const page = await this.#page(url, signal);
-        if (page) out.push(page.self, ...page.links.map((link) => ({ url: link })));
-      }
-    });
-    await Promise.all(workers);
-    return out;
-  }
+/** The seed's links (with its title); and, when `deep`, the links of the pages it links to. */
+async function walk(
+  fetcher: TextFetcher,
+  seed: URL,
+  deep: boolean,
+  signal: AbortSignal,
+): Promise<MapLink[]> {
+  const first = await page(fetcher, seed.href, signal);
+  if (!first) return [];
+  const out: MapLink[] = [first.self, ...first.links.map((url) => ({ url }))];
+  if (!deep) return out;
+  const sameSite = first.links.filter((url) => sameRegistrable(new URL(url), seed));
+  const queue = [...new Set(sameSite)].slice(0, DISCOVERY_PAGES);
+  const workers = Array.from({ length: DISCOVERY_CONCURRENCY }, async () => {
+    for (let url = queue.shift(); url !== undefined && !signal.aborted; url = queue.shift()) {
+      const found = await page(fetcher, url, signal);
+      if (found) out.push(found.self, ...found.links.map((link) => ({ url: link })));
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}
 
-  async #page(url: string, signal: AbortSignal) {
-    const fetched = await this.#fetcher.text(url, signal);
-    if (!fetched || fetched.status >= 400 || !/html/i.test(fetched.contentType)) return undefined;
-    const $ = cheerio.load(fetched.text);
-    const title = $("title").first().text().trim();
-    const links = $("a[href]")
-      .map((_, el) => resolve($(el).attr("href") ?? "", fetched.url))
-      .get()
-      .filter((link): link is string => link !== undefined);
-    return { self: { url: fetched.url, ...(title && { title }) }, links };
-  }
+async function page(fetcher: TextFetcher, url: string, signal: AbortSignal) {
+  const fetched = await fetcher.text(url, signal);
+  if (!fetched || fetched.status >= 400 || !/html/i.test(fetched.contentType)) return undefined;
+  const $ = cheerio.load(fetched.text);
+  const title = $("title").first().text().trim();
+  const links = $("a[href]")
+    .map((_, el) => resolve($(el).attr("href") ?? "", fetched.url))
+    .get()
+    .filter((link): link is string => link !== undefined);
+  return { self: { url: fetched.url, ...(title && { title }) }, links };
 }
 
 function resolve(href: string, base: string): string | undefined {
@@ -134,6 +145,15 @@ function resolve(href: string, base: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** What a map sends besides its user agent: the languages of its `location`. */
+function headersOf(request: MapRequest): Record<string, string> {
+  const { location } = request;
+  if (!location) return {};
+  const language =
+    location.languages?.join(",") ?? countryLocale(location.country ?? "us-generic")?.locale;
+  return language ? { "accept-language": language } : {};
 }
 
 function sameRegistrable(a: URL, b: URL): boolean {

@@ -1,5 +1,5 @@
 import * as cheerio from "cheerio";
-import type { SiteFetcher } from "./site-fetcher.ts";
+import type { TextFetcher } from "./site-fetcher.ts";
 
 /** At most this many sitemap files per crawl or map (upstream's cap, spec §2.3). */
 export const MAX_SITEMAPS = 20;
@@ -26,7 +26,7 @@ export function parseSitemap(xml: string): SitemapContent {
  * up to MAX_SITEMAPS files; a sitemap that is missing or not XML adds nothing.
  */
 export async function readSitemaps(
-  fetcher: SiteFetcher,
+  fetcher: TextFetcher,
   candidates: string[],
   signal: AbortSignal,
 ): Promise<string[]> {
