@@ -1,10 +1,11 @@
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { launchChromium } from "../browser/chromium.ts";
 import type { Config } from "../config.ts";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { EgressCounters, EgressProxy } from "../net/egress-proxy.ts";
 import { setAdBlocking } from "./ad-blocker.ts";
+import { Generations, type Generation } from "./browser-generations.ts";
 import { DEFAULT_CONTEXT_SPEC, isDefaultSpec, type ContextSpec } from "./context-options.ts";
 import { outcomeWithin, raceSignal, settleWithin } from "./deadline.ts";
 import {
@@ -55,17 +56,6 @@ export interface PoolStats {
   sharedContexts: number;
 }
 
-/** One Chromium process and the scrapes it has served. */
-interface Generation {
-  browser: Browser;
-  scrapes: number;
-  inFlight: number;
-  retired: boolean;
-  warm: WarmPage[];
-  /** Rejects when the browser goes away, so that nothing waits on a dead page. */
-  lost: Promise<never>;
-}
-
 interface Lease extends WarmPage {
   generation: Generation;
   /** Set when the page is in its job's shared context: only the page closes afterwards. */
@@ -79,9 +69,10 @@ const CRASHED =
   "Specified URL is failing to load in the browser. Error code: the browser process exited";
 
 /**
- * One shared Chromium for all scrapes, a fresh context per scrape, a bounded number at once
- * with a FIFO queue. Contexts for the default spec are made ahead of time and kept warm. The
- * browser is relaunched when it crashes and replaced after BROWSER_RECYCLE_AFTER scrapes.
+ * One shared Chromium for all scrapes, a fresh context per scrape (the pages of one crawl share
+ * theirs), a bounded number at once with a FIFO queue. Contexts for the default spec are made
+ * ahead of time and kept warm. The browser is relaunched when it crashes and replaced after
+ * BROWSER_RECYCLE_AFTER scrapes (browser-generations.ts).
  */
 export class BrowserPool {
   #config: PoolConfig;
@@ -90,15 +81,12 @@ export class BrowserPool {
   #egress: EgressProxy | undefined;
   #slots: SlotQueue;
   #state: "idle" | "running" | "stopping" | "stopped" = "idle";
-  #healthy = false;
-  #current: Generation | undefined;
-  #launching: Promise<Generation> | undefined;
-  #generations = new Set<Generation>();
+  #generations: Generations;
   #active = 0;
   #onIdle: (() => void) | undefined;
   #warmTimer: NodeJS.Timeout | undefined;
   #warming = false;
-  #counts = { scrapesRun: 0, restarts: 0, recycles: 0, warmHits: 0 };
+  #counts = { scrapesRun: 0, warmHits: 0 };
   #shared: SharedContexts<Generation>;
 
   constructor(options: BrowserPoolOptions) {
@@ -107,6 +95,17 @@ export class BrowserPool {
     this.#extraArgs = options.extraArgs ?? [];
     this.#egress = options.egress;
     this.#slots = new SlotQueue(options.config.SCRAPE_CONCURRENCY);
+    this.#generations = new Generations({
+      launch: () =>
+        launchChromium({
+          executablePath: this.#config.CHROME_PATH,
+          logger: this.#logger,
+          extraArgs: this.#extraArgs,
+        }),
+      logger: this.#logger,
+      isRunning: () => this.#state === "running",
+      onReplaced: () => this.#warmWhenIdle(),
+    });
     const idleMs = options.sharedIdleMs ?? SHARED_IDLE_MS;
     this.#shared = new SharedContexts({ idleMs, close: closeQuietly });
   }
@@ -115,18 +114,20 @@ export class BrowserPool {
   async start(): Promise<void> {
     if (this.#state !== "idle") throw new Error(`BrowserPool.start: pool is ${this.#state}`);
     this.#state = "running";
-    await this.#generation();
+    await this.#generations.next();
     await this.#warmUp();
   }
 
   get ready(): boolean {
-    return this.#state === "running" && this.#healthy;
+    return this.#state === "running" && this.#generations.healthy;
   }
 
   get stats(): PoolStats {
     return {
       ...this.#counts,
-      warmAvailable: this.#current?.warm.length ?? 0,
+      restarts: this.#generations.restarts,
+      recycles: this.#generations.recycles,
+      warmAvailable: this.#generations.current?.warm.length ?? 0,
       inFlight: this.#active,
       queued: this.#slots.waiting,
       browsers: this.#generations.size,
@@ -172,13 +173,12 @@ export class BrowserPool {
       await settleWithin(new Promise<void>((resolve) => (this.#onIdle = resolve)), graceMs);
     }
     await this.#shared.closeAll();
-    await this.#launching?.catch(() => undefined);
-    await Promise.all([...this.#generations].map((g) => this.#close(g)));
+    await this.#generations.closeAll();
     this.#state = "stopped";
   }
 
   async #lease(spec: ContextSpec, opts: { signal: AbortSignal; share?: string }): Promise<Lease> {
-    const generation = await raceSignal(this.#generation(), opts.signal);
+    const generation = await raceSignal(this.#generations.next(), opts.signal);
     generation.inFlight++;
     generation.scrapes++;
     this.#counts.scrapesRun++;
@@ -189,10 +189,10 @@ export class BrowserPool {
       const page = warm ?? (await this.#newPage(generation, spec));
       return { ...page, generation };
     } catch (error) {
-      this.#release(generation);
+      this.#generations.release(generation);
       throw this.#crashAware(generation, error);
     } finally {
-      if (recycle && !generation.retired) this.#retire(generation);
+      if (recycle && !generation.retired) this.#generations.retire(generation);
     }
   }
 
@@ -227,17 +227,11 @@ export class BrowserPool {
     } else if (lease) {
       await closeQuietly(lease);
     }
-    if (lease) this.#release(lease.generation);
+    if (lease) this.#generations.release(lease.generation);
     this.#slots.release();
     if (--this.#active > 0) return;
     this.#onIdle?.();
     this.#warmWhenIdle();
-  }
-
-  /** A retired browser closes with its last scrape. */
-  #release(generation: Generation): void {
-    generation.inFlight--;
-    if (generation.retired && generation.inFlight === 0) void this.#close(generation);
   }
 
   #crashAware(generation: Generation, error: unknown): unknown {
@@ -245,95 +239,6 @@ export class BrowserPool {
     if (this.#state !== "running")
       return new AppError("SERVICE_UNAVAILABLE", undefined, { cause: error });
     return new AppError("SCRAPE_SITE_ERROR", CRASHED, { cause: error });
-  }
-
-  /** The browser new scrapes go to, launching one if there is none. */
-  #generation(): Promise<Generation> {
-    if (this.#current) return Promise.resolve(this.#current);
-    this.#launching ??= this.#launch().finally(() => (this.#launching = undefined));
-    return this.#launching;
-  }
-
-  async #launch(): Promise<Generation> {
-    let browser: Browser;
-    try {
-      browser = await launchChromium({
-        executablePath: this.#config.CHROME_PATH,
-        logger: this.#logger,
-        extraArgs: this.#extraArgs,
-      });
-    } catch (error) {
-      this.#healthy = false;
-      this.#logger.error({ err: error }, "chromium failed to launch");
-      throw new AppError("SERVICE_UNAVAILABLE", undefined, { cause: error });
-    }
-    const generation = this.#adopt(browser);
-    if (this.#state !== "running") {
-      await this.#close(generation);
-      throw new AppError("SERVICE_UNAVAILABLE");
-    }
-    this.#current = generation;
-    this.#healthy = true;
-    return generation;
-  }
-
-  #adopt(browser: Browser): Generation {
-    let markLost!: (error: Error) => void;
-    const lost = new Promise<never>((_, reject) => (markLost = reject));
-    lost.catch(() => undefined);
-    const generation: Generation = {
-      browser,
-      lost,
-      scrapes: 0,
-      inFlight: 0,
-      retired: false,
-      warm: [],
-    };
-    this.#generations.add(generation);
-    browser.on("disconnected", () => {
-      markLost(new Error("browser disconnected"));
-      this.#onDisconnected(generation);
-    });
-    return generation;
-  }
-
-  #onDisconnected(generation: Generation): void {
-    const wasCurrent = this.#current === generation;
-    this.#generations.delete(generation);
-    if (!wasCurrent || this.#state !== "running") return;
-    this.#current = undefined;
-    this.#counts.restarts++;
-    this.#logger.warn("chromium exited unexpectedly; relaunching");
-    this.#generation().then(
-      () => this.#warmWhenIdle(),
-      () => undefined,
-    );
-  }
-
-  /** No new scrapes go to `generation`; it closes once its in-flight scrapes are done. */
-  #retire(generation: Generation): void {
-    generation.retired = true;
-    if (this.#current === generation) this.#current = undefined;
-    this.#counts.recycles++;
-    this.#logger.info({ scrapes: generation.scrapes }, "recycling chromium");
-    for (const warm of generation.warm.splice(0)) void closeQuietly(warm);
-    if (this.#state === "running") {
-      this.#generation().then(
-        () => this.#warmWhenIdle(),
-        () => undefined,
-      );
-    }
-  }
-
-  async #close(generation: Generation): Promise<void> {
-    generation.retired = true;
-    if (this.#current === generation) this.#current = undefined;
-    this.#generations.delete(generation);
-    if (!generation.browser.isConnected()) return;
-    const closed = generation.browser.close().catch((error: unknown) => {
-      this.#logger.warn({ err: error }, "chromium did not close cleanly");
-    });
-    await settleWithin(closed, CLOSE_TIMEOUT_MS);
   }
 
   #takeWarm(generation: Generation): WarmPage | undefined {
@@ -382,7 +287,11 @@ export class BrowserPool {
     this.#warming = true;
     try {
       let generation: Generation | undefined;
-      while (this.#active === 0 && (generation = this.#current) && this.#wantsMore(generation)) {
+      while (
+        this.#active === 0 &&
+        (generation = this.#generations.current) &&
+        this.#wantsMore(generation)
+      ) {
         if (!(await this.#warmOne(generation))) break;
       }
     } finally {
