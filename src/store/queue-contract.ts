@@ -308,4 +308,23 @@ export function queueContract(store: () => Store): void {
     const events = await store().claimJobEvents({ now: 10_000, max: 100, leaseMs: 1_000 });
     assert.equal(events.filter((e) => e.groupId === quiet.id).length, 0, "no webhook, no events");
   });
+
+  it("50 parallel claimers over 100 jobs claim each job once", async () => {
+    const g = group();
+    const paths = Array.from({ length: 100 }, (_, i) => `/${i}`);
+    await store().createJobGroup(g, { kind: "page", pages: pages(...paths) });
+    const claims = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        store().claimJobs(claim({ max: 5, teamLimit: 1_000, owner: `n${i}` })),
+      ),
+    );
+    const ours = claims.flat().filter((j) => j.groupId === g.id);
+    assert.equal(ours.length, 100, "every job claimed (some claims got fewer than 5)");
+    assert.equal(new Set(ours.map((j) => j.id)).size, 100, "no job claimed twice");
+    assert.deepEqual(new Set(ours.map((j) => j.url)), new Set(pages(...paths).map((p) => p.url)));
+    for (const job of claims.flat()) assert.equal(await store().completeJob(job, done("{}")), true);
+    const counts = await store().jobGroupCounts(g.id);
+    assert.deepEqual([counts.completed, counts.unfinished], [100, 0]);
+    assert.equal((await store().getJobGroup(g.id))?.status, "completed");
+  });
 }

@@ -1,32 +1,13 @@
 import type Database from "better-sqlite3";
+import {
+  BALANCE_COLUMNS,
+  toApiKeyRow,
+  toTeamRow,
+  type ApiKeyRecord,
+  type LedgerRecord,
+  type TeamRecord,
+} from "./store-records.ts";
 import type { ApiKeyRow, LedgerEntry, TeamBalance, TeamRow } from "./store.ts";
-
-interface TeamRecord {
-  id: string;
-  name: string;
-  created_at: number;
-}
-
-interface ApiKeyRecord {
-  id: string;
-  team_id: string;
-  hash: string;
-  prefix: string;
-  created_at: number;
-  revoked_at: number | null;
-}
-
-interface LedgerRecord {
-  team_id: string;
-  delta: number;
-  reason: LedgerEntry["reason"];
-  ref: string;
-  created_at: number;
-}
-
-/** A balance is the sum of the ledger: grants for `granted`, every line for `remaining`. */
-const BALANCE_COLUMNS = `COALESCE(SUM(CASE WHEN reason = 'grant' THEN delta END), 0) AS granted,
-  COALESCE(SUM(delta), 0) AS remaining`;
 
 /**
  * Teams, API keys and the credit ledger on SQLite. Synchronous, so the scrape and session writes
@@ -126,19 +107,4 @@ export class SqliteAccounts {
       .prepare(`SELECT ${BALANCE_COLUMNS} FROM credit_ledger WHERE team_id = ?`)
       .get(teamId) as TeamBalance;
   }
-}
-
-function toTeamRow(r: TeamRecord): TeamRow {
-  return { id: r.id, name: r.name, createdAt: r.created_at };
-}
-
-function toApiKeyRow(r: ApiKeyRecord): ApiKeyRow {
-  return {
-    id: r.id,
-    teamId: r.team_id,
-    hash: r.hash,
-    prefix: r.prefix,
-    createdAt: r.created_at,
-    revokedAt: r.revoked_at,
-  };
 }

@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import type { JobError, JobGroupCounts, JobGroupKind, JobGroupRow } from "./job-queue.ts";
-import { toGroupRow, type GroupRecord } from "./sqlite-schema.ts";
+import { toGroupRow, type GroupRecord } from "./store-records.ts";
 
 /** What the job endpoints read of a group: counts, documents, errors, the running list. */
 export class SqliteJobReads {

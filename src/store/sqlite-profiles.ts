@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import type { ProfileRecord } from "./sqlite-schema.ts";
+import { toProfileRow, type ProfileRecord } from "./store-records.ts";
 import type { ProfileRow } from "./store.ts";
 
 /** Sealed browser profiles and their single-writer leases on SQLite. Synchronous. */
@@ -24,15 +24,7 @@ export class SqliteProfiles {
     const r = this.#db
       .prepare(`SELECT * FROM profiles WHERE team_id = ? AND name = ?`)
       .get(teamId, name) as ProfileRecord | undefined;
-    return (
-      r && {
-        teamId: r.team_id,
-        name: r.name,
-        sealed: r.sealed,
-        size: r.size,
-        updatedAt: r.updated_at,
-      }
-    );
+    return r && toProfileRow(r);
   }
 
   listProfiles(teamId: string): Omit<ProfileRow, "sealed">[] {

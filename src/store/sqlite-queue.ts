@@ -12,9 +12,15 @@ import type {
   NewPage,
 } from "./job-queue.ts";
 import type { SqliteAccounts } from "./sqlite-accounts.ts";
-import { toGroupRow, type GroupRecord } from "./sqlite-schema.ts";
+import { toGroupRow, type GroupRecord } from "./store-records.ts";
 import { SqliteJobEvents } from "./sqlite-job-events.ts";
-import { ClaimLimits, type CandidateJob } from "./sqlite-claim-limits.ts";
+import {
+  ClaimLimits,
+  pickFairly,
+  toClaimed,
+  type CandidateJob,
+  type GroupLoad,
+} from "./claim-rules.ts";
 
 type JobRecord = CandidateJob;
 
@@ -225,25 +231,33 @@ export class SqliteQueue {
         JSON.stringify(kinds),
         request.max * CANDIDATES_PER_SLOT,
       ) as JobRecord[];
-    const limits = new ClaimLimits(this.#db, request);
-    const byTeam = Map.groupBy(candidates, (job) => job.team_id);
-    const picked: JobRecord[] = [];
-    while (picked.length < request.max && byTeam.size > 0) {
-      // Each round serves the teams with the fewest running jobs first (ties: the oldest job),
-      // so a one-slot claim goes to a waiting team rather than to the one holding the workers.
-      const teams = [...byTeam].sort(([a], [b]) => limits.activeOf(a) - limits.activeOf(b));
-      for (const [team, jobs] of teams) {
-        const index = jobs.findIndex((job) => limits.admits(job));
-        if (index < 0) {
-          byTeam.delete(team);
-          continue;
-        }
-        const [job] = jobs.splice(index, 1);
-        if (job) picked.push(limits.take(job));
-        if (picked.length === request.max) break;
-      }
-    }
-    return picked;
+    return pickFairly(candidates, this.#limits(request, candidates), request.max);
+  }
+
+  /** The running counts a claim needs: of each candidate's team, and of each page's group. */
+  #limits(request: ClaimRequest, candidates: CandidateJob[]): ClaimLimits {
+    const ids = (values: string[]) => JSON.stringify([...new Set(values)]);
+    const teams = this.#db
+      .prepare(
+        `SELECT team_id, COUNT(*) AS n FROM jobs
+         WHERE team_id IN (SELECT value FROM json_each(?)) AND state = 'active' GROUP BY team_id`,
+      )
+      .all(ids(candidates.map((job) => job.team_id))) as { team_id: string; n: number }[];
+    const pages = candidates.filter((job) => job.kind === "page");
+    const groups = this.#db
+      .prepare(
+        `SELECT g.id, g.max_concurrency AS max, g.delay_ms AS delayMs,
+           g.next_start_at AS nextStartAt,
+           (SELECT COUNT(*) FROM jobs
+            WHERE group_id = g.id AND state = 'active' AND kind = 'page') AS active
+         FROM job_groups g WHERE g.id IN (SELECT value FROM json_each(?))`,
+      )
+      .all(ids(pages.map((job) => job.group_id))) as (GroupLoad & { id: string })[];
+    return new ClaimLimits(
+      request,
+      new Map(teams.map((t) => [t.team_id, t.n])),
+      new Map(groups.map((g) => [g.id, g])),
+    );
   }
 
   #lease(job: JobRecord, request: ClaimRequest): ClaimedJob {
@@ -259,16 +273,7 @@ export class SqliteQueue {
         .prepare(`UPDATE job_groups SET next_start_at = ? + delay_ms WHERE id = ?`)
         .run(request.now, job.group_id);
     }
-    return {
-      id: job.id,
-      groupId: job.group_id,
-      teamId: job.team_id,
-      kind: job.kind,
-      url: job.url,
-      depth: job.depth,
-      attempt: job.attempts + 1,
-      leaseToken,
-    };
+    return toClaimed(job, leaseToken);
   }
 
   /** Ends an active job this lease still holds; false for a stale lease. */

@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import type { SqliteAccounts } from "./sqlite-accounts.ts";
-import { toSessionRow, type SessionRecord } from "./sqlite-schema.ts";
+import { toSessionRow, type SessionRecord } from "./store-records.ts";
 import type { SessionEnd, SessionRow, SessionStatus } from "./store.ts";
 
 /**

@@ -22,13 +22,8 @@ import { SqliteJobReads } from "./sqlite-job-reads.ts";
 import { SqliteProfiles } from "./sqlite-profiles.ts";
 import { SqliteQueue } from "./sqlite-queue.ts";
 import { SqliteSessions } from "./sqlite-sessions.ts";
-import {
-  egressOf,
-  MIGRATIONS,
-  toFileRow,
-  type FileRecord,
-  type ScrapeRecord,
-} from "./sqlite-schema.ts";
+import { MIGRATIONS } from "./sqlite-schema.ts";
+import { toFileRow, toScrapeRow, type FileRecord, type ScrapeRecord } from "./store-records.ts";
 import type {
   ApiKeyRow,
   CacheEntry,
@@ -113,18 +108,7 @@ export class SqliteStore implements Store {
   getScrape(id: string): Promise<ScrapeRow | undefined> {
     const r = this.#db.prepare(`SELECT * FROM scrapes WHERE id = ?`).get(id) as
       ScrapeRecord | undefined;
-    return Promise.resolve(
-      r && {
-        id: r.id,
-        teamId: r.team_id,
-        url: r.url,
-        options: r.options === null ? null : (JSON.parse(r.options) as unknown),
-        documentJson: r.document,
-        createdAt: r.created_at,
-        egress: egressOf(r),
-        ...(r.credits_used !== null && { creditsUsed: r.credits_used }),
-      },
-    );
+    return Promise.resolve(r && toScrapeRow(r));
   }
 
   getCached(key: string, notBefore: number): Promise<CacheEntry | undefined> {
