@@ -15,6 +15,11 @@ const settings = {
   /** Base of the URLs Skiff hands out (screenshots); unset, each request's own Host is used. */
   PUBLIC_URL: z.url().optional(),
   DATA_DIR: z.string().min(1).default("./data"),
+  /** A Postgres URL: the store lives there instead of DATA_DIR's SQLite file. */
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "a postgres:// or postgresql:// URL")
+    .optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** `none`: one team, no keys, no credits (Firecrawl's self-host bypass); `keys`: API keys and teams. */
   AUTH: z.enum(["none", "keys"]).default("none"),
@@ -119,12 +124,18 @@ function detectChrome(explicit: string | undefined): string {
 /** Parses the environment once; a bad value throws ConfigError naming the variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const c = parseSettings(z.object(settings), env);
+  if (c.DATABASE_URL && !c.PROFILE_ENCRYPTION_KEY) {
+    throw new ConfigError(
+      "PROFILE_ENCRYPTION_KEY: required with DATABASE_URL (profiles in Postgres are sealed with it, and every node must use the same key)",
+    );
+  }
   return Object.freeze({
     ...c,
     DATA_DIR: path.resolve(c.DATA_DIR),
     CHROME_PATH: detectChrome(c.CHROME_PATH),
     PUBLIC_URL: c.PUBLIC_URL?.replace(/\/+$/, ""),
     PROFILE_ENCRYPTION_KEY: c.PROFILE_ENCRYPTION_KEY,
+    DATABASE_URL: c.DATABASE_URL,
     OPENAI_BASE_URL: c.OPENAI_BASE_URL,
     OPENAI_API_KEY: c.OPENAI_API_KEY,
     MODEL_NAME: c.MODEL_NAME,

@@ -18,7 +18,9 @@ import { BrowserPool } from "./scrape/browser-pool.ts";
 import { ScrapeService } from "./scrape/scrape-service.ts";
 import type { SessionManager } from "./sessions/session-manager.ts";
 import { startSessions } from "./sessions/start-sessions.ts";
+import { PostgresStore } from "./store/postgres-store.ts";
 import { SqliteStore } from "./store/sqlite-store.ts";
+import type { Store } from "./store/store.ts";
 
 export interface Skiff {
   app: FastifyInstance;
@@ -46,7 +48,9 @@ export async function createSkiff(
   logger: Logger,
   overrides: { resolve?: Resolver } = {},
 ): Promise<Skiff> {
-  const store = new SqliteStore(config.DATA_DIR);
+  const store: Store = config.DATABASE_URL
+    ? await PostgresStore.open(config.DATABASE_URL, logger.child({ component: "store" }))
+    : new SqliteStore(config.DATA_DIR);
   const profiles = new ProfileVault(
     store,
     profileKey(config.DATA_DIR, config.PROFILE_ENCRYPTION_KEY),
