@@ -161,4 +161,21 @@ export const PG_MIGRATIONS = [
      url TEXT NOT NULL,
      PRIMARY KEY (group_id, url)
    );`,
+  // SQLite migration 9: team limits as rows (limits.ts).
+  `CREATE TABLE team_slots (
+     holder TEXT PRIMARY KEY,
+     team_id TEXT NOT NULL,
+     kind TEXT NOT NULL CHECK (kind IN ('session', 'scrape')),
+     node_id TEXT NOT NULL,
+     expires_at BIGINT NOT NULL
+   );
+   CREATE INDEX team_slots_team ON team_slots (team_id, kind);
+   CREATE TABLE credit_holds (
+     ref TEXT PRIMARY KEY,
+     team_id TEXT NOT NULL,
+     amount BIGINT NOT NULL,
+     node_id TEXT NOT NULL,
+     expires_at BIGINT NOT NULL
+   );
+   CREATE INDEX credit_holds_team ON credit_holds (team_id);`,
 ];

@@ -16,7 +16,9 @@ import type {
   NewPage,
 } from "./job-queue.ts";
 import { PgAccounts } from "./pg-accounts.ts";
+import type { CreditHoldRequest, SlotRequest } from "./limits.ts";
 import { PgDb } from "./pg-db.ts";
+import { PgLimits } from "./pg-limits.ts";
 import { PgProfiles } from "./pg-profiles.ts";
 import { PgQueue } from "./pg-queue.ts";
 import { PG_MIGRATIONS } from "./pg-schema.ts";
@@ -48,6 +50,7 @@ export class PostgresStore implements Store {
   readonly #sessions: PgSessions;
   readonly #profiles: PgProfiles;
   readonly #queue: PgQueue;
+  readonly #limits: PgLimits;
 
   private constructor(db: PgDb) {
     this.#db = db;
@@ -55,6 +58,7 @@ export class PostgresStore implements Store {
     this.#sessions = new PgSessions(db, this.#accounts);
     this.#profiles = new PgProfiles(db);
     this.#queue = new PgQueue(db, this.#accounts);
+    this.#limits = new PgLimits(db);
   }
 
   /** Connects (retrying while Postgres starts) and applies pending migrations. */
@@ -196,6 +200,22 @@ export class PostgresStore implements Store {
 
   releaseProfileWriter(teamId: string, name: string, holder: string): Promise<void> {
     return this.#profiles.releaseProfileWriter(teamId, name, holder);
+  }
+
+  takeSlot(request: SlotRequest): Promise<boolean> {
+    return this.#limits.takeSlot(request);
+  }
+
+  releaseSlot(holder: string): Promise<void> {
+    return this.#limits.releaseSlot(holder);
+  }
+
+  holdCredits(request: CreditHoldRequest): Promise<boolean> {
+    return this.#limits.holdCredits(request);
+  }
+
+  releaseCredits(ref: string): Promise<void> {
+    return this.#limits.releaseCredits(ref);
   }
 
   createTeam(row: TeamRow): Promise<void> {

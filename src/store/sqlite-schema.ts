@@ -160,4 +160,21 @@ export const MIGRATIONS = [
   // How long a crawl's or batch's results are kept once it ends (a day; less under ZDR).
   `ALTER TABLE job_groups ADD COLUMN retention_ms INTEGER NOT NULL DEFAULT 86400000;
    CREATE INDEX job_groups_finished ON job_groups (finished_at) WHERE finished_at IS NOT NULL;`,
+  // Team limits as rows (limits.ts): slots and credit holds, each with its holder's node.
+  `CREATE TABLE team_slots (
+     holder TEXT PRIMARY KEY,
+     team_id TEXT NOT NULL,
+     kind TEXT NOT NULL CHECK (kind IN ('session', 'scrape')),
+     node_id TEXT NOT NULL,
+     expires_at INTEGER NOT NULL
+   );
+   CREATE INDEX team_slots_team ON team_slots (team_id, kind);
+   CREATE TABLE credit_holds (
+     ref TEXT PRIMARY KEY,
+     team_id TEXT NOT NULL,
+     amount INTEGER NOT NULL,
+     node_id TEXT NOT NULL,
+     expires_at INTEGER NOT NULL
+   );
+   CREATE INDEX credit_holds_team ON credit_holds (team_id);`,
 ];

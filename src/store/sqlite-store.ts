@@ -19,6 +19,8 @@ import type {
 } from "./job-queue.ts";
 import { SqliteAccounts } from "./sqlite-accounts.ts";
 import { SqliteJobReads } from "./sqlite-job-reads.ts";
+import type { CreditHoldRequest, SlotRequest } from "./limits.ts";
+import { SqliteLimits } from "./sqlite-limits.ts";
 import { SqliteProfiles } from "./sqlite-profiles.ts";
 import { SqliteQueue } from "./sqlite-queue.ts";
 import { SqliteSessions } from "./sqlite-sessions.ts";
@@ -46,6 +48,7 @@ export class SqliteStore implements Store {
   #reads: SqliteJobReads;
   #sessions: SqliteSessions;
   #profiles: SqliteProfiles;
+  #limits: SqliteLimits;
 
   /** Opens (creating) `<dataDir>/skiff.db` in WAL mode and applies pending migrations. */
   constructor(dataDir: string) {
@@ -60,6 +63,7 @@ export class SqliteStore implements Store {
     this.#reads = new SqliteJobReads(this.#db);
     this.#sessions = new SqliteSessions(this.#db, this.#accounts);
     this.#profiles = new SqliteProfiles(this.#db);
+    this.#limits = new SqliteLimits(this.#db);
   }
 
   #migrate(): void {
@@ -216,6 +220,22 @@ export class SqliteStore implements Store {
 
   releaseProfileWriter(teamId: string, name: string, holder: string): Promise<void> {
     return Promise.resolve(this.#profiles.releaseProfileWriter(teamId, name, holder));
+  }
+
+  takeSlot(request: SlotRequest): Promise<boolean> {
+    return Promise.resolve(this.#limits.takeSlot(request));
+  }
+
+  releaseSlot(holder: string): Promise<void> {
+    return Promise.resolve(this.#limits.releaseSlot(holder));
+  }
+
+  holdCredits(request: CreditHoldRequest): Promise<boolean> {
+    return Promise.resolve(this.#limits.holdCredits(request));
+  }
+
+  releaseCredits(ref: string): Promise<void> {
+    return Promise.resolve(this.#limits.releaseCredits(ref));
   }
 
   createTeam(row: TeamRow): Promise<void> {

@@ -1,4 +1,5 @@
 import type { JobQueue } from "./job-queue.ts";
+import type { TeamLimits } from "./limits.ts";
 
 /** Bytes a browser moved through the egress proxy for one scrape or session. */
 export interface EgressBytes {
@@ -119,7 +120,7 @@ export interface TeamBalance {
 }
 
 /** Everything Skiff keeps. SQLite now; Postgres later passes the same contract tests. */
-export interface Store extends JobQueue {
+export interface Store extends JobQueue, TeamLimits {
   /** Stores the scrape and, when `creditsUsed` > 0, its charge in the ledger, in one transaction. */
   insertScrape(row: ScrapeRow): Promise<void>;
   getScrape(id: string): Promise<ScrapeRow | undefined>;
