@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { createLlmModel, type LlmModel } from "./agent/llm-provider.ts";
 import { PageExtractor } from "./agent/page-extractor.ts";
@@ -48,6 +49,8 @@ export async function createSkiff(
   logger: Logger,
   overrides: { resolve?: Resolver } = {},
 ): Promise<Skiff> {
+  /** This process, as the holder of its team slots and credit holds. */
+  const nodeId = randomUUID();
   const store: Store = config.DATABASE_URL
     ? await PostgresStore.open(config.DATABASE_URL, logger.child({ component: "store" }))
     : new SqliteStore(config.DATA_DIR);
@@ -79,7 +82,7 @@ export async function createSkiff(
   });
   const llm = modelOf(config, logger);
   const keys = config.AUTH === "keys";
-  const credits = new Credits(store, { enforced: keys });
+  const credits = new Credits(store, { enforced: keys, nodeId });
   const extractor = llm && new PageExtractor(llm, logger.child({ component: "page-extractor" }));
   const scraper = new ScrapeService({
     config,
@@ -92,6 +95,7 @@ export async function createSkiff(
     llm: extractor,
     credits,
     teamConcurrency: keys ? config.TEAM_MAX_CONCURRENT_SCRAPES : undefined,
+    nodeId,
   });
   const sessions = await startSessions(config, store, profiles, egress, logger, llm, credits);
   const crawls = await startCrawls({

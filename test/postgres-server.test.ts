@@ -1,5 +1,6 @@
 // A whole Skiff on Postgres (DATABASE_URL), through the official JS SDK: teams and credits, a scrape,
-// an interact session billed once, a profile saved and read back, a crawl and a batch to their end.
+// an interact session billed once, a profile saved and read back, a crawl and a batch to their end;
+// and a second server on the same database, against which a team's credits and scrape slots hold.
 // The store contract runs on Postgres in src/store/postgres-store.test.ts; this is the server on it.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -18,36 +19,55 @@ if (!cluster) {
   void it.skip(`Skiff on Postgres: ${why}`);
 } else {
   let server: RunningSkiff;
+  let second: RunningSkiff;
   let site: TestSite;
   let sdk: Firecrawl;
   before(async () => {
-    const url = await cluster.createDatabase();
-    [server, site] = await Promise.all([
-      startSkiff({
-        DATABASE_URL: url,
-        PROFILE_ENCRYPTION_KEY: "ab".repeat(32),
-        AUTH: "keys",
-        ADMIN_API_KEY: ADMIN_KEY,
-        SESSION_WARM_POOL: "1",
-      }),
-      startTestSite(),
-    ]);
+    const env = {
+      DATABASE_URL: await cluster.createDatabase(),
+      PROFILE_ENCRYPTION_KEY: "ab".repeat(32),
+      AUTH: "keys",
+      ADMIN_API_KEY: ADMIN_KEY,
+      TEAM_MAX_CONCURRENT_SCRAPES: "1",
+    };
+    server = await startSkiff({ ...env, SESSION_WARM_POOL: "1" });
+    [second, site] = await Promise.all([startSkiff(env), startTestSite()]);
+    sdk = new Firecrawl({ apiUrl: server.url, apiKey: await teamKey("on-postgres", 1000) });
+  });
+  after(async () => {
+    await Promise.all([server?.close(), second?.close(), site?.close()]);
+    cluster.stop();
+  });
+
+  async function teamKey(name: string, credits: number): Promise<string> {
     const res = await fetch(`${server.url}/admin/v1/teams`, {
       method: "POST",
       headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" },
-      body: JSON.stringify({ name: "on-postgres", credits: 1000 }),
+      body: JSON.stringify({ name, credits }),
     });
-    const team = (await res.json()) as { apiKey: string };
-    sdk = new Firecrawl({ apiUrl: server.url, apiKey: team.apiKey });
-  });
-  after(async () => {
-    await Promise.all([server?.close(), site?.close()]);
-    cluster.stop();
-  });
+    return ((await res.json()) as { apiKey: string }).apiKey;
+  }
+
+  /** The same slow scrape sent to both servers at once; their statuses, sorted. */
+  async function scrapeOnBoth(key: string): Promise<number[]> {
+    const scrape = (base: string) =>
+      fetch(`${base}/v2/scrape`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({ url: `${site.url}/article`, waitFor: 1500, timeout: 30000 }),
+      }).then((res) => res.status);
+    return (await Promise.all([scrape(server.url), scrape(second.url)])).sort();
+  }
 
   const credits = async () => (await sdk.getCreditUsage()).remainingCredits;
 
   describe("Skiff on Postgres", () => {
+    it("holds a team's credits and scrape slots across two servers on one database", async () => {
+      assert.deepEqual(await scrapeOnBoth(await teamKey("one-credit", 1)), [200, 402]);
+      // TEAM_MAX_CONCURRENT_SCRAPES is 1: the second server's scrape finds the slot taken.
+      assert.deepEqual(await scrapeOnBoth(await teamKey("one-slot", 100)), [200, 429]);
+    });
+
     it("scrapes, bills the scrape, and serves it back", async () => {
       const before = await credits();
       const doc = await sdk.scrape(`${site.url}/article`, { formats: ["markdown"] });

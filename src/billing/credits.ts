@@ -1,7 +1,8 @@
+import { randomUUID } from "node:crypto";
 import { AppError } from "../errors.ts";
 import type { Store } from "../store/store.ts";
 import { sessionCreditEstimate } from "./session-credits.ts";
-import { Tally, type Release } from "./tally.ts";
+import type { Release } from "./tally.ts";
 
 /** `GET /v2/team/credit-usage`'s `data`. Skiff has no billing periods: credits never reset. */
 export interface CreditUsage {
@@ -14,27 +15,36 @@ export interface CreditUsage {
 /** What Firecrawl's self-host reports when authentication is bypassed (`mockACUC`). */
 const BYPASS_CREDITS = 99_999_999;
 
+/** A hold outlives its work's longest run by this much, should its process die holding it. */
+const HOLD_MARGIN_MS = 15 * 60 * 1000;
+
 /**
  * The checks before work starts, against the team's ledger: a scrape needs 1 credit (spec §1.8),
  * a session its estimate (spec §2.3). A check that passes holds what it checked until the work's
- * charge is in the ledger, so two sessions started at once cannot both spend the same credits.
- * The charges themselves are written by the store, with the scrape's row and with the session's
- * end. With AUTH=none nothing is enforced, as in Firecrawl's self-host.
+ * charge is in the ledger, so two sessions started at once cannot both spend the same credits,
+ * on this node or another: holds are store rows, checked and taken in one step. The charges are
+ * written by the store, with the scrape's row and with the session's end. With AUTH=none nothing
+ * is enforced, as in Firecrawl's self-host.
  */
 export class Credits {
   readonly #store: Store;
   readonly #enforced: boolean;
-  /** Credits held per team by work that has started and is not charged yet (this process). */
-  readonly #held = new Tally();
+  readonly #nodeId: string;
+  /** Releases on their way to the store: a later check in this process waits for them. */
+  readonly #releasing = new Set<Promise<void>>();
 
-  constructor(store: Store, options: { enforced: boolean }) {
+  constructor(store: Store, options: { enforced: boolean; nodeId: string }) {
     this.#store = store;
     this.#enforced = options.enforced;
+    this.#nodeId = options.nodeId;
   }
 
-  /** 1 credit for a scrape, held until its row (and charge) is stored; 402 when short. */
-  holdForScrape(teamId: string): Promise<Release> {
-    return this.#hold(teamId, 1, () => new AppError("INSUFFICIENT_CREDITS"));
+  /**
+   * 1 credit for a scrape, held until its row (and charge) is stored; 402 when short. `runsMs`:
+   * the longest the scrape can take, after which a hold its process never gave back expires.
+   */
+  holdForScrape(teamId: string, runsMs = 0): Promise<Release> {
+    return this.#hold(teamId, 1, runsMs, () => new AppError("INSUFFICIENT_CREDITS"));
   }
 
   /** A crawl or batch may start with any credit left; each page is charged as it completes. */
@@ -46,7 +56,7 @@ export class Credits {
   /** A session's estimate, held until its end is charged; 402 with the estimate when short. */
   holdForSession(teamId: string, ttlSeconds: number): Promise<Release> {
     const needed = sessionCreditEstimate(ttlSeconds);
-    return this.#hold(teamId, needed, () => {
+    return this.#hold(teamId, needed, ttlSeconds * 1000, () => {
       const message = `Insufficient credits for a ${ttlSeconds}s browser session (requires ~${needed} credits). For more credits, you can upgrade your plan at https://firecrawl.dev/pricing.`;
       return new AppError("INSUFFICIENT_SESSION_CREDITS", message);
     });
@@ -61,11 +71,33 @@ export class Credits {
     return { remainingCredits: remaining, planCredits: granted, ...period };
   }
 
-  async #hold(teamId: string, credits: number, refusal: () => AppError): Promise<Release> {
+  async #hold(
+    teamId: string,
+    credits: number,
+    runsMs: number,
+    refusal: () => AppError,
+  ): Promise<Release> {
     if (!this.#enforced) return () => {};
-    const { remaining } = await this.#store.teamBalance(teamId);
-    // No await between this check and the hold: concurrent checks see each other's holds.
-    if (remaining - this.#held.of(teamId) < credits) throw refusal();
-    return this.#held.add(teamId, credits);
+    await Promise.all(this.#releasing);
+    const ref = randomUUID();
+    const now = Date.now();
+    const held = await this.#store.holdCredits({
+      ref,
+      teamId,
+      amount: credits,
+      nodeId: this.#nodeId,
+      now,
+      expiresAt: now + runsMs + HOLD_MARGIN_MS,
+    });
+    if (!held) throw refusal();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      // A release that fails leaves the hold to expire; the work itself is done either way.
+      const releasing = this.#store.releaseCredits(ref).catch(() => undefined);
+      this.#releasing.add(releasing);
+      void releasing.finally(() => this.#releasing.delete(releasing));
+    };
   }
 }

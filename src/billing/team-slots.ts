@@ -1,4 +1,6 @@
 import { AppError } from "../errors.ts";
+import type { SlotKind } from "../store/limits.ts";
+import type { Store } from "../store/store.ts";
 import { Tally, type Release } from "./tally.ts";
 
 /** Spec §2.3's 429 message: Firecrawl counts sessions and scrapes in one concurrency pool. */
@@ -21,5 +23,41 @@ export class TeamSlots {
       throw new AppError("SESSION_LIMIT", concurrencyLimitMessage(this.#limit));
     }
     return this.#inUse.add(teamId, 1);
+  }
+}
+
+/**
+ * A team's slots of one kind as store rows, so that the limit holds across processes and nodes:
+ * taking one is a single atomic check-and-insert in the store. A slot whose process died is free
+ * after the `holdMs` it was taken for.
+ */
+export class StoreSlots {
+  readonly #store: Store;
+  readonly #options: { kind: SlotKind; limit: number | undefined; nodeId: string };
+
+  constructor(
+    store: Store,
+    options: { kind: SlotKind; limit: number | undefined; nodeId: string },
+  ) {
+    this.#store = store;
+    this.#options = options;
+  }
+
+  /** Takes a slot for `holder` (429 when the team has none left); call the result to give it back. */
+  async take(teamId: string, holder: string, holdMs: number): Promise<Release> {
+    const { kind, limit, nodeId } = this.#options;
+    if (limit === undefined) return () => {};
+    const now = Date.now();
+    const request = { holder, teamId, kind, limit, nodeId, now, expiresAt: now + holdMs };
+    if (!(await this.#store.takeSlot(request))) {
+      throw new AppError("SESSION_LIMIT", concurrencyLimitMessage(limit));
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      // A release that fails leaves the slot to expire.
+      this.#store.releaseSlot(holder).catch(() => undefined);
+    };
   }
 }

@@ -1,6 +1,7 @@
+import { randomUUID } from "node:crypto";
 import { v7 as uuidv7 } from "uuid";
 import type { Credits } from "../billing/credits.ts";
-import { TeamSlots } from "../billing/team-slots.ts";
+import { StoreSlots } from "../billing/team-slots.ts";
 import type { Release } from "../billing/tally.ts";
 import type { Config } from "../config.ts";
 import { AppError } from "../errors.ts";
@@ -58,7 +59,12 @@ export interface ScrapeServiceDeps {
   credits: Credits;
   /** Scrapes one team may run at once; undefined when teams are not limited (AUTH=none). */
   teamConcurrency: number | undefined;
+  /** This process, as the holder of its scrapes' team slots. */
+  nodeId: string;
 }
+
+/** A scrape's team slot outlives its longest run by this much, should its process die. */
+const SLOT_MARGIN_MS = 5 * 60 * 1000;
 
 /** Firecrawl's self-host answer for a target its policy refuses. */
 const BLOCKED_TARGET = "Blocked insecure target URL";
@@ -66,20 +72,27 @@ const BLOCKED_TARGET = "Blocked insecure target URL";
 /** One scrape, start to end: checks, cache, browser, transform, files, store. */
 export class ScrapeService {
   #deps: ScrapeServiceDeps;
-  #teamSlots: TeamSlots;
+  #teamSlots: StoreSlots;
 
   constructor(deps: ScrapeServiceDeps) {
     this.#deps = deps;
-    this.#teamSlots = new TeamSlots(deps.teamConcurrency);
+    this.#teamSlots = new StoreSlots(deps.store, {
+      kind: "scrape",
+      limit: deps.teamConcurrency,
+      nodeId: deps.nodeId,
+    });
   }
 
   /** Refuses what cannot run (400, 503), then a team out of credits (402) or slots (429). */
   async scrape(request: ScrapeRequest, ctx: ScrapeContext): Promise<ScrapeResult> {
     refuseUnavailable(request, this.#deps.llm !== undefined);
-    const hold = await this.#deps.credits.holdForScrape(ctx.teamId);
+    // Credits and slot are held for as long as the scrape could run: queue wait and deadline.
+    const { SCRAPE_QUEUE_TIMEOUT_MS, SCRAPE_DEFAULT_TIMEOUT_MS } = this.#deps.config;
+    const runsMs = SCRAPE_QUEUE_TIMEOUT_MS + (request.timeout ?? SCRAPE_DEFAULT_TIMEOUT_MS);
+    const hold = await this.#deps.credits.holdForScrape(ctx.teamId, runsMs);
     let slot: Release | undefined;
     try {
-      slot = this.#teamSlots.take(ctx.teamId);
+      slot = await this.#teamSlots.take(ctx.teamId, randomUUID(), runsMs + SLOT_MARGIN_MS);
       return await this.#scrape(request, ctx);
     } finally {
       slot?.();
