@@ -178,4 +178,13 @@ export const PG_MIGRATIONS = [
      expires_at BIGINT NOT NULL
    );
    CREATE INDEX credit_holds_team ON credit_holds (team_id);`,
+  // SQLite migration 10: nodes sharing the store (nodes.ts).
+  `CREATE TABLE nodes (
+     id TEXT PRIMARY KEY,
+     internal_url TEXT,
+     started_at BIGINT NOT NULL,
+     heartbeat_at BIGINT NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('alive', 'dead'))
+   );
+   CREATE INDEX nodes_alive ON nodes (heartbeat_at) WHERE status = 'alive';`,
 ];

@@ -19,6 +19,8 @@ import { PgAccounts } from "./pg-accounts.ts";
 import type { CreditHoldRequest, SlotRequest } from "./limits.ts";
 import { PgDb } from "./pg-db.ts";
 import { PgLimits } from "./pg-limits.ts";
+import { PgNodes } from "./pg-nodes.ts";
+import type { NodeRow, ReapRequest } from "./nodes.ts";
 import { PgProfiles } from "./pg-profiles.ts";
 import { PgQueue } from "./pg-queue.ts";
 import { PG_MIGRATIONS } from "./pg-schema.ts";
@@ -51,6 +53,7 @@ export class PostgresStore implements Store {
   readonly #profiles: PgProfiles;
   readonly #queue: PgQueue;
   readonly #limits: PgLimits;
+  readonly #nodes: PgNodes;
 
   private constructor(db: PgDb) {
     this.#db = db;
@@ -59,6 +62,7 @@ export class PostgresStore implements Store {
     this.#profiles = new PgProfiles(db);
     this.#queue = new PgQueue(db, this.#accounts);
     this.#limits = new PgLimits(db);
+    this.#nodes = new PgNodes(db);
   }
 
   /** Connects (retrying while Postgres starts) and applies pending migrations. */
@@ -216,6 +220,22 @@ export class PostgresStore implements Store {
 
   releaseCredits(ref: string): Promise<void> {
     return this.#limits.releaseCredits(ref);
+  }
+
+  registerNode(node: { id: string; internalUrl: string | null; now: number }): Promise<void> {
+    return this.#nodes.registerNode(node);
+  }
+
+  heartbeatNode(id: string, now: number): Promise<boolean> {
+    return this.#nodes.heartbeatNode(id, now);
+  }
+
+  reapNodes(request: ReapRequest): Promise<string[]> {
+    return this.#nodes.reapNodes(request);
+  }
+
+  listNodes(): Promise<NodeRow[]> {
+    return this.#nodes.listNodes();
   }
 
   createTeam(row: TeamRow): Promise<void> {

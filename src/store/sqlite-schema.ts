@@ -177,4 +177,13 @@ export const MIGRATIONS = [
      expires_at INTEGER NOT NULL
    );
    CREATE INDEX credit_holds_team ON credit_holds (team_id);`,
+  // Nodes sharing the store, with their heartbeats (nodes.ts).
+  `CREATE TABLE nodes (
+     id TEXT PRIMARY KEY,
+     internal_url TEXT,
+     started_at INTEGER NOT NULL,
+     heartbeat_at INTEGER NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('alive', 'dead'))
+   );
+   CREATE INDEX nodes_alive ON nodes (heartbeat_at) WHERE status = 'alive';`,
 ];

@@ -21,6 +21,8 @@ import { SqliteAccounts } from "./sqlite-accounts.ts";
 import { SqliteJobReads } from "./sqlite-job-reads.ts";
 import type { CreditHoldRequest, SlotRequest } from "./limits.ts";
 import { SqliteLimits } from "./sqlite-limits.ts";
+import { SqliteNodes } from "./sqlite-nodes.ts";
+import type { NodeRow, ReapRequest } from "./nodes.ts";
 import { SqliteProfiles } from "./sqlite-profiles.ts";
 import { SqliteQueue } from "./sqlite-queue.ts";
 import { SqliteSessions } from "./sqlite-sessions.ts";
@@ -49,6 +51,7 @@ export class SqliteStore implements Store {
   #sessions: SqliteSessions;
   #profiles: SqliteProfiles;
   #limits: SqliteLimits;
+  #nodes: SqliteNodes;
 
   /** Opens (creating) `<dataDir>/skiff.db` in WAL mode and applies pending migrations. */
   constructor(dataDir: string) {
@@ -64,6 +67,7 @@ export class SqliteStore implements Store {
     this.#sessions = new SqliteSessions(this.#db, this.#accounts);
     this.#profiles = new SqliteProfiles(this.#db);
     this.#limits = new SqliteLimits(this.#db);
+    this.#nodes = new SqliteNodes(this.#db);
   }
 
   #migrate(): void {
@@ -236,6 +240,22 @@ export class SqliteStore implements Store {
 
   releaseCredits(ref: string): Promise<void> {
     return Promise.resolve(this.#limits.releaseCredits(ref));
+  }
+
+  registerNode(node: { id: string; internalUrl: string | null; now: number }): Promise<void> {
+    return Promise.resolve(this.#nodes.registerNode(node));
+  }
+
+  heartbeatNode(id: string, now: number): Promise<boolean> {
+    return Promise.resolve(this.#nodes.heartbeatNode(id, now));
+  }
+
+  reapNodes(request: ReapRequest): Promise<string[]> {
+    return Promise.resolve(this.#nodes.reapNodes(request));
+  }
+
+  listNodes(): Promise<NodeRow[]> {
+    return Promise.resolve(this.#nodes.listNodes());
   }
 
   createTeam(row: TeamRow): Promise<void> {

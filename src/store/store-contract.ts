@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { accountsContract } from "./accounts-contract.ts";
 import { limitsContract } from "./limits-contract.ts";
+import { nodesContract } from "./nodes-contract.ts";
 import { queueContract } from "./queue-contract.ts";
 import type { SessionRow, Store } from "./store.ts";
 
@@ -232,5 +233,6 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     accountsContract(() => store, sessionRow);
     queueContract(() => store);
     limitsContract(() => store);
+    nodesContract(() => store);
   });
 }

@@ -1,6 +1,7 @@
 // The rows as both stores read them back (the same column names in SQLite and Postgres) and their
 // mappers to the Store's types.
 import type { JobGroupKind, JobGroupRow } from "./job-queue.ts";
+import type { NodeRow } from "./nodes.ts";
 import type {
   ApiKeyRow,
   EgressBytes,
@@ -197,5 +198,23 @@ export function toApiKeyRow(r: ApiKeyRecord): ApiKeyRow {
     prefix: r.prefix,
     createdAt: r.created_at,
     revokedAt: r.revoked_at,
+  };
+}
+
+export interface NodeRecord {
+  id: string;
+  internal_url: string | null;
+  started_at: number;
+  heartbeat_at: number;
+  status: NodeRow["status"];
+}
+
+export function toNodeRow(r: NodeRecord): NodeRow {
+  return {
+    id: r.id,
+    internalUrl: r.internal_url,
+    startedAt: r.started_at,
+    heartbeatAt: r.heartbeat_at,
+    status: r.status,
   };
 }

@@ -1,5 +1,6 @@
 import type { JobQueue } from "./job-queue.ts";
 import type { TeamLimits } from "./limits.ts";
+import type { NodeRegistry } from "./nodes.ts";
 
 /** Bytes a browser moved through the egress proxy for one scrape or session. */
 export interface EgressBytes {
@@ -120,7 +121,7 @@ export interface TeamBalance {
 }
 
 /** Everything Skiff keeps. SQLite now; Postgres later passes the same contract tests. */
-export interface Store extends JobQueue, TeamLimits {
+export interface Store extends JobQueue, TeamLimits, NodeRegistry {
   /** Stores the scrape and, when `creditsUsed` > 0, its charge in the ledger, in one transaction. */
   insertScrape(row: ScrapeRow): Promise<void>;
   getScrape(id: string): Promise<ScrapeRow | undefined>;
