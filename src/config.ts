@@ -44,6 +44,10 @@ const settings = {
    * SCRAPE_CONCURRENCY, so a crawl always leaves the shared browser a slot for `/v2/scrape`.
    */
   JOB_CONCURRENCY: int(0, 64).default(0),
+  /** How often this node writes its heartbeat to the store. */
+  NODE_HEARTBEAT_MS: int(50, 60_000).default(2_000),
+  /** A node silent this long is dead: a peer frees its slots and holds and requeues its jobs. */
+  NODE_DEAD_AFTER_MS: int(200, 600_000).default(10_000),
   /** How long a crawl's or batch's results are kept once it ends (an hour at most under ZDR). */
   JOB_RETENTION_SECONDS: int(1, 30 * 86_400).default(86_400),
   /** Browser contexts kept open and ready so a scrape does not pay for a new page. */

@@ -19,6 +19,7 @@ import { BrowserPool } from "./scrape/browser-pool.ts";
 import { ScrapeService } from "./scrape/scrape-service.ts";
 import type { SessionManager } from "./sessions/session-manager.ts";
 import { startSessions } from "./sessions/start-sessions.ts";
+import { NodeHeartbeat } from "./cluster/node-heartbeat.ts";
 import { PostgresStore } from "./store/postgres-store.ts";
 import { SqliteStore } from "./store/sqlite-store.ts";
 import type { Store } from "./store/store.ts";
@@ -54,6 +55,16 @@ export async function createSkiff(
   const store: Store = config.DATABASE_URL
     ? await PostgresStore.open(config.DATABASE_URL, logger.child({ component: "store" }))
     : new SqliteStore(config.DATA_DIR);
+  const heartbeat = new NodeHeartbeat({
+    store,
+    nodeId,
+    internalUrl: null,
+    heartbeatMs: config.NODE_HEARTBEAT_MS,
+    deadAfterMs: config.NODE_DEAD_AFTER_MS,
+    singleNode: config.DATABASE_URL === undefined,
+    logger: logger.child({ component: "nodes" }),
+  });
+  await heartbeat.start();
   const profiles = new ProfileVault(
     store,
     profileKey(config.DATA_DIR, config.PROFILE_ENCRYPTION_KEY),
@@ -107,6 +118,7 @@ export async function createSkiff(
     resolve,
     credits,
     logger,
+    nodeId,
   });
   app = await buildApp({
     config,
@@ -142,6 +154,7 @@ export async function createSkiff(
       await pool.stop(config.SHUTDOWN_GRACE_MS);
       await egress.close();
       files.stop();
+      await heartbeat.stop();
       await store.close();
     },
   };

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type { Credits } from "../billing/credits.ts";
 import type { Config } from "../config.ts";
 import { JobRunner } from "../jobs/job-runner.ts";
@@ -19,7 +18,7 @@ import { WebhookDeliverer } from "./webhook-deliverer.ts";
 export interface Crawls {
   service: CrawlService;
   mapper: SiteMapper;
-  /** Starts claiming jobs, first queueing again those a previous run of this server held. */
+  /** Starts claiming jobs (what earlier runs held was requeued when their nodes were reaped). */
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -42,6 +41,8 @@ export async function startCrawls(deps: {
   resolve: Resolver;
   credits: Credits;
   logger: Logger;
+  /** This node: the owner of the jobs it claims. */
+  nodeId: string;
 }): Promise<Crawls> {
   const { config, store, scraper, egress, credits } = deps;
   const logger = deps.logger.child({ component: "crawls" });
@@ -64,7 +65,7 @@ export async function startCrawls(deps: {
   const runner = new JobRunner({
     store,
     logger,
-    owner: `${process.pid}-${randomUUID()}`,
+    owner: deps.nodeId,
     concurrency,
     teamLimit: config.AUTH === "keys" ? config.TEAM_MAX_CONCURRENT_SCRAPES : concurrency,
     leaseMs: LEASE_MS,

@@ -23,7 +23,7 @@ export class JobFailed extends Error {
 export interface JobRunnerOptions {
   store: Store;
   logger: Logger;
-  /** This process, as the holder of its leases. */
+  /** This node (nodes.ts), as the holder of its leases: its reap requeues them. */
   owner: string;
   /** Jobs this process runs at once. */
   concurrency: number;
@@ -57,14 +57,10 @@ export class JobRunner {
     this.#options = options;
   }
 
-  async start(): Promise<void> {
-    const requeued = await this.#options.store.requeueAbandonedJobs(
-      this.#options.owner,
-      Date.now(),
-    );
-    if (requeued > 0)
-      this.#options.logger.info({ requeued }, "jobs of an earlier run queued again");
+  /** Starts claiming. What dead nodes (earlier runs included) held is requeued by their reap. */
+  start(): Promise<void> {
     this.#loop = this.#claimLoop();
+    return Promise.resolve();
   }
 
   /** New jobs are queued: look now rather than at the next poll. */

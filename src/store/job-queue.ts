@@ -168,6 +168,4 @@ export interface JobQueue {
   claimJobEvents(request: { now: number; max: number; leaseMs: number }): Promise<JobEvent[]>;
   finishJobEvent(event: JobEvent, outcome: EventOutcome): Promise<void>;
   getJobOutcome(jobId: string): Promise<JobOutcome | undefined>;
-  /** Active jobs not held by `owner` (a previous process): queued again. */
-  requeueAbandonedJobs(owner: string, now: number): Promise<number>;
 }

@@ -171,15 +171,6 @@ export class PgQueue implements JobQueue {
     });
   }
 
-  async requeueAbandonedJobs(owner: string, now: number): Promise<number> {
-    const { rowCount } = await this.#db.pool.query(
-      `UPDATE jobs SET state = 'queued', run_after = $1, lease_owner = NULL, lease_token = NULL
-       WHERE state = 'active' AND lease_owner IS DISTINCT FROM $2`,
-      [now, owner],
-    );
-    return rowCount ?? 0;
-  }
-
   jobGroupCounts(id: string): Promise<JobGroupCounts> {
     return this.#reads.jobGroupCounts(id);
   }

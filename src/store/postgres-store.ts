@@ -350,10 +350,6 @@ export class PostgresStore implements Store {
     return this.#queue.getJobOutcome(jobId);
   }
 
-  requeueAbandonedJobs(owner: string, now: number): Promise<number> {
-    return this.#queue.requeueAbandonedJobs(owner, now);
-  }
-
   close(): Promise<void> {
     return this.#db.close();
   }

@@ -201,15 +201,6 @@ export class SqliteQueue {
     for (const url of urls) insert.run(groupId, url);
   }
 
-  requeueAbandonedJobs(owner: string, now: number): number {
-    return this.#db
-      .prepare(
-        `UPDATE jobs SET state = 'queued', run_after = ?, lease_owner = NULL, lease_token = NULL
-         WHERE state = 'active' AND lease_owner IS NOT ?`,
-      )
-      .run(now, owner).changes;
-  }
-
   /** Queued jobs due now, round-robin over teams, within each team's and group's limits. */
   #pick(request: ClaimRequest): JobRecord[] {
     const kinds = request.kinds ?? ["kickoff", "page"];

@@ -370,10 +370,6 @@ export class SqliteStore implements Store {
     return Promise.resolve(this.#queue.events.getJobOutcome(jobId));
   }
 
-  requeueAbandonedJobs(owner: string, now: number): Promise<number> {
-    return Promise.resolve(this.#queue.requeueAbandonedJobs(owner, now));
-  }
-
   close(): Promise<void> {
     this.#db.close();
     return Promise.resolve();
