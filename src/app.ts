@@ -16,7 +16,7 @@ import { registerScrapeRoutes } from "./api/routes/scrape.ts";
 import { registerTeamRoutes } from "./api/routes/team.ts";
 import { registerCaller } from "./api/caller.ts";
 import type { Authenticator } from "./auth/authenticator.ts";
-import type { RateLimiter } from "./auth/rate-limiter.ts";
+import type { TeamRateLimiter } from "./auth/rate-limiter.ts";
 import type { Credits } from "./billing/credits.ts";
 import type { Teams } from "./auth/teams.ts";
 import type { Config } from "./config.ts";
@@ -33,7 +33,7 @@ export interface AppDeps {
   logger: Logger;
   auth: Authenticator;
   /** Requests a team may make a minute; undefined when not limited (AUTH=none). */
-  rateLimiter: RateLimiter | undefined;
+  rateLimiter: TeamRateLimiter | undefined;
   credits: Credits;
   /** Teams, keys and credits, for the admin API (which exists only when ADMIN_API_KEY is set). */
   teams: Teams;

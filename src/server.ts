@@ -4,7 +4,8 @@ import { createLlmModel, type LlmModel } from "./agent/llm-provider.ts";
 import { PageExtractor } from "./agent/page-extractor.ts";
 import { buildApp } from "./app.ts";
 import { NoAuthenticator } from "./auth/authenticator.ts";
-import { RateLimiter } from "./auth/rate-limiter.ts";
+import { RateLimiter, type TeamRateLimiter } from "./auth/rate-limiter.ts";
+import { SharedRateLimiter } from "./auth/shared-rate-limiter.ts";
 import { Credits } from "./billing/credits.ts";
 import { KeyAuthenticator } from "./auth/key-authenticator.ts";
 import { Teams } from "./auth/teams.ts";
@@ -120,11 +121,12 @@ export async function createSkiff(
     logger,
     nodeId,
   });
+  const rateLimiter = keys ? rateLimiterOf(config, logger) : undefined;
   app = await buildApp({
     config,
     logger,
     auth: keys ? new KeyAuthenticator(store) : new NoAuthenticator(),
-    rateLimiter: keys ? new RateLimiter(config.TEAM_RATE_LIMIT_PER_MINUTE) : undefined,
+    rateLimiter,
     credits,
     teams: new Teams(store),
     scraper,
@@ -155,9 +157,17 @@ export async function createSkiff(
       await egress.close();
       files.stop();
       await heartbeat.stop();
+      await rateLimiter?.close();
       await store.close();
     },
   };
+}
+
+/** Per team and minute: in this process on one node, in Postgres when nodes share it. */
+function rateLimiterOf(config: Config, logger: Logger): TeamRateLimiter {
+  const perMinute = config.TEAM_RATE_LIMIT_PER_MINUTE;
+  if (!config.DATABASE_URL) return new RateLimiter(perMinute);
+  return new SharedRateLimiter(config.DATABASE_URL, perMinute, logger.child({ component: "rate" }));
 }
 
 /** The model from the config, said once at start so an operator sees which one answers. */

@@ -29,6 +29,7 @@ if (!cluster) {
       AUTH: "keys",
       ADMIN_API_KEY: ADMIN_KEY,
       TEAM_MAX_CONCURRENT_SCRAPES: "1",
+      TEAM_RATE_LIMIT_PER_MINUTE: "30",
     };
     server = await startSkiff({ ...env, SESSION_WARM_POOL: "1" });
     [second, site] = await Promise.all([startSkiff(env), startTestSite()]);
@@ -48,20 +49,41 @@ if (!cluster) {
     return ((await res.json()) as { apiKey: string }).apiKey;
   }
 
-  /** The same slow scrape sent to both servers at once; their statuses, sorted. */
+  /** The same slow scrape sent to both servers, overlapping; their statuses, sorted. */
   async function scrapeOnBoth(key: string): Promise<number[]> {
     const scrape = (base: string) =>
       fetch(`${base}/v2/scrape`, {
         method: "POST",
         headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-        body: JSON.stringify({ url: `${site.url}/article`, waitFor: 1500, timeout: 30000 }),
+        body: JSON.stringify({
+          url: `${site.url}/article`,
+          waitFor: 4000,
+          timeout: 30000,
+          maxAge: 0,
+        }),
       }).then((res) => res.status);
-    return (await Promise.all([scrape(server.url), scrape(second.url)])).sort();
+    // The second starts while the first surely holds its credit and slot (it waits 4 s).
+    const first = scrape(server.url);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    return (await Promise.all([first, scrape(second.url)])).sort();
   }
 
   const credits = async () => (await sdk.getCreditUsage()).remainingCredits;
 
   describe("Skiff on Postgres", () => {
+    it("holds a team's rate limit across two servers: 30 a minute, 45 requests, 30 pass", async () => {
+      const key = await teamKey("rate-limited", 10);
+      const statuses = await Promise.all(
+        Array.from({ length: 45 }, (_, i) =>
+          fetch(`${[server, second][i % 2]?.url}/v2/team/credit-usage`, {
+            headers: { authorization: `Bearer ${key}` },
+          }).then((res) => res.status),
+        ),
+      );
+      assert.equal(statuses.filter((s) => s === 200).length, 30, JSON.stringify(statuses));
+      assert.equal(statuses.filter((s) => s === 429).length, 15);
+    });
+
     it("holds a team's credits and scrape slots across two servers on one database", async () => {
       assert.deepEqual(await scrapeOnBoth(await teamKey("one-credit", 1)), [200, 402]);
       // TEAM_MAX_CONCURRENT_SCRAPES is 1: the second server's scrape finds the slot taken.

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Authenticator, Caller } from "../auth/authenticator.ts";
-import type { RateLimiter } from "../auth/rate-limiter.ts";
+import type { TeamRateLimiter } from "../auth/rate-limiter.ts";
 import { AppError } from "../errors.ts";
 
 declare module "fastify" {
@@ -18,18 +18,22 @@ const TOKEN_ROUTES = ["/v2/live/", "/v2/cdp/"];
  */
 export function registerCaller(
   app: FastifyInstance,
-  deps: { auth: Authenticator; rateLimiter: RateLimiter | undefined },
+  deps: { auth: Authenticator; rateLimiter: TeamRateLimiter | undefined },
 ): void {
   app.addHook("onRequest", async (request, reply) => {
     if (!request.url.startsWith("/v2/")) return;
     if (TOKEN_ROUTES.some((prefix) => request.url.startsWith(prefix))) return;
     request.caller = await deps.auth.authenticate(request.headers.authorization);
-    limitRate(request.caller, reply, deps.rateLimiter);
+    await limitRate(request.caller, reply, deps.rateLimiter);
   });
 }
 
-function limitRate(caller: Caller, reply: FastifyReply, limiter: RateLimiter | undefined): void {
-  const refused = limiter?.take(caller.teamId);
+async function limitRate(
+  caller: Caller,
+  reply: FastifyReply,
+  limiter: TeamRateLimiter | undefined,
+): Promise<void> {
+  const refused = await limiter?.take(caller.teamId);
   if (!refused) return;
   void reply.header("retry-after", String(refused.retryAfterSeconds));
   throw new AppError("RATE_LIMITED", refused.message);

@@ -187,4 +187,11 @@ export const PG_MIGRATIONS = [
      status TEXT NOT NULL CHECK (status IN ('alive', 'dead'))
    );
    CREATE INDEX nodes_alive ON nodes (heartbeat_at) WHERE status = 'alive';`,
+  // The team rate limit's windows, shared by every node (src/auth/shared-rate-limiter.ts), in the
+  // shape rate-limiter-flexible reads and writes. Postgres only: one node counts in memory.
+  `CREATE TABLE rate_limits (
+     key VARCHAR(255) PRIMARY KEY,
+     points INTEGER NOT NULL DEFAULT 0,
+     expire BIGINT
+   );`,
 ];
