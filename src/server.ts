@@ -21,6 +21,7 @@ import { ScrapeService } from "./scrape/scrape-service.ts";
 import type { SessionManager } from "./sessions/session-manager.ts";
 import { startSessions } from "./sessions/start-sessions.ts";
 import { NodeHeartbeat } from "./cluster/node-heartbeat.ts";
+import { endSessionsOfNodes } from "./sessions/orphan-reaper.ts";
 import { PostgresStore } from "./store/postgres-store.ts";
 import { SqliteStore } from "./store/sqlite-store.ts";
 import type { Store } from "./store/store.ts";
@@ -109,7 +110,19 @@ export async function createSkiff(
     teamConcurrency: keys ? config.TEAM_MAX_CONCURRENT_SCRAPES : undefined,
     nodeId,
   });
-  const sessions = await startSessions(config, store, profiles, egress, logger, llm, credits);
+  const sessions = await startSessions(
+    config,
+    store,
+    profiles,
+    egress,
+    logger,
+    llm,
+    credits,
+    nodeId,
+  );
+  heartbeat.whenNodesDie((nodeIds) =>
+    endSessionsOfNodes({ store, logger, nodeIds, now: Date.now() }),
+  );
   const crawls = await startCrawls({
     config,
     extractor,

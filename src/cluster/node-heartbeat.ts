@@ -23,6 +23,7 @@ export interface NodeHeartbeatOptions {
  */
 export class NodeHeartbeat {
   readonly #options: NodeHeartbeatOptions;
+  readonly #onDead: ((nodeIds: string[]) => Promise<unknown>)[] = [];
   #timer: NodeJS.Timeout | undefined;
   #beating: Promise<void> | undefined;
 
@@ -40,6 +41,11 @@ export class NodeHeartbeat {
       this.#beating ??= this.#beat().finally(() => (this.#beating = undefined));
     }, this.#options.heartbeatMs);
     this.#timer.unref();
+  }
+
+  /** Runs `fn` with the nodes each later reap declares dead (to end their sessions). */
+  whenNodesDie(fn: (nodeIds: string[]) => Promise<unknown>): void {
+    this.#onDead.push(fn);
   }
 
   async stop(): Promise<void> {
@@ -66,6 +72,8 @@ export class NodeHeartbeat {
   async #reap(heartbeatBefore: number): Promise<void> {
     const { store, nodeId, logger } = this.#options;
     const dead = await store.reapNodes({ self: nodeId, heartbeatBefore, now: Date.now() });
-    if (dead.length > 0) logger.warn({ nodes: dead }, "nodes declared dead; their work requeued");
+    if (dead.length === 0) return;
+    logger.warn({ nodes: dead }, "nodes declared dead; their work requeued");
+    for (const fn of this.#onDead) await fn(dead);
   }
 }

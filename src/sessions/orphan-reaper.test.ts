@@ -10,6 +10,7 @@ import { sessionRow } from "../store/store-contract.ts";
 import { killProcessGroup } from "../runtimes/process-group.ts";
 import { HOST_PID_FILE } from "../sandbox/host-launcher.ts";
 import {
+  endSessionsOfNodes,
   killSessionHost,
   processIsAlive,
   reapOrphanHosts,
@@ -47,6 +48,8 @@ describe("reapOrphanSessions", () => {
       now: 100_000,
       isAlive: (pid: number) => pid === liveOwner || pid === 555,
       kill: (pid: number) => void killed.push(pid),
+      deadNodes: new Set<string>(),
+      killNodeHosts: true,
     };
     const reaped = await reapOrphanSessions(opts);
     assert.deepEqual(
@@ -74,8 +77,60 @@ describe("reapOrphanSessions", () => {
       now: 100_000,
       isAlive: () => false,
       kill: () => {},
+      deadNodes: new Set(),
+      killNodeHosts: true,
     });
     assert.equal(await store.acquireProfileWriter(writer.teamId, "shop", "next", 2, 1e15), true);
+  });
+
+  it("ends a dead node's sessions by their node, billed once, and kills a peer's pids never", async () => {
+    const ofDead = sessionRow({ nodeId: "node-dead", ownerPid: 999_999_005, hostPid: 777 });
+    const ofLive = sessionRow({ nodeId: "node-live", ownerPid: 999_999_004 });
+    await store.insertSession(ofDead);
+    await store.insertSession(ofLive);
+    const killed: number[] = [];
+    const reaped = await reapOrphanSessions({
+      store,
+      logger: createLogger("silent"),
+      now: 100_000,
+      // Neither owner pid runs here, and the dead node's host pid happens to: pids say nothing.
+      isAlive: (pid) => pid === 777,
+      kill: (pid) => void killed.push(pid),
+      deadNodes: new Set(["node-dead"]),
+      killNodeHosts: false,
+    });
+    assert.deepEqual(
+      reaped.map((r) => r.id),
+      [ofDead.id],
+      "by node, not by pid: the live node's owner pid is gone here",
+    );
+    assert.deepEqual(killed, [], "a peer's host pid means nothing on this machine");
+    const third = sessionRow({ nodeId: "node-gone", lastActivityAt: 61_000, createdAt: 1_000 });
+    await store.insertSession(third);
+    const ended = await endSessionsOfNodes({
+      store,
+      logger: createLogger("silent"),
+      nodeIds: ["node-gone"],
+      now: 200_000,
+    });
+    assert.deepEqual(
+      ended.map((r) => r.id),
+      [third.id],
+    );
+    assert.equal(
+      await endSessionsOfNodes({
+        store,
+        logger: createLogger("silent"),
+        nodeIds: ["node-gone"],
+        now: 200_001,
+      }).then((e) => e.length),
+      0,
+    );
+    const charge = (await store.ledger(third.teamId)).filter(
+      (l) => l.ref === `session:${third.id}`,
+    );
+    assert.equal(charge.length, 1, "billed once");
+    assert.equal((await store.getSession(ofLive.id))?.status, "active");
   });
 
   it("processIsAlive tells a running process from an exited one", async () => {

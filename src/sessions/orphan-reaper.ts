@@ -18,6 +18,13 @@ export interface ReapOptions {
    * outlive reboots and pids do not: the real one checks the pid is still a host.
    */
   kill: (pid: number) => void;
+  /** Nodes declared dead: on SQLite, every earlier run of this server. */
+  deadNodes: ReadonlySet<string>;
+  /**
+   * Whether the dead nodes ran on this machine (one node per store), so that their host pids
+   * are this machine's to kill. A peer's pids mean nothing here; its sandboxes die with it.
+   */
+  killNodeHosts: boolean;
 }
 
 /** True when `pid` exists; signal 0 checks without sending anything. */
@@ -37,27 +44,60 @@ export function processIsAlive(pid: number): boolean {
  * a previous run's, as containers often give a restarted server the same pid.
  */
 export async function reapOrphanSessions(opts: ReapOptions): Promise<SessionRow[]> {
-  const orphans = (await opts.store.listActiveSessions()).filter(
-    (s) => s.ownerPid === process.pid || !opts.isAlive(s.ownerPid),
+  const orphans = (await opts.store.listActiveSessions()).filter((s) =>
+    s.nodeId !== null
+      ? opts.deadNodes.has(s.nodeId)
+      : s.ownerPid === process.pid || !opts.isAlive(s.ownerPid),
   );
-  const reaped: SessionRow[] = [];
   for (const session of orphans) {
-    if (session.hostPid !== null && opts.isAlive(session.hostPid)) opts.kill(session.hostPid);
+    const local = session.nodeId === null || opts.killNodeHosts;
+    if (local && session.hostPid !== null && opts.isAlive(session.hostPid)) {
+      opts.kill(session.hostPid);
+    }
+  }
+  const reaped = await endSessions(opts.store, orphans, opts.now);
+  if (reaped.length > 0)
+    opts.logger.warn({ count: reaped.length }, "ended sessions left by a previous run");
+  return reaped;
+}
+
+/**
+ * Ends the sessions of nodes a peer has just declared dead, from this node: billed once (the end
+ * claim decides which node bills), profile leases freed. Their hosts died with their node.
+ */
+export async function endSessionsOfNodes(opts: {
+  store: Store;
+  logger: Logger;
+  nodeIds: readonly string[];
+  now: number;
+}): Promise<SessionRow[]> {
+  const dead = new Set(opts.nodeIds);
+  const sessions = (await opts.store.listActiveSessions()).filter(
+    (s) => s.nodeId !== null && dead.has(s.nodeId),
+  );
+  const ended = await endSessions(opts.store, sessions, opts.now);
+  if (ended.length > 0)
+    opts.logger.warn({ count: ended.length, nodes: opts.nodeIds }, "ended a dead node's sessions");
+  return ended;
+}
+
+/** Bills each session once, to its last activity, as DELETE would have; those this call ended. */
+async function endSessions(store: Store, sessions: SessionRow[], now: number) {
+  const ended: SessionRow[] = [];
+  for (const session of sessions) {
     const durationMs = Math.max(0, session.lastActivityAt - session.createdAt);
-    const claimed = await opts.store.claimSessionEnded(session.id, {
-      endedAt: opts.now,
+    const claimed = await store.claimSessionEnded(session.id, {
+      endedAt: now,
       reason: "server-restart",
       durationMs,
       creditsBilled: sessionCredits(durationMs, session.usedPrompt),
     });
-    if (claimed) reaped.push(session);
+    if (claimed) ended.push(session);
     if (session.profileWriter) {
-      await opts.store.releaseProfileWriter(session.teamId, session.profileWriter, session.id);
+      await store.releaseProfileWriter(session.teamId, session.profileWriter, session.id);
     }
   }
-  if (reaped.length > 0)
-    opts.logger.warn({ count: reaped.length }, "ended sessions left by a previous run");
-  return reaped;
+  return ended;
 }
 
 export interface HostReapOptions {

@@ -53,6 +53,8 @@ export interface SessionManagerOptions {
   /** The prompt path; absent when no LLM provider is configured (prompts answer 503). */
   agent?: BrowserAgent | undefined;
   logger: Logger;
+  /** This node, named on each session's row so that a peer can end its sessions if it dies. */
+  nodeId: string;
 }
 
 interface EndOutcome {
@@ -103,6 +105,7 @@ export class SessionManager {
       hosts: options.hosts,
       logger: options.logger,
       queueCleanup: (work) => this.#queueCleanup(work),
+      nodeId: options.nodeId,
     });
   }
 

@@ -35,6 +35,8 @@ export interface SessionOpenerDeps {
   logger: Logger;
   /** Stops a host in the background, tracked so the manager's close waits for it. */
   queueCleanup(work: Promise<void>): void;
+  /** This node, named on each session's row. */
+  nodeId: string;
 }
 
 /** How a session comes to be: its profile's lease, a warm host, the scrape's replay, its row. */
@@ -58,7 +60,7 @@ export class SessionOpener {
       const host = await this.#takeHost(spec.id);
       await this.#replay(spec, host, storageState, createdAt);
       const writes = profile?.writer ? profile.name : null;
-      const row = newSessionRow(spec, createdAt, host.pid, writes);
+      const row = newSessionRow(spec, createdAt, host.pid, writes, this.#deps.nodeId);
       try {
         await this.#deps.store.insertSession(row);
       } catch (err) {
@@ -132,6 +134,7 @@ function newSessionRow(
   createdAt: number,
   hostPid: number | undefined,
   profileWriter: string | null,
+  nodeId: string,
 ): SessionRow {
   return {
     id: spec.id,
@@ -149,5 +152,6 @@ function newSessionRow(
     creditsBilled: null,
     egress: null,
     profileWriter,
+    nodeId,
   };
 }

@@ -41,6 +41,7 @@ export async function startSessions(
   logger: Logger,
   llm: LlmModel | undefined,
   credits: Credits,
+  nodeId: string,
 ): Promise<Sessions> {
   const log = logger.child({ component: "sessions" });
   const mode = await detectSandboxMode(config.SANDBOX, log);
@@ -56,12 +57,15 @@ export async function startSessions(
     isAlive: processIsAlive,
     killGroup: killProcessGroup,
   });
+  const dead = (await store.listNodes()).filter((n) => n.status === "dead").map((n) => n.id);
   await reapOrphanSessions({
     store,
     logger: log,
     now: Date.now(),
     isAlive: processIsAlive,
     kill: killSessionHost,
+    deadNodes: new Set(dead),
+    killNodeHosts: config.DATABASE_URL === undefined,
   });
   const agentBrowser = agentBrowserBinary();
   if ("problem" in agentBrowser)
@@ -98,6 +102,7 @@ export async function startSessions(
     credits,
     teamConcurrency: config.AUTH === "keys" ? config.TEAM_MAX_CONCURRENT_SESSIONS : undefined,
     logger: log,
+    nodeId,
   });
   return { manager, mode, pool };
 }

@@ -194,4 +194,6 @@ export const PG_MIGRATIONS = [
      points INTEGER NOT NULL DEFAULT 0,
      expire BIGINT
    );`,
+  // SQLite migration 11: which node runs each session (nodes.ts).
+  `ALTER TABLE sessions ADD COLUMN node_id TEXT;`,
 ];

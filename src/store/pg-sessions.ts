@@ -20,8 +20,8 @@ export class PgSessions {
     await this.#db.query(
       `INSERT INTO sessions (id, team_id, scrape_id, status, created_at, last_activity_at,
          used_prompt, owner_pid, host_pid, ended_at, end_reason, duration_ms, credits_billed,
-         profile_writer)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+         profile_writer, node_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
       [
         row.id,
         row.teamId,
@@ -37,6 +37,7 @@ export class PgSessions {
         row.durationMs,
         row.creditsBilled,
         row.profileWriter,
+        row.nodeId,
       ],
     );
   }

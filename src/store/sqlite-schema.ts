@@ -186,4 +186,6 @@ export const MIGRATIONS = [
      status TEXT NOT NULL CHECK (status IN ('alive', 'dead'))
    );
    CREATE INDEX nodes_alive ON nodes (heartbeat_at) WHERE status = 'alive';`,
+  // Which node runs each session (nodes.ts).
+  `ALTER TABLE sessions ADD COLUMN node_id TEXT;`,
 ];

@@ -21,8 +21,8 @@ export class SqliteSessions {
       .prepare(
         `INSERT INTO sessions (id, team_id, scrape_id, status, created_at, last_activity_at,
            used_prompt, owner_pid, host_pid, ended_at, end_reason, duration_ms, credits_billed,
-           profile_writer)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           profile_writer, node_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         row.id,
@@ -39,6 +39,7 @@ export class SqliteSessions {
         row.durationMs,
         row.creditsBilled,
         row.profileWriter,
+        row.nodeId,
       );
   }
 

@@ -27,6 +27,7 @@ export function sessionRow(overrides: Partial<SessionRow> = {}): SessionRow {
     creditsBilled: null,
     egress: null,
     profileWriter: null,
+    nodeId: null,
     ...overrides,
   };
 }

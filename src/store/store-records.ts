@@ -44,6 +44,7 @@ export interface SessionRecord {
   bytes_in: number | null;
   bytes_out: number | null;
   profile_writer: string | null;
+  node_id: string | null;
 }
 
 export interface ProfileRecord {
@@ -112,6 +113,7 @@ export function toSessionRow(r: SessionRecord): SessionRow {
     creditsBilled: r.credits_billed,
     egress: egressOf(r),
     profileWriter: r.profile_writer,
+    nodeId: r.node_id,
   };
 }
 

@@ -63,6 +63,8 @@ export interface SessionRow {
   egress: EgressBytes | null;
   /** The profile whose writer lease it holds, so a restart can free it. */
   profileWriter: string | null;
+  /** The node that runs it (nodes.ts); null on rows from before nodes existed. */
+  nodeId: string | null;
 }
 
 export interface SessionEnd {
