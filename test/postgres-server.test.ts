@@ -29,6 +29,7 @@ if (!cluster) {
       AUTH: "keys",
       ADMIN_API_KEY: ADMIN_KEY,
       TEAM_MAX_CONCURRENT_SCRAPES: "1",
+      TEAM_MAX_CONCURRENT_SESSIONS: "1",
       TEAM_RATE_LIMIT_PER_MINUTE: "30",
     };
     server = await startSkiff({ ...env, SESSION_WARM_POOL: "1" });
@@ -88,6 +89,27 @@ if (!cluster) {
       assert.deepEqual(await scrapeOnBoth(await teamKey("one-credit", 1)), [200, 402]);
       // TEAM_MAX_CONCURRENT_SCRAPES is 1: the second server's scrape finds the slot taken.
       assert.deepEqual(await scrapeOnBoth(await teamKey("one-slot", 100)), [200, 429]);
+    });
+
+    it("holds a team's session slot across two servers", async () => {
+      const key = await teamKey("one-session", 100);
+      const open = (base: string) =>
+        fetch(`${base}/v2/browser`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+          body: JSON.stringify({ ttl: 60 }),
+        });
+      const first = await open(server.url);
+      assert.equal(first.status, 200);
+      const { id } = (await first.json()) as { id: string };
+      // TEAM_MAX_CONCURRENT_SESSIONS is 1: the other server finds the team's slot taken.
+      const refused = await open(second.url);
+      assert.equal(refused.status, 429);
+      const closed = await fetch(`${server.url}/v2/browser/${id}`, {
+        method: "DELETE",
+        headers: { authorization: `Bearer ${key}` },
+      });
+      assert.equal(closed.status, 200);
     });
 
     it("scrapes, bills the scrape, and serves it back", async () => {

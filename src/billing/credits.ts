@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { AppError } from "../errors.ts";
 import type { Store } from "../store/store.ts";
 import { sessionCreditEstimate } from "./session-credits.ts";
-import type { Release } from "./tally.ts";
+import type { Release } from "./release.ts";
 
 /** `GET /v2/team/credit-usage`'s `data`. Skiff has no billing periods: credits never reset. */
 export interface CreditUsage {

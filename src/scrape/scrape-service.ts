@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { v7 as uuidv7 } from "uuid";
 import type { Credits } from "../billing/credits.ts";
 import { StoreSlots } from "../billing/team-slots.ts";
-import type { Release } from "../billing/tally.ts";
+import type { Release } from "../billing/release.ts";
 import type { Config } from "../config.ts";
 import { AppError } from "../errors.ts";
 import type { FileStore } from "../files/file-store.ts";

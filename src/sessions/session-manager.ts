@@ -3,9 +3,9 @@ import type { BrowserAgent } from "../agent/browser-agent.ts";
 import type { WebSocket } from "ws";
 import { v7 as uuidv7 } from "uuid";
 import type { Credits } from "../billing/credits.ts";
-import type { Release } from "../billing/tally.ts";
+import type { Release } from "../billing/release.ts";
 import { sessionCredits } from "../billing/session-credits.ts";
-import { concurrencyLimitMessage, TeamSlots } from "../billing/team-slots.ts";
+import { concurrencyLimitMessage, StoreSlots } from "../billing/team-slots.ts";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { ProfileVault } from "../profiles/profile-vault.ts";
@@ -57,6 +57,9 @@ export interface SessionManagerOptions {
   nodeId: string;
 }
 
+/** A session's team slot outlives its TTL by this much, should its node die holding it. */
+const SLOT_MARGIN_MS = 5 * 60 * 1000;
+
 interface EndOutcome {
   durationMs: number;
   creditsBilled: number | undefined;
@@ -77,7 +80,7 @@ export class SessionManager {
   readonly #cleanups = new Set<Promise<void>>();
   readonly #profiles: SessionProfiles;
   readonly #access: SessionAccess;
-  readonly #teamSlots: TeamSlots;
+  readonly #teamSlots: StoreSlots;
   readonly #opener: SessionOpener;
   readonly #calls: SessionCalls;
   /** Gives a session's team slot back; taken when its creation starts, given back at its end. */
@@ -89,7 +92,11 @@ export class SessionManager {
     this.#options = options;
     this.#logger = options.logger;
     this.#profiles = new SessionProfiles(options.profiles, options.logger);
-    this.#teamSlots = new TeamSlots(options.teamConcurrency);
+    this.#teamSlots = new StoreSlots(options.store, {
+      kind: "session",
+      limit: options.teamConcurrency,
+      nodeId: options.nodeId,
+    });
     this.#access = new SessionAccess(options.logger);
     this.#calls = new SessionCalls({
       store: options.store,
@@ -304,18 +311,15 @@ export class SessionManager {
    */
   #startCreating(hold: Release, spec: NewSession): Promise<LiveSession> {
     const limit = this.#options.limits.MAX_CONCURRENT_SESSIONS;
-    try {
-      if (this.activeCount >= limit) {
-        throw new AppError("SESSION_LIMIT", concurrencyLimitMessage(limit));
-      }
-      this.#teamReleases.set(spec.id, this.#teamSlots.take(spec.teamId));
-    } catch (err) {
+    if (this.activeCount >= limit) {
       hold();
-      throw err;
+      return Promise.reject(new AppError("SESSION_LIMIT", concurrencyLimitMessage(limit)));
     }
     this.#creditHolds.set(spec.id, hold);
     const key = spec.scrapeId ?? spec.id;
-    const creating = this.#open(spec)
+    // Set before the first await, so that a second first call on this scrape joins this one.
+    const creating = this.#takeTeamSlot(spec)
+      .then(() => this.#open(spec))
       .catch((err: unknown) => {
         this.#release(this.#teamReleases, spec.id);
         this.#release(this.#creditHolds, spec.id);
@@ -324,6 +328,12 @@ export class SessionManager {
       .finally(() => this.#creating.delete(key));
     this.#creating.set(key, creating);
     return creating;
+  }
+
+  /** The team's session slot, a store row so that the limit holds on every node (429 if none). */
+  async #takeTeamSlot(spec: NewSession): Promise<void> {
+    const holdMs = spec.ttlMs + SLOT_MARGIN_MS;
+    this.#teamReleases.set(spec.id, await this.#teamSlots.take(spec.teamId, spec.id, holdMs));
   }
 
   #release(releases: Map<string, Release>, sessionId: string): void {

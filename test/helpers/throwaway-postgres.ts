@@ -26,6 +26,15 @@ export function postgresBinDir(): string | undefined {
     .find((dir) => existsSync(path.join(dir, "initdb")));
 }
 
+/** A system tool by its full path: a plain PATH (as CI's) often lacks the sbin folders. */
+function sbinTool(name: string): string {
+  const found = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
+    .map((dir) => path.join(dir, name))
+    .find((file) => existsSync(file));
+  if (!found) throw new Error(`${name} not found in /usr/sbin, /sbin, /usr/bin or /bin`);
+  return found;
+}
+
 /**
  * Starts a cluster, or returns undefined when Postgres is not installed, so that the caller can
  * skip loudly. With SKIFF_REQUIRE_POSTGRES=1 (as CI sets it), a missing Postgres is an error.
@@ -42,12 +51,14 @@ export function startThrowawayPostgres(): ThrowawayPostgres | undefined {
   const data = path.join(root, "data");
   mkdirSync(data);
   const asRoot = process.getuid?.() === 0;
-  if (asRoot) execFileSync("chown", ["-R", "postgres:postgres", root]);
+  if (asRoot) execFileSync(sbinTool("chown"), ["-R", "postgres:postgres", root]);
+  const runuser = asRoot ? sbinTool("runuser") : "";
   const run = (tool: string, args: string[]) => {
     const [cmd, argv] = asRoot
-      ? ["runuser", ["-u", "postgres", "--", path.join(bin, tool), ...args]]
+      ? [runuser, ["-u", "postgres", "--", path.join(bin, tool), ...args]]
       : [path.join(bin, tool), args];
     const result = spawnSync(cmd, argv, { encoding: "utf8" });
+    if (result.error) throw new Error(`${tool} could not start: ${result.error.message}`);
     if (result.status !== 0) {
       throw new Error(`${tool} failed (${result.status}): ${result.stderr || result.stdout}`);
     }
