@@ -1,6 +1,7 @@
 // ./skiff bench: every benchmark, each a ratio against a baseline measured in this same run.
 import { startTestSite } from "../test/fixtures/site/test-site.ts";
 import { benchAgent, printAgent } from "./agent-bench.ts";
+import { benchClaims, printClaims } from "./claims-bench.ts";
 import { benchCrawl, printCrawl } from "./crawl-bench.ts";
 import { benchInteract, printInteract } from "./interact-bench.ts";
 import { benchLiveView, printLiveView } from "./live-view-bench.ts";
@@ -58,6 +59,7 @@ try {
   printAgent(await benchAgent(site));
   printPython(await benchPython(site));
   printCrawl(await benchCrawl());
+  printClaims(await benchClaims());
   printInteract(await benchInteract(site));
 } finally {
   await site.close();
