@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { AppError } from "../errors.ts";
 import type { Store } from "../store/store.ts";
 import { sessionCreditEstimate } from "./session-credits.ts";
-import type { Release } from "./release.ts";
+import { StoreReleases, type Release } from "./release.ts";
 
 /** `GET /v2/team/credit-usage`'s `data`. Skiff has no billing periods: credits never reset. */
 export interface CreditUsage {
@@ -30,8 +30,7 @@ export class Credits {
   readonly #store: Store;
   readonly #enforced: boolean;
   readonly #nodeId: string;
-  /** Releases on their way to the store: a later check in this process waits for them. */
-  readonly #releasing = new Set<Promise<void>>();
+  readonly #releases = new StoreReleases();
 
   constructor(store: Store, options: { enforced: boolean; nodeId: string }) {
     this.#store = store;
@@ -78,7 +77,7 @@ export class Credits {
     refusal: () => AppError,
   ): Promise<Release> {
     if (!this.#enforced) return () => {};
-    await Promise.all(this.#releasing);
+    await this.#releases.settled();
     const ref = randomUUID();
     const now = Date.now();
     const held = await this.#store.holdCredits({
@@ -90,14 +89,6 @@ export class Credits {
       expiresAt: now + runsMs + HOLD_MARGIN_MS,
     });
     if (!held) throw refusal();
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      // A release that fails leaves the hold to expire; the work itself is done either way.
-      const releasing = this.#store.releaseCredits(ref).catch(() => undefined);
-      this.#releasing.add(releasing);
-      void releasing.finally(() => this.#releasing.delete(releasing));
-    };
+    return this.#releases.once(() => this.#store.releaseCredits(ref));
   }
 }

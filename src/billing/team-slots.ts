@@ -1,7 +1,7 @@
 import { AppError } from "../errors.ts";
 import type { SlotKind } from "../store/limits.ts";
 import type { Store } from "../store/store.ts";
-import type { Release } from "./release.ts";
+import { StoreReleases, type Release } from "./release.ts";
 
 /** Spec §2.3's 429 message: Firecrawl counts sessions and scrapes in one concurrency pool. */
 export function concurrencyLimitMessage(limit: number): string {
@@ -16,6 +16,7 @@ export function concurrencyLimitMessage(limit: number): string {
 export class StoreSlots {
   readonly #store: Store;
   readonly #options: { kind: SlotKind; limit: number | undefined; nodeId: string };
+  readonly #releases = new StoreReleases();
 
   constructor(
     store: Store,
@@ -29,17 +30,12 @@ export class StoreSlots {
   async take(teamId: string, holder: string, holdMs: number): Promise<Release> {
     const { kind, limit, nodeId } = this.#options;
     if (limit === undefined) return () => {};
+    await this.#releases.settled();
     const now = Date.now();
     const request = { holder, teamId, kind, limit, nodeId, now, expiresAt: now + holdMs };
     if (!(await this.#store.takeSlot(request))) {
       throw new AppError("SESSION_LIMIT", concurrencyLimitMessage(limit));
     }
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      // A release that fails leaves the slot to expire.
-      this.#store.releaseSlot(holder).catch(() => undefined);
-    };
+    return this.#releases.once(() => this.#store.releaseSlot(holder));
   }
 }
