@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PostgresStore } from "../src/store/postgres-store.ts";
+import { jobGroupRow } from "../src/store/queue-contract.ts";
 import { SqliteStore } from "../src/store/sqlite-store.ts";
 import type { Store } from "../src/store/store.ts";
 import { startThrowawayPostgres } from "../test/helpers/throwaway-postgres.ts";
@@ -31,25 +32,8 @@ async function cyclesPerSecond(store: Store): Promise<number> {
       key: `/${t}/${i}`,
       depth: 0,
     }));
-    await store.createJobGroup(
-      {
-        id: `bench-${t}`,
-        teamId: `team-${t}`,
-        kind: "batch",
-        url: null,
-        request: {},
-        status: "scraping",
-        limit: null,
-        maxConcurrency: null,
-        delayMs: 0,
-        createdAt: Date.now(),
-        finishedAt: null,
-        error: null,
-        webhook: false,
-        retentionMs: 86_400_000,
-      },
-      { kind: "page", pages },
-    );
+    const group = jobGroupRow({ id: `bench-${t}`, teamId: `team-${t}`, createdAt: Date.now() });
+    await store.createJobGroup(group, { kind: "page", pages });
   }
   const until = performance.now() + SECONDS * 1000;
   let cycles = 0;

@@ -5,6 +5,7 @@ import path from "node:path";
 import { after, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createLogger } from "../log.ts";
+import { jobGroupRow } from "../store/queue-contract.ts";
 import { SqliteStore } from "../store/sqlite-store.ts";
 import { NodeHeartbeat } from "./node-heartbeat.ts";
 
@@ -28,22 +29,7 @@ const beat = (nodeId: string, singleNode = false) =>
 
 /** A one-page batch whose page `owner` has claimed. */
 async function claimedPage(owner: string, teamId: string) {
-  const group = {
-    id: `group-${teamId}`,
-    teamId,
-    kind: "batch" as const,
-    url: null,
-    request: {},
-    status: "scraping" as const,
-    limit: null,
-    maxConcurrency: null,
-    delayMs: 0,
-    createdAt: Date.now(),
-    finishedAt: null,
-    error: null,
-    webhook: false,
-    retentionMs: 86_400_000,
-  };
+  const group = jobGroupRow({ id: `group-${teamId}`, teamId, createdAt: Date.now() });
   const page = { url: "https://site.test/a", key: "/a", depth: 0 };
   await store.createJobGroup(group, { kind: "page", pages: [page] });
   const claim = { max: 10, now: Date.now(), leaseMs: 3_600_000, teamLimit: 10 };

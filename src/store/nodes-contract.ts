@@ -1,30 +1,11 @@
 // The Store contract for nodes (nodes.ts); storeContract runs it on every store.
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import type { JobGroupRow } from "./job-queue.ts";
+import { jobGroupRow } from "./queue-contract.ts";
 import type { Store } from "./store.ts";
 
 let counter = 0;
 const uniqueId = (prefix: string) => `${prefix}-${Date.now()}-${++counter}`;
-
-function batch(teamId: string): JobGroupRow {
-  return {
-    id: uniqueId("group"),
-    teamId,
-    kind: "batch",
-    url: null,
-    request: {},
-    status: "scraping",
-    limit: null,
-    maxConcurrency: null,
-    delayMs: 0,
-    createdAt: 1_000,
-    finishedAt: null,
-    error: null,
-    webhook: false,
-    retentionMs: 86_400_000,
-  };
-}
 
 export function nodesContract(store: () => Store): void {
   it("a lapsed node is declared dead once; its slots, holds and claimed jobs are freed", async () => {
@@ -44,7 +25,7 @@ export function nodesContract(store: () => Store): void {
     });
     const hold = { teamId: team, amount: 1, now: 1_000, expiresAt: 1e12 };
     assert.equal(await store().holdCredits({ ...hold, ref: uniqueId("h"), nodeId: lapsed }), true);
-    const group = batch(team);
+    const group = jobGroupRow({ teamId: team });
     await store().createJobGroup(group, {
       kind: "page",
       pages: [{ url: "https://site.test/a", key: "/a", depth: 0 }],

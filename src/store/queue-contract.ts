@@ -7,7 +7,8 @@ import type { Store } from "./store.ts";
 let counter = 0;
 const uniqueId = (prefix: string) => `${prefix}-${Date.now()}-${++counter}`;
 
-function group(overrides: Partial<JobGroupRow> = {}): JobGroupRow {
+/** A running batch of a team of its own, unless `overrides` say otherwise. */
+export function jobGroupRow(overrides: Partial<JobGroupRow> = {}): JobGroupRow {
   return {
     id: uniqueId("group"),
     teamId: uniqueId("team"),
@@ -26,6 +27,8 @@ function group(overrides: Partial<JobGroupRow> = {}): JobGroupRow {
     ...overrides,
   };
 }
+
+const group = jobGroupRow;
 
 const pages = (...paths: string[]): NewPage[] =>
   paths.map((p) => ({ url: `https://site.test${p}`, key: p, depth: 1 }));
