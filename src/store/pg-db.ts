@@ -12,6 +12,9 @@ const types = {
   }) as typeof pg.types.getTypeParser,
 };
 
+/** Postgres's numbered placeholder for the `i`th value (from 0): `$1`, `$2`… */
+export const pgPlaceholder = (i: number): string => `$${i + 1}`;
+
 /** One lock id for every node's migrations (pg_advisory_lock takes a bigint). */
 const MIGRATION_LOCK = 7_261_001;
 const CONNECT_ATTEMPTS = 8;

@@ -18,11 +18,11 @@ import type {
 } from "./job-queue.ts";
 import type { PgAccounts } from "./pg-accounts.ts";
 import { claimJobs } from "./pg-claim.ts";
-import type { PgDb } from "./pg-db.ts";
+import { pgPlaceholder, type PgDb } from "./pg-db.ts";
 import { PgGroupWrites } from "./pg-group-writes.ts";
 import { PgJobEvents } from "./pg-job-events.ts";
 import { PgJobReads } from "./pg-job-reads.ts";
-import { toGroupRow, type GroupRecord } from "./store-records.ts";
+import { groupInsert, insertSql, toGroupRow, type GroupRecord } from "./store-records.ts";
 
 /** Group tables a group's deletion clears, besides `job_groups` itself. */
 const GROUP_TABLES = ["jobs", "job_urls", "job_pages", "job_events", "job_robots_blocked"];
@@ -49,27 +49,8 @@ export class PgQueue implements JobQueue {
 
   createJobGroup(group: JobGroupRow, first: { kind: JobKind; pages: NewPage[] }): Promise<void> {
     return this.#db.tx(async (client) => {
-      await client.query(
-        `INSERT INTO job_groups (id, team_id, kind, url, request, status, page_limit,
-           max_concurrency, delay_ms, webhook, created_at, finished_at, error, retention_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-        [
-          group.id,
-          group.teamId,
-          group.kind,
-          group.url,
-          JSON.stringify(group.request),
-          group.status,
-          group.limit,
-          group.maxConcurrency,
-          group.delayMs,
-          group.webhook ? 1 : 0,
-          group.createdAt,
-          group.finishedAt,
-          group.error,
-          group.retentionMs,
-        ],
-      );
+      const insert = groupInsert(group);
+      await client.query(insertSql("job_groups", insert, pgPlaceholder), insert.values);
       await this.#events.record(client, group.id, "started", null, group.createdAt);
       if (first.kind === "kickoff") {
         await this.#writes.insertJobs(client, group, "kickoff", first.pages, group.createdAt);

@@ -1,6 +1,6 @@
 import type { PgAccounts } from "./pg-accounts.ts";
-import type { PgDb } from "./pg-db.ts";
-import { toSessionRow, type SessionRecord } from "./store-records.ts";
+import { pgPlaceholder, type PgDb } from "./pg-db.ts";
+import { insertSql, sessionInsert, toSessionRow, type SessionRecord } from "./store-records.ts";
 import type { SessionEnd, SessionRow, SessionStatus } from "./store.ts";
 
 /**
@@ -17,29 +17,8 @@ export class PgSessions {
   }
 
   async insertSession(row: SessionRow): Promise<void> {
-    await this.#db.query(
-      `INSERT INTO sessions (id, team_id, scrape_id, status, created_at, last_activity_at,
-         used_prompt, owner_pid, host_pid, ended_at, end_reason, duration_ms, credits_billed,
-         profile_writer, node_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-      [
-        row.id,
-        row.teamId,
-        row.scrapeId,
-        row.status,
-        row.createdAt,
-        row.lastActivityAt,
-        row.usedPrompt ? 1 : 0,
-        row.ownerPid,
-        row.hostPid,
-        row.endedAt,
-        row.endReason,
-        row.durationMs,
-        row.creditsBilled,
-        row.profileWriter,
-        row.nodeId,
-      ],
-    );
+    const insert = sessionInsert(row);
+    await this.#db.query(insertSql("sessions", insert, pgPlaceholder), insert.values);
   }
 
   async getSessionByScrape(scrapeId: string): Promise<SessionRow | undefined> {

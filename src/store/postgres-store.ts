@@ -17,7 +17,7 @@ import type {
 } from "./job-queue.ts";
 import { PgAccounts } from "./pg-accounts.ts";
 import type { CreditHoldRequest, SlotRequest } from "./limits.ts";
-import { PgDb } from "./pg-db.ts";
+import { PgDb, pgPlaceholder } from "./pg-db.ts";
 import { PgLimits } from "./pg-limits.ts";
 import { PgNodes } from "./pg-nodes.ts";
 import type { NodeRow, ReapRequest } from "./nodes.ts";
@@ -25,7 +25,14 @@ import { PgProfiles } from "./pg-profiles.ts";
 import { PgQueue } from "./pg-queue.ts";
 import { PG_MIGRATIONS } from "./pg-schema.ts";
 import { PgSessions } from "./pg-sessions.ts";
-import { toFileRow, toScrapeRow, type FileRecord, type ScrapeRecord } from "./store-records.ts";
+import {
+  insertSql,
+  scrapeInsert,
+  toFileRow,
+  toScrapeRow,
+  type FileRecord,
+  type ScrapeRecord,
+} from "./store-records.ts";
 import type {
   ApiKeyRow,
   CacheEntry,
@@ -74,22 +81,8 @@ export class PostgresStore implements Store {
 
   async insertScrape(row: ScrapeRow): Promise<void> {
     await this.#db.tx(async (client) => {
-      await client.query(
-        `INSERT INTO scrapes (id, team_id, url, options, document, created_at, bytes_in,
-           bytes_out, credits_used)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [
-          row.id,
-          row.teamId,
-          row.url,
-          row.options === null ? null : JSON.stringify(row.options),
-          row.documentJson,
-          row.createdAt,
-          row.egress?.bytesIn ?? null,
-          row.egress?.bytesOut ?? null,
-          row.creditsUsed ?? null,
-        ],
-      );
+      const insert = scrapeInsert(row);
+      await client.query(insertSql("scrapes", insert, pgPlaceholder), insert.values);
       const credits = row.creditsUsed ?? 0;
       if (credits > 0) {
         const charge = { teamId: row.teamId, delta: -credits, ref: `scrape:${row.id}` };

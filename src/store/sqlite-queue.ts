@@ -12,7 +12,7 @@ import type {
   NewPage,
 } from "./job-queue.ts";
 import type { SqliteAccounts } from "./sqlite-accounts.ts";
-import { toGroupRow, type GroupRecord } from "./store-records.ts";
+import { groupInsert, insertSql, toGroupRow, type GroupRecord } from "./store-records.ts";
 import { SqliteJobEvents } from "./sqlite-job-events.ts";
 import {
   ClaimLimits,
@@ -49,28 +49,8 @@ export class SqliteQueue {
 
   createJobGroup(group: JobGroupRow, first: { kind: JobKind; pages: NewPage[] }): void {
     this.#db.transaction(() => {
-      this.#db
-        .prepare(
-          `INSERT INTO job_groups (id, team_id, kind, url, request, status, page_limit,
-             max_concurrency, delay_ms, webhook, created_at, finished_at, error, retention_ms)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          group.id,
-          group.teamId,
-          group.kind,
-          group.url,
-          JSON.stringify(group.request),
-          group.status,
-          group.limit,
-          group.maxConcurrency,
-          group.delayMs,
-          group.webhook ? 1 : 0,
-          group.createdAt,
-          group.finishedAt,
-          group.error,
-          group.retentionMs,
-        );
+      const insert = groupInsert(group);
+      this.#db.prepare(insertSql("job_groups", insert, () => "?")).run(...insert.values);
       this.#events.record(group.id, "started", null, group.createdAt);
       if (first.kind === "kickoff") {
         for (const page of first.pages) this.#insertJob(group, "kickoff", page, group.createdAt);

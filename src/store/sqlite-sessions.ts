@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import type { SqliteAccounts } from "./sqlite-accounts.ts";
-import { toSessionRow, type SessionRecord } from "./store-records.ts";
+import { insertSql, sessionInsert, toSessionRow, type SessionRecord } from "./store-records.ts";
 import type { SessionEnd, SessionRow, SessionStatus } from "./store.ts";
 
 /**
@@ -17,30 +17,8 @@ export class SqliteSessions {
   }
 
   insertSession(row: SessionRow): void {
-    this.#db
-      .prepare(
-        `INSERT INTO sessions (id, team_id, scrape_id, status, created_at, last_activity_at,
-           used_prompt, owner_pid, host_pid, ended_at, end_reason, duration_ms, credits_billed,
-           profile_writer, node_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        row.id,
-        row.teamId,
-        row.scrapeId,
-        row.status,
-        row.createdAt,
-        row.lastActivityAt,
-        row.usedPrompt ? 1 : 0,
-        row.ownerPid,
-        row.hostPid,
-        row.endedAt,
-        row.endReason,
-        row.durationMs,
-        row.creditsBilled,
-        row.profileWriter,
-        row.nodeId,
-      );
+    const insert = sessionInsert(row);
+    this.#db.prepare(insertSql("sessions", insert, () => "?")).run(...insert.values);
   }
 
   getSessionByScrape(scrapeId: string): SessionRow | undefined {

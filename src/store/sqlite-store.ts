@@ -27,7 +27,14 @@ import { SqliteProfiles } from "./sqlite-profiles.ts";
 import { SqliteQueue } from "./sqlite-queue.ts";
 import { SqliteSessions } from "./sqlite-sessions.ts";
 import { MIGRATIONS } from "./sqlite-schema.ts";
-import { toFileRow, toScrapeRow, type FileRecord, type ScrapeRecord } from "./store-records.ts";
+import {
+  insertSql,
+  scrapeInsert,
+  toFileRow,
+  toScrapeRow,
+  type FileRecord,
+  type ScrapeRecord,
+} from "./store-records.ts";
 import type {
   ApiKeyRow,
   CacheEntry,
@@ -94,23 +101,8 @@ export class SqliteStore implements Store {
   }
 
   #insertScrapeRow(row: ScrapeRow): void {
-    this.#db
-      .prepare(
-        `INSERT INTO scrapes (id, team_id, url, options, document, created_at, bytes_in, bytes_out,
-           credits_used)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        row.id,
-        row.teamId,
-        row.url,
-        row.options === null ? null : JSON.stringify(row.options),
-        row.documentJson,
-        row.createdAt,
-        row.egress?.bytesIn ?? null,
-        row.egress?.bytesOut ?? null,
-        row.creditsUsed ?? null,
-      );
+    const insert = scrapeInsert(row);
+    this.#db.prepare(insertSql("scrapes", insert, () => "?")).run(...insert.values);
   }
 
   getScrape(id: string): Promise<ScrapeRow | undefined> {

@@ -220,3 +220,76 @@ export function toNodeRow(r: NodeRecord): NodeRow {
     status: r.status,
   };
 }
+
+/** A row to insert: its columns and, in the same order, its values, for either dialect's SQL. */
+export interface RowInsert {
+  columns: string[];
+  values: unknown[];
+}
+
+/** `INSERT INTO table (columns) VALUES (…)`, each value's placeholder in the dialect's spelling. */
+export function insertSql(
+  table: string,
+  row: RowInsert,
+  placeholder: (i: number) => string,
+): string {
+  const marks = row.columns.map((_, i) => placeholder(i)).join(", ");
+  return `INSERT INTO ${table} (${row.columns.join(", ")}) VALUES (${marks})`;
+}
+
+export function scrapeInsert(row: ScrapeRow): RowInsert {
+  return rowInsert({
+    id: row.id,
+    team_id: row.teamId,
+    url: row.url,
+    options: row.options === null ? null : JSON.stringify(row.options),
+    document: row.documentJson,
+    created_at: row.createdAt,
+    bytes_in: row.egress?.bytesIn ?? null,
+    bytes_out: row.egress?.bytesOut ?? null,
+    credits_used: row.creditsUsed ?? null,
+  });
+}
+
+export function sessionInsert(row: SessionRow): RowInsert {
+  return rowInsert({
+    id: row.id,
+    team_id: row.teamId,
+    scrape_id: row.scrapeId,
+    status: row.status,
+    created_at: row.createdAt,
+    last_activity_at: row.lastActivityAt,
+    used_prompt: row.usedPrompt ? 1 : 0,
+    owner_pid: row.ownerPid,
+    host_pid: row.hostPid,
+    ended_at: row.endedAt,
+    end_reason: row.endReason,
+    duration_ms: row.durationMs,
+    credits_billed: row.creditsBilled,
+    profile_writer: row.profileWriter,
+    node_id: row.nodeId,
+  });
+}
+
+export function groupInsert(group: JobGroupRow): RowInsert {
+  return rowInsert({
+    id: group.id,
+    team_id: group.teamId,
+    kind: group.kind,
+    url: group.url,
+    request: JSON.stringify(group.request),
+    status: group.status,
+    page_limit: group.limit,
+    max_concurrency: group.maxConcurrency,
+    delay_ms: group.delayMs,
+    webhook: group.webhook ? 1 : 0,
+    created_at: group.createdAt,
+    finished_at: group.finishedAt,
+    error: group.error,
+    retention_ms: group.retentionMs,
+  });
+}
+
+function rowInsert(record: Record<string, unknown>): RowInsert {
+  return { columns: Object.keys(record), values: Object.values(record) };
+}
