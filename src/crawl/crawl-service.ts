@@ -8,7 +8,7 @@ import type { Store } from "../store/store.ts";
 import type { CrawlPrompt, GeneratedOptions } from "./crawl-prompt.ts";
 import { compilePatterns, crawlRequestSchema, type CrawlRequest } from "./crawl-request.ts";
 import { dedupeKey } from "./crawl-urls.ts";
-import { expiresAtOf, jobStatus, type StatusQuery } from "./job-status.ts";
+import { expiresAtMs, expiresAtOf, jobStatus, type StatusQuery } from "./job-status.ts";
 import { parseRobots } from "./robots.ts";
 import type { SiteFetcher } from "./site-fetcher.ts";
 import { privateTargetRefusal, refusePrivateTarget, type TargetCheck } from "./target-check.ts";
@@ -244,8 +244,7 @@ export class CrawlService {
   /** The job, unless there is none or it has expired (its rows are gone, or soon will be). */
   async #find(id: string): Promise<JobGroupRow | undefined> {
     const group = await this.#deps.store.getJobGroup(id);
-    if (!group || (group.finishedAt !== null && group.finishedAt + group.retentionMs <= Date.now()))
-      return undefined;
+    if (!group || (group.finishedAt !== null && expiresAtMs(group) <= Date.now())) return undefined;
     return group;
   }
 

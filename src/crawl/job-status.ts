@@ -52,12 +52,16 @@ export async function jobStatus(
 }
 
 /**
- * When the job's results go: its retention after it ended, or after now while it runs (upstream
- * re-arms its TTL on each read; Skiff's clock starts when the job ends). Whole seconds, as upstream.
+ * When the job's results go, in ms: its retention after it ended, or after `now` while it runs
+ * (upstream re-arms its TTL on each read; Skiff's clock starts when the job ends).
  */
+export function expiresAtMs(group: JobGroupRow, now = Date.now()): number {
+  return (group.finishedAt ?? now) + group.retentionMs;
+}
+
+/** `expiresAtMs` as the API reports it: ISO, in whole seconds, as upstream. */
 export function expiresAtOf(group: JobGroupRow): string {
-  const at = (group.finishedAt ?? Date.now()) + group.retentionMs;
-  return new Date(Math.floor(at / 1000) * 1000).toISOString();
+  return new Date(Math.floor(expiresAtMs(group) / 1000) * 1000).toISOString();
 }
 
 function withinCap(documents: string[]): string[] {
