@@ -11,6 +11,30 @@ describe("config", () => {
     );
   });
 
+  it("takes a Postgres URL only with the profile key every node must share", () => {
+    const named = (pattern: RegExp) => (err: unknown) =>
+      err instanceof ConfigError && pattern.test(err.message);
+    assert.throws(
+      () => loadConfig({ DATABASE_URL: "mysql://db/skiff" }),
+      named(/DATABASE_URL: a postgres:\/\/ or postgresql:\/\/ URL/),
+    );
+    assert.throws(
+      () => loadConfig({ DATABASE_URL: "postgresql://db/skiff" }),
+      named(/^PROFILE_ENCRYPTION_KEY: required with DATABASE_URL/),
+    );
+    const key = "ab".repeat(32);
+    const config = loadConfig({
+      DATABASE_URL: "postgresql://db/skiff",
+      PROFILE_ENCRYPTION_KEY: key,
+    });
+    assert.equal(config.DATABASE_URL, "postgresql://db/skiff");
+    assert.throws(() => loadConfig({ NODE_DEAD_AFTER_MS: "10" }), named(/NODE_DEAD_AFTER_MS: /));
+    assert.throws(
+      () => loadConfig({ JOB_RETENTION_SECONDS: "0" }),
+      named(/JOB_RETENTION_SECONDS: /),
+    );
+  });
+
   it("gives a client (./skiff admin) its settings without looking for a browser", () => {
     const env = { PORT: "4000", ADMIN_API_KEY: "0123456789abcdef", CHROME_PATH: "/nowhere/chrome" };
     assert.throws(() => loadConfig(env), /CHROME_PATH: no file at \/nowhere\/chrome/);
