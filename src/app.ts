@@ -8,6 +8,8 @@ import { crawlWatchUpgrade } from "./api/routes/crawl-watch.ts";
 import { cdpUpgrade } from "./api/routes/cdp.ts";
 import { liveUpgrade, registerLiveRoutes } from "./api/routes/live.ts";
 import { registerUpgrades } from "./api/upgrades.ts";
+import { forwardingUpgrade, registerForwarding } from "./api/forwarding.ts";
+import type { SessionForwarder } from "./cluster/session-forwarder.ts";
 import { registerProfileRoutes } from "./api/routes/profiles.ts";
 import { registerFileRoutes } from "./api/routes/files.ts";
 import { registerHealthRoutes, type Readiness } from "./api/routes/health.ts";
@@ -43,6 +45,8 @@ export interface AppDeps {
   sessions: SessionManager;
   profiles: ProfileVault;
   files: FileStore;
+  /** In a cluster: sends a session's calls on to the node that runs it. */
+  forwarder?: SessionForwarder | undefined;
   readiness: Readiness;
 }
 
@@ -98,6 +102,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(cors);
   registerHealthRoutes(app, deps.readiness);
   registerFileRoutes(app, deps.files);
+  if (deps.forwarder) registerForwarding(app, deps.forwarder);
   registerCaller(app, deps);
   registerScrapeRoutes(app, deps);
   registerCrawlRoutes(app, deps);
@@ -107,9 +112,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerProfileRoutes(app, deps);
   registerLiveRoutes(app, deps.sessions);
   await registerAdminRoutes(app, deps);
+  const sessionUpgrades = [cdpUpgrade(deps.sessions, deps.logger), liveUpgrade(deps.sessions)];
   registerUpgrades(app, [
-    cdpUpgrade(deps.sessions, deps.logger),
-    liveUpgrade(deps.sessions),
+    ...(deps.forwarder ? [forwardingUpgrade(deps.forwarder, sessionUpgrades)] : []),
+    ...sessionUpgrades,
     crawlWatchUpgrade(deps.crawls, deps.auth, deps.logger),
   ]);
   return app;

@@ -11,7 +11,7 @@ describe("config", () => {
     );
   });
 
-  it("takes a Postgres URL only with the profile key every node must share", () => {
+  it("takes a Postgres URL only with the profile key and cluster secret every node must share", () => {
     const named = (pattern: RegExp) => (err: unknown) =>
       err instanceof ConfigError && pattern.test(err.message);
     assert.throws(
@@ -23,11 +23,20 @@ describe("config", () => {
       named(/^PROFILE_ENCRYPTION_KEY: required with DATABASE_URL/),
     );
     const key = "ab".repeat(32);
-    const config = loadConfig({
-      DATABASE_URL: "postgresql://db/skiff",
-      PROFILE_ENCRYPTION_KEY: key,
-    });
+    const cluster = { DATABASE_URL: "postgresql://db/skiff", PROFILE_ENCRYPTION_KEY: key };
+    assert.throws(() => loadConfig(cluster), named(/^CLUSTER_SECRET: required with DATABASE_URL/));
+    assert.throws(
+      () => loadConfig({ ...cluster, CLUSTER_SECRET: "short" }),
+      named(/CLUSTER_SECRET: at least 32 characters/),
+    );
+    const secret = "cd".repeat(16);
+    assert.throws(
+      () => loadConfig({ ...cluster, CLUSTER_SECRET: secret, INTERNAL_HOST: "0.0.0.0" }),
+      named(/^INTERNAL_URL: required when INTERNAL_HOST is 0.0.0.0/),
+    );
+    const config = loadConfig({ ...cluster, CLUSTER_SECRET: secret });
     assert.equal(config.DATABASE_URL, "postgresql://db/skiff");
+    assert.equal(config.INTERNAL_PORT, 3003);
     assert.throws(() => loadConfig({ NODE_DEAD_AFTER_MS: "10" }), named(/NODE_DEAD_AFTER_MS: /));
     assert.throws(
       () => loadConfig({ JOB_RETENTION_SECONDS: "0" }),

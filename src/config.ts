@@ -44,6 +44,22 @@ const settings = {
    * SCRAPE_CONCURRENCY, so a crawl always leaves the shared browser a slot for `/v2/scrape`.
    */
   JOB_CONCURRENCY: int(0, 64).default(0),
+  /**
+   * Signs the calls one node forwards to another (DATABASE_URL): every node of a cluster uses the
+   * same one, and the internal port refuses a call without its signature.
+   */
+  CLUSTER_SECRET: z.string().min(32, "at least 32 characters").optional(),
+  /** Where this node takes calls forwarded by peers for the sessions it runs (DATABASE_URL). */
+  INTERNAL_PORT: int(0, 65535).default(3003),
+  /** The address the internal port listens on: a private network's, never a public one. */
+  INTERNAL_HOST: z.string().min(1).default("127.0.0.1"),
+  /** How peers reach the internal port, when not at http://INTERNAL_HOST:INTERNAL_PORT. */
+  INTERNAL_URL: z.url().optional(),
+  /**
+   * On SIGTERM, how long running sessions may go on (readiness answers 503, so the balancer sends
+   * new work elsewhere) before they end. Default: 30 with DATABASE_URL, 0 on one node.
+   */
+  SESSION_DRAIN_SECONDS: int(0, 3600).optional(),
   /** How often this node writes its heartbeat to the store. */
   NODE_HEARTBEAT_MS: int(50, 60_000).default(2_000),
   /** A node silent this long is dead: a peer frees its slots and holds and requeues its jobs. */
@@ -89,7 +105,10 @@ const settings = {
 
 type Settings = typeof settings;
 export type Config = Readonly<
-  { [K in keyof Settings]: z.output<Settings[K]> } & { CHROME_PATH: string }
+  Omit<{ [K in keyof Settings]: z.output<Settings[K]> }, "SESSION_DRAIN_SECONDS"> & {
+    CHROME_PATH: string;
+    SESSION_DRAIN_SECONDS: number;
+  }
 >;
 
 export class ConfigError extends Error {}
@@ -133,6 +152,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       "PROFILE_ENCRYPTION_KEY: required with DATABASE_URL (profiles in Postgres are sealed with it, and every node must use the same key)",
     );
   }
+  if (c.DATABASE_URL && !c.CLUSTER_SECRET) {
+    throw new ConfigError(
+      "CLUSTER_SECRET: required with DATABASE_URL (nodes sign the calls they forward to each other with it; every node must use the same one)",
+    );
+  }
+  if (c.DATABASE_URL && !c.INTERNAL_URL && ["0.0.0.0", "::"].includes(c.INTERNAL_HOST)) {
+    throw new ConfigError(
+      `INTERNAL_URL: required when INTERNAL_HOST is ${c.INTERNAL_HOST} (peers need an address to reach this node at)`,
+    );
+  }
   return Object.freeze({
     ...c,
     DATA_DIR: path.resolve(c.DATA_DIR),
@@ -140,6 +169,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     PUBLIC_URL: c.PUBLIC_URL?.replace(/\/+$/, ""),
     PROFILE_ENCRYPTION_KEY: c.PROFILE_ENCRYPTION_KEY,
     DATABASE_URL: c.DATABASE_URL,
+    SESSION_DRAIN_SECONDS: c.SESSION_DRAIN_SECONDS ?? (c.DATABASE_URL ? 30 : 0),
+    CLUSTER_SECRET: c.CLUSTER_SECRET,
+    INTERNAL_URL: c.INTERNAL_URL?.replace(/\/+$/, ""),
     OPENAI_BASE_URL: c.OPENAI_BASE_URL,
     OPENAI_API_KEY: c.OPENAI_API_KEY,
     MODEL_NAME: c.MODEL_NAME,

@@ -172,6 +172,20 @@ export const ERRORS = {
     code: "SCRAPE_UNSUPPORTED_FILE_ERROR",
     message: "Scrape resulted in unsupported file.",
   },
+  /** A peer holds the session and could not be asked; never 502, which the SDK would retry. */
+  SESSION_NODE_UNAVAILABLE: {
+    status: 503,
+    code: "SESSION_NODE_UNAVAILABLE",
+    message:
+      "The node running this browser session did not answer; try again shortly. If it stays silent, the session ends and later calls answer 410.",
+  },
+  /** The internal port takes only calls a peer signed with CLUSTER_SECRET. */
+  HOP_UNAUTHORIZED: {
+    status: 401,
+    code: "UNAUTHORIZED",
+    message:
+      "This port takes only calls forwarded by a Skiff node, signed with the cluster's secret.",
+  },
   SERVICE_UNAVAILABLE: {
     status: 503,
     code: "SERVICE_UNAVAILABLE",

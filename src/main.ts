@@ -25,7 +25,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "shutting down");
-    skiff.close().then(
+    const drained = signal === "SIGTERM" ? skiff.drain() : Promise.resolve();
+    drained.then(() => skiff.close()).then(
       () => process.exit(0),
       (err: unknown) => {
         logger.error({ err }, "shutdown failed");

@@ -1,8 +1,11 @@
-import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { createLlmModel, type LlmModel } from "./agent/llm-provider.ts";
 import { PageExtractor } from "./agent/page-extractor.ts";
 import { buildApp } from "./app.ts";
+import { InternalListener } from "./api/internal-listener.ts";
+import { PeerEndpoints } from "./cluster/peer-endpoints.ts";
+import { SessionForwarder } from "./cluster/session-forwarder.ts";
+import { NodeIdentity } from "./store/node-identity.ts";
 import { NoAuthenticator } from "./auth/authenticator.ts";
 import { RateLimiter, type TeamRateLimiter } from "./auth/rate-limiter.ts";
 import { SharedRateLimiter } from "./auth/shared-rate-limiter.ts";
@@ -40,6 +43,12 @@ export interface Skiff {
    * once the browser pool is up: pages claimed before would only fail.
    */
   startJobs(): Promise<void>;
+  /**
+   * Before `close` on SIGTERM: readiness answers 503 so that the balancer sends new work to other
+   * nodes, and running sessions go on (their calls still work) until they end or for
+   * SESSION_DRAIN_SECONDS, whichever comes first.
+   */
+  drain(): Promise<void>;
   /** Stops taking requests, lets in-flight work finish up to the grace period, closes everything. */
   close(): Promise<void>;
 }
@@ -52,41 +61,44 @@ export async function createSkiff(
   logger: Logger,
   overrides: { resolve?: Resolver } = {},
 ): Promise<Skiff> {
-  /** This process, as the holder of its team slots and credit holds. */
-  const nodeId = randomUUID();
+  /** This process, as the holder of its sessions, team slots, credit holds and job leases. */
+  const node = new NodeIdentity();
   const store: Store = config.DATABASE_URL
     ? await PostgresStore.open(config.DATABASE_URL, logger.child({ component: "store" }))
     : new SqliteStore(config.DATA_DIR);
+  // The app answers the internal port too; it exists only further down.
+  // eslint-disable-next-line prefer-const
+  let app: FastifyInstance | undefined;
+  const internal = await internalListenerOf(config, () => app, logger);
   const heartbeat = new NodeHeartbeat({
     store,
-    nodeId,
-    internalUrl: null,
+    node,
+    internalUrl: internal ? internalUrlOf(config, internal.port) : null,
     heartbeatMs: config.NODE_HEARTBEAT_MS,
     deadAfterMs: config.NODE_DEAD_AFTER_MS,
     singleNode: config.DATABASE_URL === undefined,
     logger: logger.child({ component: "nodes" }),
   });
   await heartbeat.start();
+  const peers = internal && new PeerEndpoints(store, logger.child({ component: "nodes" }));
+  await peers?.start(config.NODE_HEARTBEAT_MS);
   const profiles = new ProfileVault(
     store,
     profileKey(config.DATA_DIR, config.PROFILE_ENCRYPTION_KEY),
   );
   const files = new FileStore({
-    dataDir: config.DATA_DIR,
     store,
     ttlMs: config.FILE_TTL_HOURS * 3600_000,
     logger: logger.child({ component: "files" }),
   });
   files.startSweeping(SWEEP_EVERY_MS);
-  // The proxy asks for the API's port on each check; the app exists only further down.
-  // eslint-disable-next-line prefer-const
-  let app: FastifyInstance | undefined;
   const resolve = overrides.resolve ?? systemResolver;
   const egress = new EgressProxy({
     resolve,
     allowPrivateTargets: config.ALLOW_PRIVATE_TARGETS,
     logger: logger.child({ component: "egress" }),
     ownPorts: () => listeningPorts(app),
+    peers: () => peers?.current ?? [],
   });
   const pool = new BrowserPool({
     config,
@@ -95,7 +107,7 @@ export async function createSkiff(
   });
   const llm = modelOf(config, logger);
   const keys = config.AUTH === "keys";
-  const credits = new Credits(store, { enforced: keys, nodeId });
+  const credits = new Credits(store, { enforced: keys, node });
   const extractor = llm && new PageExtractor(llm, logger.child({ component: "page-extractor" }));
   const scraper = new ScrapeService({
     config,
@@ -108,21 +120,27 @@ export async function createSkiff(
     llm: extractor,
     credits,
     teamConcurrency: keys ? config.TEAM_MAX_CONCURRENT_SCRAPES : undefined,
-    nodeId,
+    node,
   });
-  const sessions = await startSessions(
-    config,
-    store,
-    profiles,
-    egress,
-    logger,
-    llm,
-    credits,
-    nodeId,
-  );
+  const sessions = await startSessions(config, store, profiles, egress, logger, llm, credits, node);
   heartbeat.whenNodesDie((nodeIds) =>
     endSessionsOfNodes({ store, logger, nodeIds, now: Date.now() }),
   );
+  heartbeat.whenFenced(async () => {
+    const stopped = await sessions.manager.fence();
+    logger.warn({ sessions: stopped }, "fenced: stopped this node's sessions, unbilled");
+  });
+  const forwarder =
+    internal &&
+    new SessionForwarder({
+      store,
+      node,
+      secret: config.CLUSTER_SECRET ?? "",
+      heartbeatMs: config.NODE_HEARTBEAT_MS,
+      deadAfterMs: config.NODE_DEAD_AFTER_MS,
+      reapNow: () => heartbeat.reapNow(),
+      logger: logger.child({ component: "forwarder" }),
+    });
   const crawls = await startCrawls({
     config,
     extractor,
@@ -132,7 +150,7 @@ export async function createSkiff(
     resolve,
     credits,
     logger,
-    nodeId,
+    node,
   });
   const rateLimiter = keys ? rateLimiterOf(config, logger) : undefined;
   app = await buildApp({
@@ -148,12 +166,14 @@ export async function createSkiff(
     sessions: sessions.manager,
     profiles,
     files,
+    forwarder,
     readiness: {
       get ready() {
-        return pool.ready && egress.isUp;
+        return !draining && pool.ready && egress.isUp;
       },
     },
   });
+  let draining = false;
   return {
     app,
     pool,
@@ -162,10 +182,24 @@ export async function createSkiff(
     llm,
     startSessionPool: () => sessions.pool.start(),
     startJobs: () => crawls.start(),
+    async drain() {
+      draining = true;
+      const bound = config.SESSION_DRAIN_SECONDS * 1000;
+      if (bound === 0 || sessions.manager.activeCount === 0) return;
+      logger.info(
+        { sessions: sessions.manager.activeCount, seconds: config.SESSION_DRAIN_SECONDS },
+        "draining: readiness answers 503; running sessions go on until they end or the bound",
+      );
+      await sessions.manager.whenIdle(bound);
+    },
     async close() {
+      draining = true;
       await withDeadline(app.close(), config.SHUTDOWN_GRACE_MS);
       await crawls.close();
       await sessions.manager.close();
+      await internal?.close();
+      forwarder?.close();
+      peers?.stop();
       await pool.stop(config.SHUTDOWN_GRACE_MS);
       await egress.close();
       files.stop();
@@ -174,6 +208,33 @@ export async function createSkiff(
       await store.close();
     },
   };
+}
+
+/** The port peers forward session calls to, in a cluster (DATABASE_URL); none on one node. */
+async function internalListenerOf(
+  config: Config,
+  app: () => FastifyInstance | undefined,
+  logger: Logger,
+): Promise<InternalListener | undefined> {
+  if (!config.DATABASE_URL || !config.CLUSTER_SECRET) return undefined;
+  const listener = await InternalListener.start({
+    app,
+    secret: config.CLUSTER_SECRET,
+    host: config.INTERNAL_HOST,
+    port: config.INTERNAL_PORT,
+    logger: logger.child({ component: "internal" }),
+  });
+  logger.info({ host: config.INTERNAL_HOST, port: listener.port }, "internal port listening");
+  return listener;
+}
+
+/** How peers reach this node: INTERNAL_URL, or the internal host and the port it listens on. */
+function internalUrlOf(config: Config, port: number): string {
+  if (config.INTERNAL_URL) return config.INTERNAL_URL;
+  const host = config.INTERNAL_HOST.includes(":")
+    ? `[${config.INTERNAL_HOST}]`
+    : config.INTERNAL_HOST;
+  return `http://${host}:${port}`;
 }
 
 /** Per team and minute: in this process on one node, in Postgres when nodes share it. */

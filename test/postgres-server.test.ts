@@ -26,6 +26,8 @@ if (!cluster) {
     const env = {
       DATABASE_URL: await cluster.createDatabase(),
       PROFILE_ENCRYPTION_KEY: "ab".repeat(32),
+      CLUSTER_SECRET: "cd".repeat(16),
+      INTERNAL_PORT: "0",
       AUTH: "keys",
       ADMIN_API_KEY: ADMIN_KEY,
       TEAM_MAX_CONCURRENT_SCRAPES: "1",

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { NodeIdentity } from "../store/node-identity.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -19,7 +20,7 @@ describe("Credits", () => {
   const refusal = (kind: string) => (err: unknown) => err instanceof AppError && err.kind === kind;
 
   it("needs 1 credit for a scrape and the estimate for a session, from the ledger", async () => {
-    const credits = new Credits(store, { enforced: true, nodeId: "node-1" });
+    const credits = new Credits(store, { enforced: true, node: new NodeIdentity("node-1") });
     await assert.rejects(credits.holdForScrape("t1"), refusal("INSUFFICIENT_CREDITS"));
     await grant("t1", 19, "grant:1");
     (await credits.holdForScrape("t1"))();
@@ -43,7 +44,7 @@ describe("Credits", () => {
   });
 
   it("holds what a check passed until it is given back, so checks at once cannot overspend", async () => {
-    const credits = new Credits(store, { enforced: true, nodeId: "node-1" });
+    const credits = new Credits(store, { enforced: true, node: new NodeIdentity("node-1") });
     await grant("t2", 30, "grant:3");
     const checks = await Promise.allSettled([
       credits.holdForSession("t2", 600),
@@ -68,7 +69,7 @@ describe("Credits", () => {
   });
 
   it("enforces nothing with AUTH=none, as Firecrawl's self-host", async () => {
-    const credits = new Credits(store, { enforced: false, nodeId: "node-1" });
+    const credits = new Credits(store, { enforced: false, node: new NodeIdentity("node-1") });
     (await credits.holdForScrape("nobody"))();
     (await credits.holdForSession("nobody", 3600))();
     assert.equal((await credits.usage("nobody")).remainingCredits, 99_999_999);

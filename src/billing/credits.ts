@@ -3,6 +3,7 @@ import { AppError } from "../errors.ts";
 import type { Store } from "../store/store.ts";
 import { sessionCreditEstimate } from "./session-credits.ts";
 import { StoreReleases, type Release } from "./release.ts";
+import type { NodeIdentity } from "../store/node-identity.ts";
 
 /** `GET /v2/team/credit-usage`'s `data`. Skiff has no billing periods: credits never reset. */
 export interface CreditUsage {
@@ -29,13 +30,13 @@ const HOLD_MARGIN_MS = 15 * 60 * 1000;
 export class Credits {
   readonly #store: Store;
   readonly #enforced: boolean;
-  readonly #nodeId: string;
+  readonly #node: NodeIdentity;
   readonly #releases = new StoreReleases();
 
-  constructor(store: Store, options: { enforced: boolean; nodeId: string }) {
+  constructor(store: Store, options: { enforced: boolean; node: NodeIdentity }) {
     this.#store = store;
     this.#enforced = options.enforced;
-    this.#nodeId = options.nodeId;
+    this.#node = options.node;
   }
 
   /**
@@ -84,7 +85,7 @@ export class Credits {
       ref,
       teamId,
       amount: credits,
-      nodeId: this.#nodeId,
+      nodeId: this.#node.id,
       now,
       expiresAt: now + runsMs + HOLD_MARGIN_MS,
     });

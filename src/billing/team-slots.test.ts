@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { NodeIdentity } from "../store/node-identity.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -15,7 +16,7 @@ describe("StoreSlots", () => {
     rmSync(dir, { recursive: true, force: true });
   });
   const slots = (limit: number | undefined) =>
-    new StoreSlots(store, { kind: "session", limit, nodeId: "node-1" });
+    new StoreSlots(store, { kind: "session", limit, node: new NodeIdentity("node-1") });
   const tooMany = (err: unknown) =>
     err instanceof AppError && err.status === 429 && /concurrent jobs \(2\)/.test(err.message);
 

@@ -2,6 +2,7 @@ import { AppError } from "../errors.ts";
 import type { SlotKind } from "../store/limits.ts";
 import type { Store } from "../store/store.ts";
 import { StoreReleases, type Release } from "./release.ts";
+import type { NodeIdentity } from "../store/node-identity.ts";
 
 /** Spec §2.3's 429 message: Firecrawl counts sessions and scrapes in one concurrency pool. */
 export function concurrencyLimitMessage(limit: number): string {
@@ -15,12 +16,12 @@ export function concurrencyLimitMessage(limit: number): string {
  */
 export class StoreSlots {
   readonly #store: Store;
-  readonly #options: { kind: SlotKind; limit: number | undefined; nodeId: string };
+  readonly #options: { kind: SlotKind; limit: number | undefined; node: NodeIdentity };
   readonly #releases = new StoreReleases();
 
   constructor(
     store: Store,
-    options: { kind: SlotKind; limit: number | undefined; nodeId: string },
+    options: { kind: SlotKind; limit: number | undefined; node: NodeIdentity },
   ) {
     this.#store = store;
     this.#options = options;
@@ -28,11 +29,11 @@ export class StoreSlots {
 
   /** Takes a slot for `holder` (429 when the team has none left); call the result to give it back. */
   async take(teamId: string, holder: string, holdMs: number): Promise<Release> {
-    const { kind, limit, nodeId } = this.#options;
+    const { kind, limit, node } = this.#options;
     if (limit === undefined) return () => {};
     await this.#releases.settled();
     const now = Date.now();
-    const request = { holder, teamId, kind, limit, nodeId, now, expiresAt: now + holdMs };
+    const request = { holder, teamId, kind, limit, nodeId: node.id, now, expiresAt: now + holdMs };
     if (!(await this.#store.takeSlot(request))) {
       throw new AppError("SESSION_LIMIT", concurrencyLimitMessage(limit));
     }

@@ -5,6 +5,7 @@ import path from "node:path";
 import { after, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createLogger } from "../log.ts";
+import { NodeIdentity } from "../store/node-identity.ts";
 import { jobGroupRow } from "../store/queue-contract.ts";
 import { SqliteStore } from "../store/sqlite-store.ts";
 import { NodeHeartbeat } from "./node-heartbeat.ts";
@@ -19,7 +20,7 @@ after(async () => {
 const beat = (nodeId: string, singleNode = false) =>
   new NodeHeartbeat({
     store,
-    nodeId,
+    node: new NodeIdentity(nodeId),
     internalUrl: null,
     heartbeatMs: 50,
     deadAfterMs: 400,
@@ -79,5 +80,47 @@ describe("NodeHeartbeat", () => {
     const [again] = await store.claimJobs({ ...claim, now: Date.now(), owner: "run-2" });
     assert.equal(again?.id, job?.id);
     await next.stop();
+  });
+
+  it("a node that finds itself declared dead fences and rejoins under a new id", async () => {
+    const node = new NodeIdentity("node-paused");
+    const paused = new NodeHeartbeat({
+      store,
+      node,
+      internalUrl: "http://127.0.0.1:1",
+      heartbeatMs: 50,
+      deadAfterMs: 400,
+      singleNode: false,
+      logger: createLogger("silent"),
+    });
+    const fenced: string[][] = [];
+    paused.whenFenced((ids) => Promise.resolve(void fenced.push(ids)));
+    await paused.start();
+    const { job } = await claimedPage("node-paused", "team-3");
+    // A peer reaps it as if it had been silent past the limit (a SIGSTOP, a lost network).
+    const reaped = await store.reapNodes({
+      self: "peer",
+      heartbeatBefore: Date.now() + 1,
+      now: Date.now(),
+    });
+    assert.ok(reaped.includes("node-paused"));
+    const started = Date.now();
+    while (node.id === "node-paused") {
+      assert.ok(Date.now() - started < 5_000, "it notices at its next beat");
+      await sleep(25);
+    }
+    assert.deepEqual(fenced, [["node-paused"]]);
+    assert.equal(await statusOf("node-paused"), "dead", "the old id stays dead");
+    assert.equal(await statusOf(node.id), "alive", "the new id is a live node");
+    const late =
+      job &&
+      (await store.completeJob(job, {
+        documentJson: "{}",
+        creditsUsed: 0,
+        links: [],
+        finishedAt: Date.now(),
+      }));
+    assert.equal(late, false, "its completion under the old lease is refused");
+    await paused.stop();
   });
 });

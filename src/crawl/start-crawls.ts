@@ -14,6 +14,7 @@ import { ROBOTS_USER_AGENTS } from "./robots.ts";
 import { SiteMapper } from "./site-map.ts";
 import { SiteFetcher } from "./site-fetcher.ts";
 import { WebhookDeliverer } from "./webhook-deliverer.ts";
+import type { NodeIdentity } from "../store/node-identity.ts";
 
 export interface Crawls {
   service: CrawlService;
@@ -42,7 +43,7 @@ export async function startCrawls(deps: {
   credits: Credits;
   logger: Logger;
   /** This node: the owner of the jobs it claims. */
-  nodeId: string;
+  node: NodeIdentity;
 }): Promise<Crawls> {
   const { config, store, scraper, egress, credits } = deps;
   const logger = deps.logger.child({ component: "crawls" });
@@ -65,7 +66,7 @@ export async function startCrawls(deps: {
   const runner = new JobRunner({
     store,
     logger,
-    owner: deps.nodeId,
+    owner: deps.node,
     concurrency,
     teamLimit: config.AUTH === "keys" ? config.TEAM_MAX_CONCURRENT_SCRAPES : concurrency,
     leaseMs: LEASE_MS,

@@ -3,6 +3,7 @@ import type { Logger } from "../log.ts";
 import type { ClaimedJob, JobKind, JobSuccess } from "../store/job-queue.ts";
 import type { Store } from "../store/store.ts";
 import { Wakeup } from "./wakeup.ts";
+import type { NodeIdentity } from "../store/node-identity.ts";
 
 /** What a job's handler returns; the runner stamps the time and completes the job. */
 export type JobResult = Omit<JobSuccess, "finishedAt">;
@@ -24,7 +25,7 @@ export interface JobRunnerOptions {
   store: Store;
   logger: Logger;
   /** This node (nodes.ts), as the holder of its leases: its reap requeues them. */
-  owner: string;
+  owner: NodeIdentity;
   /** Jobs this process runs at once. */
   concurrency: number;
   /** Jobs one team may have running at once, across its crawls and batches. */
@@ -83,7 +84,7 @@ export class JobRunner {
         free > 0
           ? await store
               .claimJobs({
-                owner,
+                owner: owner.id,
                 max: free,
                 now: Date.now(),
                 leaseMs,

@@ -15,6 +15,17 @@ export interface EgressProxyOptions {
    * address, even with `allowPrivateTargets`. A function, as the API's port is known late.
    */
   ownPorts: () => readonly number[];
+  /**
+   * The internal ports of the cluster's nodes, this one's included (addresses as IPs): a session
+   * must never reach them, even with `allowPrivateTargets`. Empty on one node.
+   */
+  peers?: () => readonly PeerEndpoint[];
+}
+
+/** A node's internal listener, as the egress policy refuses it. */
+export interface PeerEndpoint {
+  address: string;
+  port: number;
 }
 
 /** Every response the proxy makes itself carries this header, naming why. */
@@ -120,11 +131,23 @@ export class EgressProxy {
     if (this.#ownPorts().has(port) && addresses.some(isThisMachine)) {
       return { ok: false, reason: `${bare}:${port} is one of Skiff's own ports` };
     }
+    if (this.#isPeer(addresses, port)) {
+      return { ok: false, reason: `${bare}:${port} is a Skiff node's internal port` };
+    }
     const bad = addresses.find(isPrivateAddress);
     if (bad && !this.#options.allowPrivateTargets) {
       return { ok: false, reason: `${bare} resolves to ${bad}, a private address` };
     }
     return { ok: true, address };
+  }
+
+  #isPeer(addresses: string[], port: number): boolean {
+    const local = addresses.some(isThisMachine);
+    return (this.#options.peers?.() ?? []).some(
+      (peer) =>
+        peer.port === port &&
+        (addresses.includes(peer.address) || (local && isThisMachine(peer.address))),
+    );
   }
 
   #refused(listener: ProxyListener, target: string, reason: string): void {

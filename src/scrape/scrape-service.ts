@@ -26,6 +26,7 @@ import { loadPage, mayBeEgressRefusal } from "./page-loader.ts";
 import { asksModel, type ScrapeRequest, type ScreenshotFormat } from "./scrape-request.ts";
 import { transformCapture, type TransformResult } from "./transform/transform-capture.ts";
 import { refuseUnavailable } from "./unavailable-features.ts";
+import type { NodeIdentity } from "../store/node-identity.ts";
 
 export interface ScrapeContext {
   teamId: string;
@@ -60,7 +61,7 @@ export interface ScrapeServiceDeps {
   /** Scrapes one team may run at once; undefined when teams are not limited (AUTH=none). */
   teamConcurrency: number | undefined;
   /** This process, as the holder of its scrapes' team slots. */
-  nodeId: string;
+  node: NodeIdentity;
 }
 
 /** A scrape's team slot outlives its longest run by this much, should its process die. */
@@ -79,7 +80,7 @@ export class ScrapeService {
     this.#teamSlots = new StoreSlots(deps.store, {
       kind: "scrape",
       limit: deps.teamConcurrency,
-      nodeId: deps.nodeId,
+      node: deps.node,
     });
   }
 

@@ -117,6 +117,7 @@ describe("reapOrphanSessions", () => {
       ended.map((r) => r.id),
       [third.id],
     );
+    assert.equal((await store.getSession(third.id))?.endReason, "node-lost");
     assert.equal(
       await endSessionsOfNodes({
         store,

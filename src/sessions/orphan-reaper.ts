@@ -5,7 +5,7 @@ import { sessionCredits } from "../billing/session-credits.ts";
 import type { Logger } from "../log.ts";
 import { killProcessGroup } from "../runtimes/process-group.ts";
 import { HOST_PID_FILE } from "../sandbox/host-launcher.ts";
-import type { SessionRow, Store } from "../store/store.ts";
+import type { SessionEndReason, SessionRow, Store } from "../store/store.ts";
 
 export interface ReapOptions {
   store: Store;
@@ -55,7 +55,7 @@ export async function reapOrphanSessions(opts: ReapOptions): Promise<SessionRow[
       opts.kill(session.hostPid);
     }
   }
-  const reaped = await endSessions(opts.store, orphans, opts.now);
+  const reaped = await endSessions(opts.store, orphans, opts.now, "server-restart");
   if (reaped.length > 0)
     opts.logger.warn({ count: reaped.length }, "ended sessions left by a previous run");
   return reaped;
@@ -75,20 +75,25 @@ export async function endSessionsOfNodes(opts: {
   const sessions = (await opts.store.listActiveSessions()).filter(
     (s) => s.nodeId !== null && dead.has(s.nodeId),
   );
-  const ended = await endSessions(opts.store, sessions, opts.now);
+  const ended = await endSessions(opts.store, sessions, opts.now, "node-lost");
   if (ended.length > 0)
     opts.logger.warn({ count: ended.length, nodes: opts.nodeIds }, "ended a dead node's sessions");
   return ended;
 }
 
 /** Bills each session once, to its last activity, as DELETE would have; those this call ended. */
-async function endSessions(store: Store, sessions: SessionRow[], now: number) {
+async function endSessions(
+  store: Store,
+  sessions: SessionRow[],
+  now: number,
+  reason: SessionEndReason,
+) {
   const ended: SessionRow[] = [];
   for (const session of sessions) {
     const durationMs = Math.max(0, session.lastActivityAt - session.createdAt);
     const claimed = await store.claimSessionEnded(session.id, {
       endedAt: now,
-      reason: "server-restart",
+      reason,
       durationMs,
       creditsBilled: sessionCredits(durationMs, session.usedPrompt),
     });

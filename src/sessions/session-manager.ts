@@ -26,7 +26,13 @@ import { SessionAccess } from "./session-access.ts";
 import { SessionCalls } from "./session-calls.ts";
 import { buildReplayContext } from "./replay-context.ts";
 import { SessionProfiles, type SessionProfile } from "./session-profiles.ts";
-import { SessionOpener, type NewSession, type SessionPlan } from "./session-opener.ts";
+import {
+  SessionElsewhere,
+  SessionOpener,
+  type NewSession,
+  type SessionPlan,
+} from "./session-opener.ts";
+import type { NodeIdentity } from "../store/node-identity.ts";
 
 export interface SessionLimits {
   MAX_CONCURRENT_SESSIONS: number;
@@ -54,7 +60,7 @@ export interface SessionManagerOptions {
   agent?: BrowserAgent | undefined;
   logger: Logger;
   /** This node, named on each session's row so that a peer can end its sessions if it dies. */
-  nodeId: string;
+  node: NodeIdentity;
 }
 
 /** A session's team slot outlives its TTL by this much, should its node die holding it. */
@@ -95,7 +101,7 @@ export class SessionManager {
     this.#teamSlots = new StoreSlots(options.store, {
       kind: "session",
       limit: options.teamConcurrency,
-      nodeId: options.nodeId,
+      node: options.node,
     });
     this.#access = new SessionAccess(options.logger);
     this.#calls = new SessionCalls({
@@ -112,7 +118,7 @@ export class SessionManager {
       hosts: options.hosts,
       logger: options.logger,
       queueCleanup: (work) => this.#queueCleanup(work),
-      nodeId: options.nodeId,
+      node: options.node,
     });
   }
 
@@ -170,6 +176,7 @@ export class SessionManager {
   }
 
   async #stopRow(row: SessionRow): Promise<StopReply> {
+    if (this.#runsElsewhere(row)) throw new SessionElsewhere(row);
     const live = this.#live.get(row.scrapeId ?? row.id);
     const outcome =
       live?.row.id === row.id ? await this.#end(live, "deleted") : await this.#endStale(row);
@@ -269,12 +276,40 @@ export class SessionManager {
     };
   }
 
+  /** Resolves once no session runs here, or after `boundMs`, whichever comes first. */
+  async whenIdle(boundMs: number): Promise<void> {
+    const until = Date.now() + boundMs;
+    while (this.activeCount > 0 && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(200, until - Date.now())));
+    }
+  }
+
   /** Ends every session (reason "shutdown") and stops their hosts and the warm pool. */
   async close(): Promise<void> {
     await Promise.allSettled(this.#creating.values());
     await Promise.all([...this.#live.values()].map((s) => this.#end(s, "shutdown")));
     await this.#options.hosts.close();
     await Promise.all(this.#cleanups);
+  }
+
+  /**
+   * This node was declared dead while its sessions ran (a pause, a lost network): a peer has
+   * billed them to their last activity and freed their slots, holds and profile leases. Stops
+   * them all, with no charge and no profile save, and forgets their tokens; calls then get 410.
+   */
+  async fence(): Promise<number> {
+    await Promise.allSettled(this.#creating.values());
+    const sessions = [...this.#live.values()];
+    for (const session of sessions) {
+      session.markEnded("node-lost");
+      this.#ending.set(session, Promise.resolve({ durationMs: 0, creditsBilled: undefined }));
+      this.#live.delete(session.row.scrapeId ?? session.row.id);
+      this.#access.remove(session);
+      this.#release(this.#teamReleases, session.row.id);
+      this.#release(this.#creditHolds, session.row.id);
+      this.#queueCleanup(session.host.stop());
+    }
+    return sessions.length;
   }
 
   /** Spec §2.3 steps 3–5: the scrape (404, 403), its replay context (409) and profile. */
@@ -295,6 +330,8 @@ export class SessionManager {
     if (existing) return existing;
     if (row) {
       if (row.teamId !== teamId) throw new AppError("FORBIDDEN");
+      // A peer started it after this call was routed here: the route forwards the call there.
+      if (this.#runsElsewhere(row)) throw new SessionElsewhere(row);
       throw new AppError("SESSION_DESTROYED");
     }
     const ttl = this.#options.limits.SESSION_TTL_SECONDS;
@@ -303,6 +340,12 @@ export class SessionManager {
     if (!started) return this.#create(scrapeId, teamId, plan, hold);
     hold();
     return started;
+  }
+
+  /** A session still active on another node: its calls go there (the routes forward them). */
+  #runsElsewhere(row: SessionRow): boolean {
+    const node = row.nodeId;
+    return row.status === "active" && node !== null && node !== this.#options.node.id;
   }
 
   /**
@@ -318,8 +361,7 @@ export class SessionManager {
     this.#creditHolds.set(spec.id, hold);
     const key = spec.scrapeId ?? spec.id;
     // Set before the first await, so that a second first call on this scrape joins this one.
-    const creating = this.#takeTeamSlot(spec)
-      .then(() => this.#open(spec))
+    const creating = this.#open(spec)
       .catch((err: unknown) => {
         this.#release(this.#teamReleases, spec.id);
         this.#release(this.#creditHolds, spec.id);
@@ -361,7 +403,7 @@ export class SessionManager {
 
   /** Opens the session and starts its clocks and tokens. */
   async #open(spec: NewSession): Promise<LiveSession> {
-    const opened = await this.#opener.open(spec);
+    const opened = await this.#opener.open(spec, () => this.#takeTeamSlot(spec));
     return this.#track(opened.row, opened.host, spec, opened.profile);
   }
 

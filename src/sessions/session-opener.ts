@@ -5,6 +5,7 @@ import type { SessionHostHandle } from "../sandbox/host-launcher.ts";
 import type { SessionRow, Store } from "../store/store.ts";
 import type { ProfileUse, ReplayContext } from "./replay-context.ts";
 import type { SessionProfile, SessionProfiles } from "./session-profiles.ts";
+import type { NodeIdentity } from "../store/node-identity.ts";
 
 /** What a new session is made from: the scrape's replay and the profile it named. */
 export interface SessionPlan {
@@ -36,7 +37,7 @@ export interface SessionOpenerDeps {
   /** Stops a host in the background, tracked so the manager's close waits for it. */
   queueCleanup(work: Promise<void>): void;
   /** This node, named on each session's row. */
-  nodeId: string;
+  node: NodeIdentity;
 }
 
 /** How a session comes to be: its profile's lease, a warm host, the scrape's replay, its row. */
@@ -47,34 +48,71 @@ export class SessionOpener {
     this.#deps = deps;
   }
 
-  /** Takes the profile's lease, a host, replays, stores the row; undoes each step on failure. */
-  async open(spec: NewSession): Promise<OpenedSession> {
+  /**
+   * Stores the row, takes the profile's lease and a host, replays; undoes each step on failure.
+   * The row comes first: it names this node before anything starts, so that a first call for the
+   * same scrape on another node finds it (and is forwarded here) instead of starting a second one.
+   * `afterClaim` (the team's slot) runs once the row is this node's, so that the loser of such a
+   * race is forwarded to the winner rather than refused for a slot the winner holds.
+   */
+  async open(spec: NewSession, afterClaim: () => Promise<void>): Promise<OpenedSession> {
     const createdAt = Date.now();
-    const { profile, storageState } = await this.#deps.profiles.open(
-      spec.teamId,
-      spec.profile,
-      spec.id,
-      spec.ttlMs,
-    );
+    const row = newSessionRow(spec, createdAt, this.#deps.node.id);
+    await this.#claimRow(row);
     try {
-      const host = await this.#takeHost(spec.id);
-      await this.#replay(spec, host, storageState, createdAt);
-      const writes = profile?.writer ? profile.name : null;
-      const row = newSessionRow(spec, createdAt, host.pid, writes, this.#deps.nodeId);
-      try {
-        await this.#deps.store.insertSession(row);
-      } catch (err) {
-        this.#deps.queueCleanup(host.stop());
-        throw new AppError("UNKNOWN_ERROR", "Failed to persist browser session.", { cause: err });
-      }
-      this.#deps.logger.info(
-        { sessionId: row.id, scrapeId: spec.scrapeId, ms: Date.now() - createdAt },
-        "interact session started",
+      await afterClaim();
+      const { profile, storageState } = await this.#deps.profiles.open(
+        spec.teamId,
+        spec.profile,
+        spec.id,
+        spec.ttlMs,
       );
-      return { row, host, profile };
+      try {
+        const host = await this.#takeHost(spec.id);
+        await this.#replay(spec, host, storageState, createdAt);
+        await this.#recordHost(row, host);
+        this.#deps.logger.info(
+          { sessionId: row.id, scrapeId: spec.scrapeId, ms: Date.now() - createdAt },
+          "interact session started",
+        );
+        return { row, host, profile };
+      } catch (err) {
+        await this.#deps.profiles.release(spec.teamId, profile, spec.id);
+        throw err;
+      }
     } catch (err) {
-      await this.#deps.profiles.release(spec.teamId, profile, spec.id);
+      await this.#deps.store
+        .discardSession(row.id)
+        .catch((e: unknown) =>
+          this.#deps.logger.error({ err: e }, "could not discard a session row"),
+        );
       throw err;
+    }
+  }
+
+  /** Writes the row; a scrape whose session another start (here or on a peer) claimed first throws. */
+  async #claimRow(row: SessionRow): Promise<void> {
+    let inserted: boolean;
+    try {
+      inserted = await this.#deps.store.insertSession(row);
+    } catch (err) {
+      throw new AppError("UNKNOWN_ERROR", "Failed to persist browser session.", { cause: err });
+    }
+    if (inserted) return;
+    const winner =
+      row.scrapeId === null ? undefined : await this.#deps.store.getSessionByScrape(row.scrapeId);
+    throw new SessionElsewhere(winner);
+  }
+
+  async #recordHost(row: SessionRow, host: SessionHostHandle): Promise<void> {
+    row.lastActivityAt = Date.now();
+    if (host.pid === undefined) return;
+    row.hostPid = host.pid;
+    try {
+      await this.#deps.store.setSessionHostPid(row.id, host.pid);
+    } catch (err) {
+      this.#deps.queueCleanup(host.stop());
+      throw new AppError("UNKNOWN_ERROR", "Failed to persist browser session.", { cause: err });
     }
   }
 
@@ -129,29 +167,37 @@ export function replayTimeoutMs(context: ReplayContext): number {
   return Math.min(300, Math.max(30, Math.ceil(ms / 1000))) * 1000;
 }
 
-function newSessionRow(
-  spec: NewSession,
-  createdAt: number,
-  hostPid: number | undefined,
-  profileWriter: string | null,
-  nodeId: string,
-): SessionRow {
+/**
+ * A first call for a scrape whose session was claimed first by another start: on a peer (the
+ * row names it; the call goes there), or here, when this node's row for it is being discarded.
+ */
+export class SessionElsewhere extends Error {
+  readonly row: SessionRow | undefined;
+
+  constructor(row: SessionRow | undefined) {
+    super(`the scrape's session is on node ${row?.nodeId ?? "(none)"}`);
+    this.name = "SessionElsewhere";
+    this.row = row;
+  }
+}
+
+function newSessionRow(spec: NewSession, createdAt: number, nodeId: string): SessionRow {
   return {
     id: spec.id,
     teamId: spec.teamId,
     scrapeId: spec.scrapeId,
     status: "active",
     createdAt,
-    lastActivityAt: Date.now(),
+    lastActivityAt: createdAt,
     usedPrompt: false,
     ownerPid: process.pid,
-    hostPid: hostPid ?? null,
+    hostPid: null,
     endedAt: null,
     endReason: null,
     durationMs: null,
     creditsBilled: null,
     egress: null,
-    profileWriter,
+    profileWriter: spec.profile?.saveChanges ? spec.profile.name : null,
     nodeId,
   };
 }

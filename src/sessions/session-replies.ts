@@ -68,6 +68,8 @@ export const ENDED_DURING_CALL: Record<SessionEndReason, string> = {
   crashed: "The browser session's host exited while this call ran; the session is destroyed.",
   shutdown: "The server shut down while this call ran; the session is destroyed.",
   "server-restart": "The server restarted while this call ran; the session is destroyed.",
+  "node-lost":
+    "The node running this session lost its place in the cluster while this call ran; the session is destroyed.",
 };
 
 /** A call that did not run to its end; `killed` when Skiff stopped it on purpose. */

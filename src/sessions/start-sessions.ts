@@ -22,6 +22,7 @@ import {
   reapOrphanSessions,
 } from "./orphan-reaper.ts";
 import { SessionManager } from "./session-manager.ts";
+import type { NodeIdentity } from "../store/node-identity.ts";
 
 export interface Sessions {
   manager: SessionManager;
@@ -41,7 +42,7 @@ export async function startSessions(
   logger: Logger,
   llm: LlmModel | undefined,
   credits: Credits,
-  nodeId: string,
+  node: NodeIdentity,
 ): Promise<Sessions> {
   const log = logger.child({ component: "sessions" });
   const mode = await detectSandboxMode(config.SANDBOX, log);
@@ -102,7 +103,7 @@ export async function startSessions(
     credits,
     teamConcurrency: config.AUTH === "keys" ? config.TEAM_MAX_CONCURRENT_SESSIONS : undefined,
     logger: log,
-    nodeId,
+    node,
   });
   return { manager, mode, pool };
 }

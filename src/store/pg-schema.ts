@@ -196,4 +196,14 @@ export const PG_MIGRATIONS = [
    );`,
   // SQLite migration 11: which node runs each session (nodes.ts).
   `ALTER TABLE sessions ADD COLUMN node_id TEXT;`,
+  // SQLite migration 12: a file's bytes in its row; rows from before, on one node's disk, dropped.
+  `DROP TABLE files;
+   CREATE TABLE files (
+     token TEXT PRIMARY KEY,
+     team_id TEXT NOT NULL,
+     content_type TEXT NOT NULL,
+     bytes BYTEA NOT NULL,
+     expires_at BIGINT NOT NULL
+   );
+   CREATE INDEX files_expires_at ON files (expires_at);`,
 ];

@@ -16,9 +16,14 @@ export class PgSessions {
     this.#accounts = accounts;
   }
 
-  async insertSession(row: SessionRow): Promise<void> {
+  async insertSession(row: SessionRow): Promise<boolean> {
     const insert = sessionInsert(row);
-    await this.#db.query(insertSql("sessions", insert, pgPlaceholder), insert.values);
+    const sql = `${insertSql("sessions", insert, pgPlaceholder)} ON CONFLICT DO NOTHING RETURNING id`;
+    return (await this.#db.query(sql, insert.values)).length === 1;
+  }
+
+  async discardSession(id: string): Promise<void> {
+    await this.#db.query(`DELETE FROM sessions WHERE id = $1 AND status = 'active'`, [id]);
   }
 
   async getSessionByScrape(scrapeId: string): Promise<SessionRow | undefined> {

@@ -18,6 +18,32 @@ if (!cluster) {
   after(() => cluster.stop());
   storeContract("PostgresStore", async () => PostgresStore.open(await cluster.createDatabase()));
 
+  describe("PostgresStore shared by two nodes", () => {
+    it("serves from one handle the exact bytes of a file saved through another", async () => {
+      const url = await cluster.createDatabase();
+      const [writer, reader] = await Promise.all([
+        PostgresStore.open(url),
+        PostgresStore.open(url),
+      ]);
+      try {
+        const bytes = Buffer.from([0x25, 0x50, 0x44, 0x46, 0x00, 0xff, 0x00, 0x0d, 0x0a]);
+        const expiresAt = Date.now() + 60_000;
+        await writer.insertFile({
+          token: "f.pdf",
+          teamId: "t",
+          contentType: "application/pdf",
+          bytes,
+          expiresAt,
+        });
+        assert.ok((await reader.getFile("f.pdf"))?.bytes.equals(bytes));
+        assert.equal(await reader.deleteExpiredFiles(expiresAt), 1);
+        assert.equal(await writer.getFile("f.pdf"), undefined);
+      } finally {
+        await Promise.all([writer.close(), reader.close()]);
+      }
+    });
+  });
+
   describe("PostgresStore migrations", () => {
     it("run once when several nodes start at the same moment", async () => {
       const url = await cluster.createDatabase();

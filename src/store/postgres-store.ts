@@ -118,9 +118,9 @@ export class PostgresStore implements Store {
 
   async insertFile(row: FileRow): Promise<void> {
     await this.#db.query(
-      `INSERT INTO files (token, team_id, path, content_type, expires_at)
+      `INSERT INTO files (token, team_id, content_type, bytes, expires_at)
        VALUES ($1, $2, $3, $4, $5)`,
-      [row.token, row.teamId, row.path, row.contentType, row.expiresAt],
+      [row.token, row.teamId, row.contentType, row.bytes, row.expiresAt],
     );
   }
 
@@ -129,16 +129,19 @@ export class PostgresStore implements Store {
     return r && toFileRow(r);
   }
 
-  async takeExpiredFiles(now: number): Promise<FileRow[]> {
-    const rows = await this.#db.query<FileRecord>(
-      `DELETE FROM files WHERE expires_at <= $1 RETURNING *`,
-      [now],
-    );
-    return rows.map(toFileRow);
+  async deleteExpiredFiles(now: number): Promise<number> {
+    const { rowCount } = await this.#db.pool.query(`DELETE FROM files WHERE expires_at <= $1`, [
+      now,
+    ]);
+    return rowCount ?? 0;
   }
 
-  insertSession(row: SessionRow): Promise<void> {
+  insertSession(row: SessionRow): Promise<boolean> {
     return this.#sessions.insertSession(row);
+  }
+
+  discardSession(id: string): Promise<void> {
+    return this.#sessions.discardSession(id);
   }
 
   getSessionByScrape(scrapeId: string): Promise<SessionRow | undefined> {

@@ -188,4 +188,16 @@ export const MIGRATIONS = [
    CREATE INDEX nodes_alive ON nodes (heartbeat_at) WHERE status = 'alive';`,
   // Which node runs each session (nodes.ts).
   `ALTER TABLE sessions ADD COLUMN node_id TEXT;`,
+  // A file's bytes move into its row, so any node sharing the store serves it (file-store.ts).
+  // Rows from before point at one node's disk; they are screenshots and PDFs that expire within
+  // FILE_TTL_HOURS, so they are dropped, not copied, and their old files in DATA_DIR/files stay.
+  `DROP TABLE files;
+   CREATE TABLE files (
+     token TEXT PRIMARY KEY,
+     team_id TEXT NOT NULL,
+     content_type TEXT NOT NULL,
+     bytes BLOB NOT NULL,
+     expires_at INTEGER NOT NULL
+   );
+   CREATE INDEX files_expires_at ON files (expires_at);`,
 ];

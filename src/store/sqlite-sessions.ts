@@ -16,9 +16,14 @@ export class SqliteSessions {
     this.#accounts = accounts;
   }
 
-  insertSession(row: SessionRow): void {
+  insertSession(row: SessionRow): boolean {
     const insert = sessionInsert(row);
-    this.#db.prepare(insertSql("sessions", insert, () => "?")).run(...insert.values);
+    const sql = `${insertSql("sessions", insert, () => "?")} ON CONFLICT DO NOTHING`;
+    return this.#db.prepare(sql).run(...insert.values).changes === 1;
+  }
+
+  discardSession(id: string): void {
+    this.#db.prepare(`DELETE FROM sessions WHERE id = ? AND status = 'active'`).run(id);
   }
 
   getSessionByScrape(scrapeId: string): SessionRow | undefined {

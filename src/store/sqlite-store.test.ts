@@ -29,7 +29,7 @@ describe("SqliteStore on disk", () => {
     await second.close();
     const db = new Database(path.join(dir, "skiff.db"), { readonly: true });
     assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
-    assert.equal(db.pragma("user_version", { simple: true }), 11);
+    assert.equal(db.pragma("user_version", { simple: true }), 12);
     db.close();
   });
 });

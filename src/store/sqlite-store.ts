@@ -135,9 +135,9 @@ export class SqliteStore implements Store {
   insertFile(row: FileRow): Promise<void> {
     this.#db
       .prepare(
-        `INSERT INTO files (token, team_id, path, content_type, expires_at) VALUES (?, ?, ?, ?, ?)`,
+        `INSERT INTO files (token, team_id, content_type, bytes, expires_at) VALUES (?, ?, ?, ?, ?)`,
       )
-      .run(row.token, row.teamId, row.path, row.contentType, row.expiresAt);
+      .run(row.token, row.teamId, row.contentType, row.bytes, row.expiresAt);
     return Promise.resolve();
   }
 
@@ -147,15 +147,17 @@ export class SqliteStore implements Store {
     return Promise.resolve(r && toFileRow(r));
   }
 
-  takeExpiredFiles(now: number): Promise<FileRow[]> {
-    const rows = this.#db
-      .prepare(`DELETE FROM files WHERE expires_at <= ? RETURNING *`)
-      .all(now) as FileRecord[];
-    return Promise.resolve(rows.map(toFileRow));
+  deleteExpiredFiles(now: number): Promise<number> {
+    const { changes } = this.#db.prepare(`DELETE FROM files WHERE expires_at <= ?`).run(now);
+    return Promise.resolve(changes);
   }
 
-  insertSession(row: SessionRow): Promise<void> {
+  insertSession(row: SessionRow): Promise<boolean> {
     return Promise.resolve(this.#sessions.insertSession(row));
+  }
+
+  discardSession(id: string): Promise<void> {
+    return Promise.resolve(this.#sessions.discardSession(id));
   }
 
   getSessionByScrape(scrapeId: string): Promise<SessionRow | undefined> {

@@ -79,29 +79,57 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.equal((await store.getCached(key, 150))?.documentJson, '{"v":2}');
     });
 
-    it("hands out expired files once", async () => {
+    it("keeps a file's exact bytes until it expires and is swept", async () => {
       const token = uniqueId("file");
+      const bytes = Buffer.from([0x89, 0x50, 0x00, 0x00, 0xff, 0x0a, 0x00, 0x1a, 0x80, 0x00]);
       await store.insertFile({
         token,
         teamId: "t",
-        path: "/x",
         contentType: "image/png",
+        bytes,
         expiresAt: 10,
       });
-      assert.equal((await store.getFile(token))?.contentType, "image/png");
-      const first = await store.takeExpiredFiles(11);
-      assert.ok(first.some((f) => f.token === token));
-      assert.equal(
-        (await store.takeExpiredFiles(11)).some((f) => f.token === token),
-        false,
-      );
+      const row = await store.getFile(token);
+      assert.equal(row?.contentType, "image/png");
+      assert.ok(Buffer.isBuffer(row?.bytes) && row.bytes.equals(bytes), "byte for byte");
+      assert.equal(await store.deleteExpiredFiles(9), 0, "not yet expired");
+      assert.ok((await store.getFile(token))?.bytes.equals(bytes));
+      assert.equal(await store.deleteExpiredFiles(10), 1);
       assert.equal(await store.getFile(token), undefined);
+      assert.equal(await store.deleteExpiredFiles(11), 0, "swept once");
     });
 
     it("finds a session by its scrape, whatever its status", async () => {
       const row = sessionRow();
       await store.insertSession(row);
       assert.deepEqual(await store.getSessionByScrape(row.scrapeId ?? ""), row);
+    });
+
+    it("gives a scrape one session: of 8 inserts at once for it, exactly one is written", async () => {
+      const first = sessionRow();
+      const rivals = Array.from({ length: 8 }, (_, i) => ({
+        ...first,
+        id: i === 0 ? first.id : uniqueId("session"),
+        nodeId: `node-${i}`,
+      }));
+      const inserted = await Promise.all(rivals.map((row) => store.insertSession(row)));
+      assert.equal(inserted.filter(Boolean).length, 1);
+      const winner = rivals[inserted.indexOf(true)];
+      assert.equal((await store.getSessionByScrape(first.scrapeId ?? ""))?.nodeId, winner?.nodeId);
+    });
+
+    it("discards a session that never started, but never an ended one", async () => {
+      const failed = sessionRow();
+      await store.insertSession(failed);
+      await store.discardSession(failed.id);
+      assert.equal(await store.getSession(failed.id), undefined);
+      assert.equal(await store.insertSession({ ...failed, id: uniqueId("session") }), true);
+      const ended = sessionRow();
+      await store.insertSession(ended);
+      const end = { endedAt: 9, reason: "deleted" as const, durationMs: 8, creditsBilled: 2 };
+      await store.claimSessionEnded(ended.id, end);
+      await store.discardSession(ended.id);
+      assert.equal((await store.getSession(ended.id))?.status, "destroyed");
     });
 
     it("lets exactly one caller claim a session's end, and records it", async () => {

@@ -58,8 +58,8 @@ export interface ProfileRecord {
 export interface FileRecord {
   token: string;
   team_id: string;
-  path: string;
   content_type: string;
+  bytes: Buffer;
   expires_at: number;
 }
 
@@ -90,8 +90,8 @@ export function toFileRow(r: FileRecord): FileRow {
   return {
     token: r.token,
     teamId: r.team_id,
-    path: r.path,
     contentType: r.content_type,
+    bytes: r.bytes,
     expiresAt: r.expires_at,
   };
 }

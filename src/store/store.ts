@@ -34,14 +34,15 @@ export interface CacheEntry {
 export interface FileRow {
   token: string;
   teamId: string;
-  path: string;
   contentType: string;
+  /** The whole file, kept in the store so that any node sharing it can serve the file. */
+  bytes: Buffer;
   expiresAt: number;
 }
 
 export type SessionStatus = "active" | "destroyed";
 export type SessionEndReason =
-  "deleted" | "ttl" | "idle" | "crashed" | "shutdown" | "server-restart";
+  "deleted" | "ttl" | "idle" | "crashed" | "shutdown" | "server-restart" | "node-lost";
 
 /** A live browser session: for an interact on a scrape, or (later) a standalone one. */
 export interface SessionRow {
@@ -132,9 +133,15 @@ export interface Store extends JobQueue, TeamLimits, NodeRegistry {
   putCached(key: string, entry: CacheEntry): Promise<void>;
   insertFile(row: FileRow): Promise<void>;
   getFile(token: string): Promise<FileRow | undefined>;
-  /** Removes and returns the files expired at `now`. */
-  takeExpiredFiles(now: number): Promise<FileRow[]>;
-  insertSession(row: SessionRow): Promise<void>;
+  /** Deletes the files expired at `now`; returns how many. */
+  deleteExpiredFiles(now: number): Promise<number>;
+  /**
+   * Inserts a session as its start begins; false (nothing written) when its scrape already has
+   * one, perhaps just started on another node, whose row then says which node runs it.
+   */
+  insertSession(row: SessionRow): Promise<boolean>;
+  /** Deletes an active session's row: a start that failed, so nothing ran and nothing is billed. */
+  discardSession(id: string): Promise<void>;
   /** The session of a scrape, whatever its status: a stopped one still answers 410. */
   getSessionByScrape(scrapeId: string): Promise<SessionRow | undefined>;
   touchSession(id: string, at: number, opts?: { usedPrompt?: boolean }): Promise<void>;

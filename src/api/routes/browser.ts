@@ -8,10 +8,13 @@ import {
 } from "../../sessions/browser-request.ts";
 import type { SessionManager } from "../../sessions/session-manager.ts";
 import { publicBaseUrl } from "../request-context.ts";
+import { orForwarded } from "../forwarding.ts";
+import type { SessionForwarder } from "../../cluster/session-forwarder.ts";
 
 export interface BrowserRouteDeps {
   config: Config;
   sessions: SessionManager;
+  forwarder?: SessionForwarder | undefined;
 }
 
 type SessionRoute = { Params: { sessionId: string } };
@@ -40,9 +43,11 @@ export function registerBrowserRoutes(app: FastifyInstance, deps: BrowserRouteDe
       return deps.sessions.executeBrowser(request.params.sessionId, caller.teamId, body);
     });
 
-    app.delete<SessionRoute>(`${base}/:sessionId`, async (request) => {
+    app.delete<SessionRoute>(`${base}/:sessionId`, async (request, reply) => {
       const caller = callerOf(request);
-      return deps.sessions.stopBrowser(request.params.sessionId, caller.teamId);
+      return orForwarded(request, reply, deps.forwarder, () =>
+        deps.sessions.stopBrowser(request.params.sessionId, caller.teamId),
+      );
     });
   }
 }

@@ -1,0 +1,222 @@
+import http from "node:http";
+import net from "node:net";
+import type { Duplex } from "node:stream";
+import { validate as isUuid } from "uuid";
+import { ERRORS } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { NodeIdentity } from "../store/node-identity.ts";
+import type { NodeRow } from "../store/nodes.ts";
+import type { Store } from "../store/store.ts";
+import { HOP_HEADER, signHop } from "./hop.ts";
+
+/** A call bound to one session, named by its scrape (interact) or by the session's own id. */
+export interface SessionTarget {
+  by: "scrape" | "session";
+  id: string;
+}
+
+/** The routes bound to one session (design: scale-out §3c), by the id in their path. */
+const ROUTES: { methods: string[]; pattern: RegExp; by: SessionTarget["by"] }[] = [
+  { methods: ["POST", "DELETE"], pattern: /^\/v2\/scrape\/([^/?]+)\/interact$/, by: "scrape" },
+  { methods: ["POST"], pattern: /^\/v2\/(?:browser|interact)\/([^/?]+)\/execute$/, by: "session" },
+  { methods: ["DELETE"], pattern: /^\/v2\/(?:browser|interact)\/([^/?]+)$/, by: "session" },
+  { methods: ["GET"], pattern: /^\/v2\/live\/([^/?]+)\/[^/?]+(?:\/ws)?$/, by: "session" },
+  { methods: ["GET"], pattern: /^\/v2\/cdp\/([^/?]+)\/[^/?]+$/, by: "session" },
+];
+
+/** The session a request is for, when its route is bound to one; ids that are no UUID stay here. */
+export function sessionTarget(method: string, url: string): SessionTarget | undefined {
+  const path = url.split("?")[0] ?? "";
+  for (const route of ROUTES) {
+    if (!route.methods.includes(method)) continue;
+    const id = route.pattern.exec(path)?.[1];
+    if (id !== undefined) return isUuid(id) ? { by: route.by, id } : undefined;
+  }
+  return undefined;
+}
+
+/** Headers that describe one connection, never passed on to the next. */
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  HOP_HEADER,
+]);
+
+export interface SessionForwarderOptions {
+  store: Store;
+  /** This node (its id changes when it rejoins after being declared dead). */
+  node: NodeIdentity;
+  secret: string;
+  heartbeatMs: number;
+  deadAfterMs: number;
+  /** Declares lapsed nodes dead now, ending their sessions, before the call is answered here. */
+  reapNow: () => Promise<void>;
+  logger: Logger;
+}
+
+/** Owner node ids by target, for sessions seen once: a session never moves to another node. */
+const OWNER_CACHE_SIZE = 10_000;
+
+/**
+ * Sends a session's calls to the node that runs it. The balancer in front of a cluster picks any
+ * node; this one finds the session's node in the store and passes the request on to that node's
+ * internal port with a signed hop header, streaming the body and the answer (or, for the live
+ * view and CDP, the WebSocket's bytes both ways). The owner runs its whole pipeline, the client's
+ * credentials included, so the wire is the same whichever node the balancer picked. A peer that
+ * cannot be asked is a 503 with Retry-After, never a 502 (the SDK reruns interact calls on 502).
+ */
+export class SessionForwarder {
+  readonly #options: SessionForwarderOptions;
+  readonly #agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  readonly #owners = new Map<string, string>();
+  #nodes: { rows: Map<string, NodeRow>; readAt: number } | undefined;
+
+  constructor(options: SessionForwarderOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * The live peer that runs the target's session, or undefined when this node should answer: the
+   * session is its own, unknown (a first interact starts here), ended, or its node is dead (then
+   * reaped first, so the answer here is 410 and the session is billed once).
+   */
+  async ownerOf(target: SessionTarget): Promise<NodeRow | undefined> {
+    const key = `${target.by}:${target.id}`;
+    const nodeId = this.#owners.get(key) ?? (await this.#readOwner(target, key));
+    if (nodeId === undefined || nodeId === this.#options.node.id) return undefined;
+    return this.nodeToAsk(nodeId);
+  }
+
+  /** `nodeId` when it is alive to be asked; a lapsed one is reaped and undefined. */
+  async nodeToAsk(nodeId: string): Promise<NodeRow | undefined> {
+    let node = await this.#node(nodeId, false);
+    if (!node || this.#lapsed(node)) node = await this.#node(nodeId, true);
+    if (!node || node.status === "dead") return undefined;
+    if (this.#lapsed(node)) {
+      await this.#options.reapNow();
+      return undefined;
+    }
+    return node;
+  }
+
+  /** Passes the request on to `node` and its answer back, body streamed both ways. */
+  forwardHttp(
+    request: http.IncomingMessage,
+    response: http.ServerResponse,
+    node: NodeRow,
+    body?: Buffer,
+  ): void {
+    const log = this.#options.logger;
+    const upstream = http.request(this.#internalUrl(node, request.url ?? "/"), {
+      method: request.method,
+      headers: this.#headers(request, body),
+      agent: this.#agent,
+    });
+    upstream.on("response", (answer) => {
+      const headers = Object.fromEntries(
+        Object.entries(answer.headers).filter(([name]) => !HOP_BY_HOP.has(name)),
+      );
+      response.writeHead(answer.statusCode ?? 500, headers);
+      answer.pipe(response);
+      answer.on("error", () => response.destroy());
+    });
+    upstream.on("error", (err) => {
+      log.warn({ err, node: node.id, url: request.url }, "a forwarded session call failed");
+      if (response.headersSent) return void response.destroy();
+      const { status, code, message } = ERRORS.SESSION_NODE_UNAVAILABLE;
+      response.writeHead(status, { "content-type": "application/json", "retry-after": "2" });
+      response.end(JSON.stringify({ success: false, code, error: message }));
+    });
+    response.on("close", () => {
+      if (!response.writableFinished) upstream.destroy();
+    });
+    if (body) upstream.end(body);
+    else request.pipe(upstream);
+  }
+
+  /** Relays a WebSocket upgrade to `node`: the handshake with a hop header, then bytes both ways. */
+  forwardUpgrade(request: http.IncomingMessage, client: Duplex, head: Buffer, node: NodeRow): void {
+    const target = new URL(node.internalUrl ?? "");
+    const path = request.url ?? "/";
+    const upstream = net.connect(Number(target.port || 80), target.hostname);
+    let connected = false;
+    upstream.on("connect", () => {
+      connected = true;
+      const lines = [`${request.method ?? "GET"} ${path} HTTP/1.1`];
+      for (let i = 0; i < request.rawHeaders.length; i += 2) {
+        const name = request.rawHeaders[i] ?? "";
+        if (name.toLowerCase() !== HOP_HEADER) lines.push(`${name}: ${request.rawHeaders[i + 1]}`);
+      }
+      lines.push(`${HOP_HEADER}: ${this.#hop(request.method ?? "GET", path)}`);
+      upstream.write(`${lines.join("\r\n")}\r\n\r\n`);
+      if (head.length > 0) upstream.write(head);
+      upstream.pipe(client).pipe(upstream);
+    });
+    upstream.on("error", (err) => {
+      this.#options.logger.warn({ err, node: node.id, url: path }, "a forwarded WebSocket failed");
+      if (connected) client.destroy();
+      else
+        client.end(
+          "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 2\r\nConnection: close\r\n\r\n",
+        );
+    });
+    upstream.on("close", () => client.destroy());
+    client.on("close", () => upstream.destroy());
+  }
+
+  close(): void {
+    this.#agent.destroy();
+  }
+
+  async #readOwner(target: SessionTarget, key: string): Promise<string | undefined> {
+    const { store } = this.#options;
+    const row =
+      target.by === "scrape"
+        ? await store.getSessionByScrape(target.id)
+        : await store.getSession(target.id);
+    if (!row || row.status !== "active" || row.nodeId === null) return undefined;
+    if (this.#owners.size >= OWNER_CACHE_SIZE) this.#owners.clear();
+    this.#owners.set(key, row.nodeId);
+    return row.nodeId;
+  }
+
+  /** A node from the list read at most a heartbeat ago, or read now when `fresh`. */
+  async #node(nodeId: string, fresh: boolean): Promise<NodeRow | undefined> {
+    const now = Date.now();
+    if (fresh || !this.#nodes || now - this.#nodes.readAt > this.#options.heartbeatMs) {
+      const rows = await this.#options.store.listNodes();
+      this.#nodes = { rows: new Map(rows.map((n) => [n.id, n])), readAt: now };
+    }
+    return this.#nodes.rows.get(nodeId);
+  }
+
+  #lapsed(node: NodeRow): boolean {
+    return node.heartbeatAt < Date.now() - this.#options.deadAfterMs;
+  }
+
+  #internalUrl(node: NodeRow, path: string): URL {
+    return new URL(path, node.internalUrl ?? "http://unreachable.invalid");
+  }
+
+  #headers(request: http.IncomingMessage, body: Buffer | undefined): http.OutgoingHttpHeaders {
+    const headers: http.OutgoingHttpHeaders = {};
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (!HOP_BY_HOP.has(name) && value !== undefined) headers[name] = value;
+    }
+    if (body) {
+      headers["content-length"] = String(body.length);
+      delete headers["transfer-encoding"];
+    }
+    headers[HOP_HEADER] = this.#hop(request.method ?? "GET", request.url ?? "/");
+    return headers;
+  }
+
+  #hop(method: string, path: string): string {
+    return signHop(this.#options.secret, this.#options.node.id, { method, path });
+  }
+}
