@@ -191,6 +191,11 @@ export const ERRORS = {
     code: "SERVICE_UNAVAILABLE",
     message: "The server is not ready or is shutting down; try again shortly.",
   },
+  STORE_UNAVAILABLE: {
+    status: 503,
+    code: "SERVICE_UNAVAILABLE",
+    message: "The database cannot be reached; try again shortly.",
+  },
   UNKNOWN_ERROR: {
     status: 500,
     code: "UNKNOWN_ERROR",

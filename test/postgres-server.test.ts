@@ -22,6 +22,7 @@ if (!cluster) {
   let second: RunningSkiff;
   let site: TestSite;
   let sdk: Firecrawl;
+  let apiKey: string;
   before(async () => {
     const env = {
       DATABASE_URL: await cluster.createDatabase(),
@@ -36,7 +37,8 @@ if (!cluster) {
     };
     server = await startSkiff({ ...env, SESSION_WARM_POOL: "1" });
     [second, site] = await Promise.all([startSkiff(env), startTestSite()]);
-    sdk = new Firecrawl({ apiUrl: server.url, apiKey: await teamKey("on-postgres", 1000) });
+    apiKey = await teamKey("on-postgres", 1000);
+    sdk = new Firecrawl({ apiUrl: server.url, apiKey });
   });
   after(async () => {
     await Promise.all([server?.close(), second?.close(), site?.close()]);
@@ -145,6 +147,23 @@ if (!cluster) {
         timeout: 120,
       });
       assert.deepEqual([batch.status, batch.completed], ["completed", 2]);
+    });
+
+    // Last: it stops this file's Postgres.
+    it("answers 503 with Retry-After, not a 500, while Postgres cannot be reached", async () => {
+      cluster.stop();
+      const res = await fetch(`${server.url}/v2/scrape`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+        body: JSON.stringify({ url: `${site.url}/article` }),
+      });
+      assert.equal(res.status, 503, await res.clone().text());
+      assert.equal(res.headers.get("retry-after"), "5");
+      assert.deepEqual(await res.json(), {
+        success: false,
+        code: "SERVICE_UNAVAILABLE",
+        error: "The database cannot be reached; try again shortly.",
+      });
     });
   });
 }

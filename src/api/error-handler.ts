@@ -3,6 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { ZodError } from "zod";
 import { AppError, ERRORS, type ErrorKind } from "../errors.ts";
 import { errorMessageForZod } from "../scrape/scrape-request.ts";
+import { isStoreUnreachable } from "../store/pg-db.ts";
 
 /** Firecrawl's error envelope. `code` is left out where Firecrawl sends none. */
 export interface ErrorEnvelope {
@@ -51,6 +52,12 @@ function clientError(error: FastifyError): { status: number; body: ErrorEnvelope
 }
 
 function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  if (isStoreUnreachable(error)) {
+    // Postgres is down or restarting: nothing the client did, and worth trying again.
+    request.log.error({ err: error }, "the store cannot be reached");
+    void reply.header("retry-after", "5");
+    return envelope(503, fromKind("STORE_UNAVAILABLE"), reply);
+  }
   if (error instanceof ZodError) {
     const body = { success: false as const, code: "BAD_REQUEST", error: errorMessageForZod(error) };
     return envelope(400, { ...body, details: error.issues }, reply);
