@@ -1,10 +1,16 @@
-// Three real Skiff nodes (separate processes) on one Postgres, behind the test balancer: the
-// official JS SDK scrapes through it and each node serves one of three scrapes; every node tells
-// the team the same credit usage; stopping the cluster leaves no process of any node running.
+// Three real Skiff nodes (separate processes) on one Postgres, behind a balancer: the official JS
+// SDK scrapes through it and each node serves one of three scrapes; every node tells the team the
+// same credit usage; a session's calls and its CDP WebSocket work whichever node they reach;
+// stopping the cluster leaves no process of any node running, and with no node up an interact call
+// is a 503 (never a 502, which the SDK would rerun). The balancer is the test's own node:http one,
+// or with SKIFF_CLUSTER_BALANCER=nginx, Debian's nginx running docs/scale-out.nginx.conf
+// (bench/cluster-nginx.sh).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import Firecrawl from "@mendable/firecrawl-js";
+import { chromium } from "playwright-core";
 import { startBalancer, type Balancer } from "./cluster/balancer.ts";
+import { startNginx } from "./cluster/nginx.ts";
 import { startCluster, type Cluster } from "./cluster/nodes.ts";
 import { startTestSite, type TestSite } from "./fixtures/site/test-site.ts";
 import { startThrowawayPostgres } from "./helpers/throwaway-postgres.ts";
@@ -23,7 +29,10 @@ if (!postgres) {
   before(async () => {
     site = await startTestSite();
     cluster = await startCluster({ postgres });
-    balancer = await startBalancer(cluster, "round-robin");
+    balancer =
+      process.env.SKIFF_CLUSTER_BALANCER === "nginx"
+        ? await startNginx(cluster)
+        : await startBalancer(cluster, "round-robin");
     ({ apiKey } = await cluster.createTeam(100));
   });
   after(async () => {
@@ -72,16 +81,54 @@ if (!postgres) {
       }
     });
 
+    it("a session's calls and its CDP WebSocket work whichever node the balancer picks", async () => {
+      const sdk = new Firecrawl({ apiUrl: balancer.url, apiKey });
+      const doc = await sdk.scrape(`${site.url}/article`, { formats: ["markdown"], maxAge: 0 });
+      const scrapeId = String(doc.metadata?.scrapeId);
+      balancer.resetHits();
+      const calls = [];
+      for (let i = 1; i <= 3; i++) {
+        const code = `globalThis.calls = (globalThis.calls ?? 0) + 1; globalThis.calls`;
+        calls.push(await sdk.interact(scrapeId, { code }));
+      }
+      // One session kept its state across three calls that reached three different nodes.
+      assert.deepEqual(
+        calls.map((c) => c.result),
+        ["1", "2", "3"],
+      );
+      assert.deepEqual(balancer.hits, [1, 1, 1]);
+      const cdpUrl = String(calls[0]?.cdpUrl);
+      assert.ok(cdpUrl.startsWith(balancer.url.replace("http", "ws")), cdpUrl);
+      const browser = await chromium.connectOverCDP(cdpUrl, { timeout: 15_000 });
+      try {
+        const page = browser.contexts()[0]?.pages()[0];
+        assert.equal(await page?.title(), "Skiff Test Article");
+      } finally {
+        await browser.close();
+      }
+      const stopped = await sdk.stopInteraction(scrapeId);
+      assert.equal(stopped.success, true);
+    });
+
     it("stopping the cluster leaves no process of any node running", async () => {
       // Each node runs a browser at least, so there is something that could outlive it.
       for (const node of cluster.nodes) assert.ok(node.processes().length > 0);
-      await balancer.close();
       assert.deepEqual(await cluster.stop(), []);
       for (const node of cluster.nodes) {
         assert.equal(node.running, false);
         assert.throws(() => process.kill(node.pid, 0), { code: "ESRCH" });
       }
       assert.deepEqual(cluster.leftovers(), []);
+    });
+
+    it("with no node up, an interact call through the balancer is a 503, never a 502", async () => {
+      const res = await fetch(`${balancer.url}/v2/scrape/${crypto.randomUUID()}/interact`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+        body: JSON.stringify({ code: "1" }),
+      });
+      assert.equal(res.status, 503);
+      assert.equal(((await res.json()) as { success: boolean }).success, false);
     });
   });
 }
