@@ -2,6 +2,7 @@
 import { startTestSite } from "../test/fixtures/site/test-site.ts";
 import { benchAgent, printAgent } from "./agent-bench.ts";
 import { benchClaims, printClaims } from "./claims-bench.ts";
+import { benchCluster, printCluster } from "./cluster-bench.ts";
 import { benchCrawl, printCrawl } from "./crawl-bench.ts";
 import { benchInteract, printInteract } from "./interact-bench.ts";
 import { benchLiveView, printLiveView } from "./live-view-bench.ts";
@@ -60,6 +61,7 @@ try {
   printPython(await benchPython(site));
   printCrawl(await benchCrawl());
   printClaims(await benchClaims());
+  printCluster(await benchCluster(site));
   printInteract(await benchInteract(site));
 } finally {
   await site.close();
