@@ -26,13 +26,15 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, "shutting down");
     const drained = signal === "SIGTERM" ? skiff.drain() : Promise.resolve();
-    drained.then(() => skiff.close()).then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, "shutdown failed");
-        process.exit(1);
-      },
-    );
+    drained
+      .then(() => skiff.close())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, "shutdown failed");
+          process.exit(1);
+        },
+      );
   };
   // Before listening: a signal that comes as soon as the port is open still shuts down in order.
   process.on("SIGTERM", () => stop("SIGTERM"));
