@@ -20,7 +20,7 @@ export function registerForwarding(app: FastifyInstance, forwarder: SessionForwa
     });
     if (!owner) return;
     reply.hijack();
-    forwarder.forwardHttp(request.raw, reply.raw, owner);
+    forwarder.forwardHttp(request.raw, reply.raw, owner, { target });
   });
 }
 
@@ -74,7 +74,7 @@ export async function orForwarded<T>(
     if (!node) throw new AppError("SESSION_DESTROYED", undefined, { cause: err });
     reply.hijack();
     const body = request.body === undefined ? undefined : JSON.stringify(request.body);
-    forwarder.forwardHttp(request.raw, reply.raw, node, Buffer.from(body ?? ""));
+    forwarder.forwardHttp(request.raw, reply.raw, node, { body: Buffer.from(body ?? "") });
     return reply;
   }
 }

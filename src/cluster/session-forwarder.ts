@@ -104,13 +104,18 @@ export class SessionForwarder {
     return node;
   }
 
-  /** Passes the request on to `node` and its answer back, body streamed both ways. */
+  /**
+   * Passes the request on to `node` and its answer back, body streamed both ways. When `node`
+   * cannot be reached, the answer is 410 if `target`'s session has ended meanwhile (its node
+   * stopped, or ended it, since this node last looked), else 503.
+   */
   forwardHttp(
     request: http.IncomingMessage,
     response: http.ServerResponse,
     node: NodeRow,
-    body?: Buffer,
+    options: { body?: Buffer; target?: SessionTarget } = {},
   ): void {
+    const { body, target } = options;
     const log = this.#options.logger;
     const upstream = http.request(this.#internalUrl(node, request.url ?? "/"), {
       method: request.method,
@@ -128,9 +133,16 @@ export class SessionForwarder {
     upstream.on("error", (err) => {
       log.warn({ err, node: node.id, url: request.url }, "a forwarded session call failed");
       if (response.headersSent) return void response.destroy();
-      const { status, code, message } = ERRORS.SESSION_NODE_UNAVAILABLE;
-      response.writeHead(status, { "content-type": "application/json", "retry-after": "2" });
-      response.end(JSON.stringify({ success: false, code, error: message }));
+      void this.#stillActive(target).then((active) => {
+        const { status, code, message } = active
+          ? ERRORS.SESSION_NODE_UNAVAILABLE
+          : ERRORS.SESSION_DESTROYED;
+        response.writeHead(status, {
+          "content-type": "application/json",
+          ...(active && { "retry-after": "2" }),
+        });
+        response.end(JSON.stringify({ success: false, ...(code && { code }), error: message }));
+      });
     });
     response.on("close", () => {
       if (!response.writableFinished) upstream.destroy();
@@ -171,6 +183,14 @@ export class SessionForwarder {
 
   close(): void {
     this.#agent.destroy();
+  }
+
+  /** Whether `target`'s session is still active, read afresh; true when unknown or unreadable. */
+  async #stillActive(target: SessionTarget | undefined): Promise<boolean> {
+    if (!target) return true;
+    this.#owners.delete(`${target.by}:${target.id}`);
+    const owner = await this.#readOwner(target, `${target.by}:${target.id}`).catch(() => "");
+    return owner !== undefined;
   }
 
   async #readOwner(target: SessionTarget, key: string): Promise<string | undefined> {

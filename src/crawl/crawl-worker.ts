@@ -1,4 +1,4 @@
-import { JobFailed, type JobResult } from "../jobs/job-runner.ts";
+import { CANCELLED_MESSAGE, JobFailed, type JobResult } from "../jobs/job-runner.ts";
 import type { Logger } from "../log.ts";
 import { scrapeRequestSchema, type ScrapeRequest } from "../scrape/scrape-request.ts";
 import type { ScrapeService } from "../scrape/scrape-service.ts";
@@ -18,8 +18,6 @@ export interface CrawlWorkerDeps {
 }
 
 const MAX_CACHED_FILTERS = 1_000;
-const CANCELLED_MESSAGE =
-  "This scrape was not completed because the parent crawl or batch scrape was cancelled.";
 
 /**
  * Runs the jobs of crawls and batches: a crawl's kickoff (its seed and its sitemaps' pages) and

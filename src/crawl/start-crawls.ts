@@ -70,6 +70,7 @@ export async function startCrawls(deps: {
     concurrency,
     teamLimit: config.AUTH === "keys" ? config.TEAM_MAX_CONCURRENT_SCRAPES : concurrency,
     leaseMs: LEASE_MS,
+    cancelCheckMs: config.NODE_HEARTBEAT_MS,
     handle: (job, signal) => worker.handle(job, signal),
   });
   const targets = { allowPrivate: config.ALLOW_PRIVATE_TARGETS, resolve: deps.resolve };

@@ -8,6 +8,10 @@ import type { NodeIdentity } from "../store/node-identity.ts";
 /** What a job's handler returns; the runner stamps the time and completes the job. */
 export type JobResult = Omit<JobSuccess, "finishedAt">;
 
+/** Why a page of a cancelled crawl or batch did not complete, on its errors list. */
+export const CANCELLED_MESSAGE =
+  "This scrape was not completed because the parent crawl or batch scrape was cancelled.";
+
 /** A failure the handler names itself: its code and message reach the errors endpoint as they are. */
 export class JobFailed extends Error {
   readonly code: string;
@@ -35,10 +39,18 @@ export interface JobRunnerOptions {
   handle: (job: ClaimedJob, signal: AbortSignal) => Promise<JobResult>;
   /** The longest the runner sleeps before looking for due jobs (retries, paced crawls). */
   pollMs?: number;
+  /**
+   * How often the runner asks the store whether a running job's crawl or batch was cancelled
+   * (on any node), and aborts the job if so: a cancel stops running pages within this bound.
+   */
+  cancelCheckMs?: number;
   kinds?: JobKind[];
 }
 
 const DEFAULT_POLL_MS = 200;
+const DEFAULT_CANCEL_CHECK_MS = 1_000;
+/** A completion the store refused: a peer declared this node dead and requeued the job. */
+const LEASE_LOST = "job result discarded: this node no longer holds the job's lease";
 const MAX_ATTEMPTS = 3;
 const RETRY_BASE_MS = 1_000;
 
@@ -49,10 +61,13 @@ const RETRY_BASE_MS = 1_000;
  */
 export class JobRunner {
   readonly #options: JobRunnerOptions;
-  readonly #running = new Set<Promise<void>>();
+  /** Each running job, with what aborts it alone (its group was cancelled). */
+  readonly #running = new Map<Promise<void>, { job: ClaimedJob; cancel: AbortController }>();
   readonly #stop = new AbortController();
   readonly #wakeup = new Wakeup();
   #loop: Promise<void> | undefined;
+  #cancelCheck: NodeJS.Timeout | undefined;
+  #checking = false;
 
   constructor(options: JobRunnerOptions) {
     this.#options = options;
@@ -61,6 +76,11 @@ export class JobRunner {
   /** Starts claiming. What dead nodes (earlier runs included) held is requeued by their reap. */
   start(): Promise<void> {
     this.#loop = this.#claimLoop();
+    this.#cancelCheck = setInterval(
+      () => void this.#abortCancelled(),
+      this.#options.cancelCheckMs ?? DEFAULT_CANCEL_CHECK_MS,
+    );
+    this.#cancelCheck.unref();
     return Promise.resolve();
   }
 
@@ -70,10 +90,11 @@ export class JobRunner {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#cancelCheck);
     this.#stop.abort();
     this.notify();
     await this.#loop;
-    await Promise.allSettled([...this.#running]);
+    await Promise.allSettled([...this.#running.keys()]);
   }
 
   async #claimLoop(): Promise<void> {
@@ -104,27 +125,53 @@ export class JobRunner {
   }
 
   #spawn(job: ClaimedJob): void {
-    const run = this.#run(job).finally(() => {
+    const cancel = new AbortController();
+    const run = this.#run(job, cancel.signal).finally(() => {
       this.#running.delete(run);
       this.notify();
     });
-    this.#running.add(run);
+    this.#running.set(run, { job, cancel });
   }
 
-  async #run(job: ClaimedJob): Promise<void> {
+  async #run(job: ClaimedJob, cancelled: AbortSignal): Promise<void> {
     const { store, handle, logger } = this.#options;
     const log = logger.child({ jobId: job.id, groupId: job.groupId });
     try {
-      const result = await handle(job, this.#stop.signal);
-      await store.completeJob(job, { ...result, finishedAt: Date.now() });
+      const result = await handle(job, AbortSignal.any([this.#stop.signal, cancelled]));
+      if (!(await store.completeJob(job, { ...result, finishedAt: Date.now() }))) {
+        log.warn(LEASE_LOST);
+      }
     } catch (err) {
       if (this.#stop.signal.aborted) return; // the next process requeues it
-      const failure = failureOf(err, job.attempt);
+      const failure = cancelled.aborted
+        ? { code: "CANCELLED", error: CANCELLED_MESSAGE }
+        : failureOf(err, job.attempt);
       if (failure.retryInMs === undefined) log.info({ code: failure.code }, failure.error);
       else log.warn({ err, attempt: job.attempt }, "job failed; it will be retried");
-      await store.failJob(job, { ...failure, finishedAt: Date.now() }).catch((e: unknown) => {
-        log.error({ err: e }, "could not record a job's failure");
-      });
+      const recorded = await store
+        .failJob(job, { ...failure, finishedAt: Date.now() })
+        .catch((e: unknown) => log.error({ err: e }, "could not record a job's failure"));
+      if (recorded === false) log.warn(LEASE_LOST);
+    }
+  }
+
+  /** Aborts the running jobs whose crawl or batch a node has marked cancelled in the store. */
+  async #abortCancelled(): Promise<void> {
+    if (this.#checking || this.#running.size === 0) return;
+    this.#checking = true;
+    try {
+      const groups = new Set([...this.#running.values()].map((r) => r.job.groupId));
+      for (const groupId of groups) {
+        const group = await this.#options.store.getJobGroup(groupId);
+        if (group && group.status !== "cancelled") continue;
+        for (const { job, cancel } of this.#running.values()) {
+          if (job.groupId === groupId) cancel.abort();
+        }
+      }
+    } catch (err) {
+      this.#options.logger.warn({ err }, "could not check running jobs for a cancel");
+    } finally {
+      this.#checking = false;
     }
   }
 

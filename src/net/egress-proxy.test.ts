@@ -191,6 +191,35 @@ describe("EgressProxy", () => {
       assert.equal(refusals, 0);
     });
 
+    const hangUp = "drops a plain-HTTP request's upstream when its client hangs up first";
+    it(hangUp, { timeout: 5_000 }, async (t) => {
+      const { proxy } = startProxy(true);
+      t.after(() => proxy.close());
+      const listener = await proxy.listenTcp("s");
+      let arrived!: () => void;
+      const arrival = new Promise<void>((resolve) => (arrived = resolve));
+      const upstreamClosed = new Promise<boolean>((resolve) => {
+        const slow = http.createServer((_req, res) => {
+          arrived();
+          res.on("close", () => resolve(res.writableFinished));
+        });
+        t.after(() => slow.close().closeAllConnections());
+        slow.listen(0, "127.0.0.1", () => {
+          const { port } = slow.address() as net.AddressInfo;
+          const req = http.request({
+            ...via(listener),
+            host: "127.0.0.1",
+            path: `http://site.test:${port}/never-answered`,
+            headers: { host: `site.test:${port}` },
+          });
+          req.on("error", () => {});
+          req.end();
+          void arrival.then(() => req.destroy());
+        });
+      });
+      assert.equal(await upstreamClosed, false, "the upstream request closed, unanswered");
+    });
+
     it("tunnels CONNECT both ways and counts its bytes", async (t) => {
       const { proxy } = startProxy(true);
       t.after(() => proxy.close());

@@ -284,6 +284,10 @@ export class ProxyListener {
       if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain" });
       res.end();
     });
+    // The browser gave up on the load (its page closed, its scrape cancelled): so does the proxy.
+    res.on("close", () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
     req.on("data", (chunk: Buffer) => (this.counters.bytesOut += chunk.length));
     req.pipe(upstream);
   }
