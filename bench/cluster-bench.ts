@@ -20,7 +20,7 @@ export interface ClusterBench {
 
 const TOTAL_CONCURRENCY = 6;
 const SECONDS = 20;
-const CALLS = 40;
+const CALLS = 100;
 
 /** Settings for every node: limits high enough that only the browsers bound the work. */
 const LOAD_ENV = {

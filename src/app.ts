@@ -8,7 +8,7 @@ import { crawlWatchUpgrade } from "./api/routes/crawl-watch.ts";
 import { cdpUpgrade } from "./api/routes/cdp.ts";
 import { liveUpgrade, registerLiveRoutes } from "./api/routes/live.ts";
 import { registerUpgrades } from "./api/upgrades.ts";
-import { forwardingUpgrade, registerForwarding } from "./api/forwarding.ts";
+import { forwardingServer, forwardingUpgrade, registerForwarding } from "./api/forwarding.ts";
 import type { SessionForwarder } from "./cluster/session-forwarder.ts";
 import { registerProfileRoutes } from "./api/routes/profiles.ts";
 import { registerFileRoutes } from "./api/routes/files.ts";
@@ -95,6 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 256 },
     trustProxy: false,
     return503OnClosing: true,
+    ...(deps.forwarder && { serverFactory: forwardingServer(deps.forwarder) }),
   });
   registerErrorHandling(app);
   readEmptyJsonAsObject(app);

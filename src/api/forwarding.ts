@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import http from "node:http";
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from "fastify";
 import { forwardedBy } from "../cluster/hop.ts";
 import { sessionTarget, type SessionForwarder } from "../cluster/session-forwarder.ts";
 import { AppError } from "../errors.ts";
@@ -22,6 +23,24 @@ export function registerForwarding(app: FastifyInstance, forwarder: SessionForwa
     reply.hijack();
     forwarder.forwardHttp(request.raw, reply.raw, owner, { target });
   });
+}
+
+/**
+ * The app's HTTP server, in a cluster: a call for a session that a peer is known to run goes on
+ * to it before Fastify parses or routes it (the hook above handles the rest), so that a forwarded
+ * call costs little more than the hop itself.
+ */
+export function forwardingServer(forwarder: SessionForwarder) {
+  return (handler: http.RequestListener, options: FastifyServerOptions): http.Server => {
+    const server = http.createServer((request, response) => {
+      if (!forwarder.forwardIfKnown(request, response)) handler(request, response);
+    });
+    // What Fastify sets on a server it makes itself: an interact call may run for minutes.
+    server.keepAliveTimeout = options.keepAliveTimeout ?? server.keepAliveTimeout;
+    server.requestTimeout = options.requestTimeout ?? 0;
+    server.setTimeout(options.connectionTimeout ?? 0);
+    return server;
+  };
 }
 
 /**

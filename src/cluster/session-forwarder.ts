@@ -7,7 +7,7 @@ import type { Logger } from "../log.ts";
 import type { NodeIdentity } from "../store/node-identity.ts";
 import type { NodeRow } from "../store/nodes.ts";
 import type { Store } from "../store/store.ts";
-import { HOP_HEADER, signHop } from "./hop.ts";
+import { forwardedBy, HOP_HEADER, signHop } from "./hop.ts";
 
 /** A call bound to one session, named by its scrape (interact) or by the session's own id. */
 export interface SessionTarget {
@@ -90,6 +90,23 @@ export class SessionForwarder {
     const nodeId = this.#owners.get(key) ?? (await this.#readOwner(target, key));
     if (nodeId === undefined || nodeId === this.#options.node.id) return undefined;
     return this.nodeToAsk(nodeId);
+  }
+
+  /**
+   * Forwards the request at once, before the app parses or routes it, when its session's owner
+   * is a peer this node already knows to be alive (a session's second and later calls here);
+   * false to leave it to the app, whose hook (`ownerOf`) asks the store.
+   */
+  forwardIfKnown(request: http.IncomingMessage, response: http.ServerResponse): boolean {
+    if (forwardedBy(request) !== undefined) return false;
+    const target = sessionTarget(request.method ?? "GET", request.url ?? "/");
+    const nodeId = target && this.#owners.get(`${target.by}:${target.id}`);
+    if (!nodeId || nodeId === this.#options.node.id || !this.#nodes) return false;
+    if (Date.now() - this.#nodes.readAt > this.#options.heartbeatMs) return false;
+    const node = this.#nodes.rows.get(nodeId);
+    if (!node || node.status === "dead" || this.#lapsed(node)) return false;
+    this.forwardHttp(request, response, node, { target });
+    return true;
   }
 
   /** `nodeId` when it is alive to be asked; a lapsed one is reaped and undefined. */
