@@ -168,8 +168,10 @@ export async function createSkiff(
     files,
     forwarder,
     readiness: {
-      get ready() {
-        return !draining && pool.ready && egress.isUp;
+      get notReady() {
+        if (draining) return "draining";
+        if (!pool.ready) return "starting";
+        return egress.isUp ? undefined : "egress proxy down";
       },
     },
   });

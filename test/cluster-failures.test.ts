@@ -450,14 +450,16 @@ if (!canRun) {
         const [peer, draining] = cluster.nodes;
         assert.ok(peer && draining);
         const { scrapeId, sessionId } = await sessionOn(draining, apiKey, `${site.url}/p/0`);
-        const ready = async () =>
-          (await fetch(`${draining.url}/v0/health/readiness`).catch(() => undefined))?.status;
-        assert.equal(await ready(), 200);
+        const ready = async () => {
+          const res = await fetch(`${draining.url}/v0/health/readiness`).catch(() => undefined);
+          return res && `${res.status} ${JSON.stringify(await res.json())}`;
+        };
+        assert.equal(await ready(), `200 {"status":"ok"}`);
 
         const termAt = Date.now();
         const stopped = draining.stop(30_000);
         await until("readiness to answer 503", 5_000, async () =>
-          (await ready()) === 503 ? true : undefined,
+          (await ready()) === `503 {"status":"draining"}` ? true : undefined,
         );
         const path = `/v2/scrape/${scrapeId}/interact`;
         const served = await call(peer, apiKey, "POST", path, { code: BUMP });

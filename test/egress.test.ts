@@ -163,10 +163,13 @@ describe("egress with private targets refused (the default)", { skip }, () => {
   });
 
   it("readiness fails once the proxy is down", async () => {
-    const ready = () => fetch(`${t.server.url}/v0/health/readiness`).then((r) => r.status);
-    assert.equal(await ready(), 200);
+    const ready = async () => {
+      const res = await fetch(`${t.server.url}/v0/health/readiness`);
+      return [res.status, (await res.json()) as unknown];
+    };
+    assert.deepEqual(await ready(), [200, { status: "ok" }]);
     await t.server.skiff.egress.close();
-    assert.equal(await ready(), 503);
+    assert.deepEqual(await ready(), [503, { status: "egress proxy down" }]);
   });
 });
 
