@@ -5,11 +5,10 @@
 // since each leaves a node dead or changed. Nothing is billed twice, nothing is lost, and nothing
 // of a dead node keeps running.
 import assert from "node:assert/strict";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, describe, it } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { startCluster, waitForLeftovers, type Cluster, type ClusterNode } from "./cluster/nodes.ts";
+import { startTreeSite } from "./fixtures/tree-site.ts";
 import { postgresBinDir, startThrowawayPostgres } from "./helpers/throwaway-postgres.ts";
 
 /** The harness's (test/cluster/nodes.ts): a node is declared dead 2 s after its last beat. */
@@ -82,55 +81,6 @@ const isAlive = (pid: number) => {
     return false;
   }
 };
-
-/**
- * A site of `pages` pages, `/p/0` … `/p/<pages-1>`, each linking to its two children in a binary
- * tree; page n answers after `delayOf(n)` ms. Counts each page's fetches, and the fetches in
- * flight, and those whose client hung up before the answer.
- */
-async function treeSite(pages: number, delayOf: (n: number) => number) {
-  const fetched = new Map<number, number>();
-  let inFlight = 0;
-  let abandoned = 0;
-  const server = http.createServer((req, res) => {
-    const n = Number(/^\/p\/(\d+)$/.exec(req.url ?? "")?.[1] ?? NaN);
-    if (!Number.isInteger(n) || n >= pages) return res.writeHead(404).end("not found");
-    fetched.set(n, (fetched.get(n) ?? 0) + 1);
-    inFlight++;
-    const timer = setTimeout(() => {
-      const links = [2 * n + 1, 2 * n + 2].filter((c) => c < pages);
-      res.writeHead(200, { "content-type": "text/html" });
-      res.end(
-        `<!doctype html><title>Page ${n}</title><main><h1>Page ${n}</h1>` +
-          links.map((c) => `<a href="/p/${c}">${c}</a>`).join(" ") +
-          "</main>",
-      );
-    }, delayOf(n));
-    res.on("close", () => {
-      inFlight--;
-      if (!res.writableFinished) {
-        clearTimeout(timer);
-        abandoned++;
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    fetched,
-    get inFlight() {
-      return inFlight;
-    },
-    get abandoned() {
-      return abandoned;
-    },
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
 
 async function startCrawl(node: ClusterNode, apiKey: string, url: string, limit: number) {
   const started = await call(node, apiKey, "POST", "/v2/crawl", {
@@ -217,6 +167,23 @@ async function sessionRow(cluster: Cluster, sessionId: string) {
   return row;
 }
 
+/** The session ended for `reason`, and the team has exactly one session charge: the row's. */
+async function assertEndedOnce(
+  cluster: Cluster,
+  teamId: string,
+  sessionId: string,
+  reason: string,
+): Promise<void> {
+  const row = await sessionRow(cluster, sessionId);
+  assert.deepEqual([row.status, row.end_reason], ["destroyed", reason]);
+  const charges = await chargesOf(cluster, teamId, "session");
+  assert.deepEqual(
+    charges.map((c) => [c.ref, -Number(c.delta)]),
+    [[`session:${sessionId}`, Number(row.credits_billed)]],
+    "exactly one charge, the one the row records",
+  );
+}
+
 if (!canRun) {
   const why = "Postgres is not installed (./skiff installs it as root; CI requires it)";
   console.warn(`SKIPPED: faults in a cluster of three nodes: ${why}`);
@@ -229,7 +196,7 @@ if (!canRun) {
 
   describe("faults in a cluster of three nodes", () => {
     it("kill -9 of a session's node: 410 from the others in time, billed once, all freed", async (t) => {
-      const site = await treeSite(1, () => 0);
+      const site = await startTreeSite(1, () => 0);
       sites.push(site);
       await withCluster({}, async (cluster) => {
         const { teamId, apiKey } = await cluster.createTeam();
@@ -259,14 +226,7 @@ if (!canRun) {
         }
         t.diagnostic(`410 from both survivors ${Date.now() - killedAt} ms after the kill`);
 
-        const row = await sessionRow(cluster, sessionId);
-        assert.deepEqual([row.status, row.end_reason], ["destroyed", "node-lost"]);
-        const charges = await chargesOf(cluster, teamId, "session");
-        assert.deepEqual(
-          charges.map((c) => [c.ref, -Number(c.delta)]),
-          [[`session:${sessionId}`, Number(row.credits_billed)]],
-          "exactly one charge, the one the row records",
-        );
+        await assertEndedOnce(cluster, teamId, sessionId, "node-lost");
         assert.equal(await held("team_slots"), 0, "the team's slot is free");
         assert.equal(await held("profile_writers"), 0, "the profile's writer lease is free");
         assert.equal(await held("credit_holds"), 0, "no credit hold is left");
@@ -278,7 +238,7 @@ if (!canRun) {
 
     it("kill -9 of a node in the middle of a 40-page crawl: every page once, billed once", async () => {
       const PAGES = 40;
-      const site = await treeSite(PAGES, () => 150);
+      const site = await startTreeSite(PAGES, () => 150);
       sites.push(site);
       await withCluster({}, async (cluster) => {
         const { teamId, apiKey } = await cluster.createTeam();
@@ -322,7 +282,7 @@ if (!canRun) {
 
     it("SIGSTOP past three dead-afters, then SIGCONT: billed once, results refused, fenced, rejoined", async (t) => {
       const PAGES = 15;
-      const site = await treeSite(PAGES, (n) => (n === 0 ? 0 : 1_500));
+      const site = await startTreeSite(PAGES, (n) => (n === 0 ? 0 : 1_500));
       sites.push(site);
       await withCluster({}, async (cluster) => {
         const { teamId, apiKey } = await cluster.createTeam();
@@ -397,7 +357,7 @@ if (!canRun) {
     it("a crawl cancelled while its pages run on two nodes stops within a heartbeat", async (t) => {
       const PAGES = 15;
       // The pages under the seed take far longer than the test: only a cancel ends them early.
-      const site = await treeSite(PAGES, (n) => (n === 0 ? 0 : 60_000));
+      const site = await startTreeSite(PAGES, (n) => (n === 0 ? 0 : 60_000));
       sites.push(site);
       await withCluster({}, async (cluster) => {
         const { apiKey } = await cluster.createTeam();
@@ -443,7 +403,7 @@ if (!canRun) {
 
     it("SIGTERM drains: readiness 503, its session still served through peers, ended at the bound", async () => {
       const DRAIN_SECONDS = 4;
-      const site = await treeSite(1, () => 0);
+      const site = await startTreeSite(1, () => 0);
       sites.push(site);
       await withCluster({ SESSION_DRAIN_SECONDS: String(DRAIN_SECONDS) }, async (cluster) => {
         const { teamId, apiKey } = await cluster.createTeam();
@@ -469,13 +429,7 @@ if (!canRun) {
         const tookMs = Date.now() - termAt;
         assert.deepEqual(await draining.exited, { code: 0, signal: null }, "it exited by itself");
         assert.ok(tookMs >= DRAIN_SECONDS * 1000, `it waited for the drain bound (${tookMs} ms)`);
-        const row = await sessionRow(cluster, sessionId);
-        assert.deepEqual([row.status, row.end_reason], ["destroyed", "shutdown"]);
-        const charges = await chargesOf(cluster, teamId, "session");
-        assert.deepEqual(
-          charges.map((c) => [c.ref, -Number(c.delta)]),
-          [[`session:${sessionId}`, Number(row.credits_billed)]],
-        );
+        await assertEndedOnce(cluster, teamId, sessionId, "shutdown");
         const gone = await call(peer, apiKey, "POST", path, { code: BUMP });
         assert.deepEqual([gone.status, gone.body.error], [410, DESTROYED]);
         assert.deepEqual(await waitForLeftovers(() => draining.leftovers(), 5_000), []);

@@ -2,39 +2,18 @@
 // on the same DATA_DIR finishes it, with every page stored and billed once. Real processes.
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, describe, it } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { SqliteStore } from "../src/store/sqlite-store.ts";
+import { startTreeSite } from "./fixtures/tree-site.ts";
 
 const MAIN = path.resolve(import.meta.dirname, "../src/main.ts");
 const PAGES = 200;
 const dataDir = mkdtempSync(path.join(tmpdir(), "skiff-crawl-restart-"));
 const servers: ChildProcess[] = [];
-
-/** `/p/0` … `/p/199`, a binary tree of links (each page a little slow), counting each fetch. */
-function treeSite() {
-  const fetched = new Map<string, number>();
-  const server = http.createServer((req, res) => {
-    const n = Number(/^\/p\/(\d+)$/.exec(req.url ?? "")?.[1] ?? NaN);
-    if (!Number.isInteger(n) || n >= PAGES) return res.writeHead(404).end("not found");
-    fetched.set(req.url ?? "", (fetched.get(req.url ?? "") ?? 0) + 1);
-    const links = [2 * n + 1, 2 * n + 2]
-      .filter((c) => c < PAGES)
-      .map((c) => `<a href="/p/${c}">${c}</a>`);
-    setTimeout(() => {
-      res.writeHead(200, { "content-type": "text/html" });
-      res.end(
-        `<!doctype html><title>Page ${n}</title><main><h1>Page ${n}</h1>${links.join(" ")}</main>`,
-      );
-    }, 40);
-  });
-  return { server, fetched };
-}
 
 async function startMain(): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, [MAIN], {
@@ -85,16 +64,15 @@ after(() => {
 
 describe("a crawl across a kill -9", () => {
   it("is finished by the next server on the same DATA_DIR: every page once, billed once", async () => {
-    const site = treeSite();
-    await new Promise<void>((resolve) => site.server.listen(0, "127.0.0.1", resolve));
-    const siteUrl = `http://127.0.0.1:${(site.server.address() as AddressInfo).port}`;
+    // Each page a little slow, so that the kill lands in the middle.
+    const site = await startTreeSite(PAGES, () => 40);
     try {
       const first = await startMain();
       const started = await fetch(`${first.url}/v2/crawl`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({
-          url: `${siteUrl}/p/0`,
+          url: `${site.url}/p/0`,
           limit: PAGES,
           sitemap: "skip",
           crawlEntireDomain: true,
@@ -137,7 +115,7 @@ describe("a crawl across a kill -9", () => {
       const refetched = [...site.fetched.values()].filter((n) => n > 1).length;
       assert.ok(refetched <= 8, `${refetched} pages were fetched twice (at most those in flight)`);
     } finally {
-      site.server.close();
+      await site.close();
     }
   });
 });

@@ -35,6 +35,9 @@ export function sessionTarget(method: string, url: string): SessionTarget | unde
   return undefined;
 }
 
+/** A target's key in the owner cache. */
+const ownerKey = (target: SessionTarget) => `${target.by}:${target.id}`;
+
 /** Headers that describe one connection, never passed on to the next. */
 const HOP_BY_HOP = new Set([
   "connection",
@@ -86,8 +89,7 @@ export class SessionForwarder {
    * reaped first, so the answer here is 410 and the session is billed once).
    */
   async ownerOf(target: SessionTarget): Promise<NodeRow | undefined> {
-    const key = `${target.by}:${target.id}`;
-    const nodeId = this.#owners.get(key) ?? (await this.#readOwner(target, key));
+    const nodeId = this.#owners.get(ownerKey(target)) ?? (await this.#readOwner(target));
     if (nodeId === undefined || nodeId === this.#options.node.id) return undefined;
     return this.nodeToAsk(nodeId);
   }
@@ -100,10 +102,9 @@ export class SessionForwarder {
   forwardIfKnown(request: http.IncomingMessage, response: http.ServerResponse): boolean {
     if (forwardedBy(request) !== undefined) return false;
     const target = sessionTarget(request.method ?? "GET", request.url ?? "/");
-    const nodeId = target && this.#owners.get(`${target.by}:${target.id}`);
-    if (!nodeId || nodeId === this.#options.node.id || !this.#nodes) return false;
-    if (Date.now() - this.#nodes.readAt > this.#options.heartbeatMs) return false;
-    const node = this.#nodes.rows.get(nodeId);
+    const nodeId = target && this.#owners.get(ownerKey(target));
+    if (!nodeId || nodeId === this.#options.node.id) return false;
+    const node = this.#freshNodes()?.get(nodeId);
     if (!node || node.status === "dead" || this.#lapsed(node)) return false;
     this.forwardHttp(request, response, node, { target });
     return true;
@@ -205,12 +206,12 @@ export class SessionForwarder {
   /** Whether `target`'s session is still active, read afresh; true when unknown or unreadable. */
   async #stillActive(target: SessionTarget | undefined): Promise<boolean> {
     if (!target) return true;
-    this.#owners.delete(`${target.by}:${target.id}`);
-    const owner = await this.#readOwner(target, `${target.by}:${target.id}`).catch(() => "");
+    this.#owners.delete(ownerKey(target));
+    const owner = await this.#readOwner(target).catch(() => "");
     return owner !== undefined;
   }
 
-  async #readOwner(target: SessionTarget, key: string): Promise<string | undefined> {
+  async #readOwner(target: SessionTarget): Promise<string | undefined> {
     const { store } = this.#options;
     const row =
       target.by === "scrape"
@@ -218,18 +219,25 @@ export class SessionForwarder {
         : await store.getSession(target.id);
     if (!row || row.status !== "active" || row.nodeId === null) return undefined;
     if (this.#owners.size >= OWNER_CACHE_SIZE) this.#owners.clear();
-    this.#owners.set(key, row.nodeId);
+    this.#owners.set(ownerKey(target), row.nodeId);
     return row.nodeId;
   }
 
   /** A node from the list read at most a heartbeat ago, or read now when `fresh`. */
   async #node(nodeId: string, fresh: boolean): Promise<NodeRow | undefined> {
-    const now = Date.now();
-    if (fresh || !this.#nodes || now - this.#nodes.readAt > this.#options.heartbeatMs) {
-      const rows = await this.#options.store.listNodes();
-      this.#nodes = { rows: new Map(rows.map((n) => [n.id, n])), readAt: now };
+    let rows = fresh ? undefined : this.#freshNodes();
+    if (!rows) {
+      const readAt = Date.now();
+      rows = new Map((await this.#options.store.listNodes()).map((n) => [n.id, n]));
+      this.#nodes = { rows, readAt };
     }
-    return this.#nodes.rows.get(nodeId);
+    return rows.get(nodeId);
+  }
+
+  /** The node list if it was read at most a heartbeat ago. */
+  #freshNodes(): Map<string, NodeRow> | undefined {
+    const nodes = this.#nodes;
+    return nodes && Date.now() - nodes.readAt <= this.#options.heartbeatMs ? nodes.rows : undefined;
   }
 
   #lapsed(node: NodeRow): boolean {
