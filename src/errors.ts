@@ -123,6 +123,27 @@ export const ERRORS = {
     code: "LLM_EXTRACTION_FAILED",
     message: "The model could not produce the requested format.",
   },
+  /** `/v2/search`, or extract's `enableWebSearch`, on a server with no search backend. */
+  SEARCH_NOT_CONFIGURED: {
+    status: 503,
+    code: "SEARCH_NOT_CONFIGURED",
+    message:
+      "No search backend is configured on this server. Set SEARXNG_ENDPOINT to a SearXNG instance with JSON output enabled.",
+  },
+  /** The message names the backend and what went wrong (unreachable, an HTTP status, bad JSON). */
+  SEARCH_BACKEND_FAILED: {
+    status: 502,
+    code: "SEARCH_BACKEND_FAILED",
+    message: "The search backend failed.",
+  },
+  /** The message names the backend and the deadline it missed. */
+  SEARCH_BACKEND_TIMEOUT: {
+    status: 504,
+    code: "SEARCH_BACKEND_TIMEOUT",
+    message: "The search backend did not answer in time.",
+  },
+  /** Spec §6: an unknown or another team's extract (upstream's self-host answers 500 here). */
+  EXTRACT_NOT_FOUND: { status: 404, code: undefined, message: "Extract job not found" },
   SCRAPE_NO_CACHED_DATA: {
     status: 404,
     code: "SCRAPE_NO_CACHED_DATA",

@@ -76,7 +76,8 @@ describe("request errors", () => {
   });
 
   it("an LLM format without a provider is a 503 that names the settings", async () => {
-    for (const format of [{ type: "json", prompt: "x" }, "summary"]) {
+    const question = { type: "question", question: "why?" };
+    for (const format of [{ type: "json", prompt: "x" }, "summary", question]) {
       const body = { url: "https://a.com", formats: [format] };
       const r = await inject("POST", "/v2/scrape", JSON.stringify(body));
       assert.equal(r.status, 503);
@@ -86,10 +87,11 @@ describe("request errors", () => {
   });
 
   it("an LLM format Skiff does not implement is a clear 400", async () => {
-    const body = { url: "https://a.com", formats: [{ type: "question", question: "why?" }] };
+    const format = { type: "deterministicJson", schema: { type: "object" } };
+    const body = { url: "https://a.com", formats: [format] };
     const r = await inject("POST", "/v2/scrape", JSON.stringify(body));
     assert.equal(r.status, 400);
-    assert.match(r.body.error, /'question' format is not supported by Skiff/);
+    assert.match(r.body.error, /'deterministicJson' format is not supported by Skiff/);
   });
 
   it("a json schema that does not compile is a 400 that says why", async () => {

@@ -94,6 +94,46 @@ describe("PageExtractor", () => {
     await assert.rejects(extractor.summary(page, never()), /The model returned an empty summary\./);
   });
 
+  it("answers a question from the page, the question after the page", async () => {
+    llm.use(() => ({ text: "  24.00\n" }));
+    const answer = await extractor.answer(
+      { ...page, question: "What does the kettle cost?" },
+      never(),
+    );
+    assert.equal(answer, "24.00");
+    const text = userText();
+    assert.ok(
+      text.indexOf("Blue Kettle") < text.indexOf("The question: What does the kettle cost?"),
+    );
+    assert.equal(logLines.at(-1)?.format, "question");
+    llm.use(() => ({ text: "" }));
+    await assert.rejects(extractor.answer({ ...page, question: "q" }, never()), /empty answer/);
+  });
+
+  it("shows the lines numbered and reads back the numbers the model picked", async () => {
+    const lines = ["# Products", "Blue Kettle, 24.00", "Red Teapot"];
+    const input = { url: page.url, query: "kettle price", lines };
+    for (const reply of ["[1]", "```json\n[0, 1]\n```", "The lines are [2, 0].", "[]"]) {
+      llm.use(() => ({ text: reply }));
+      const picked = await extractor.pickLines(input, never());
+      assert.deepEqual(picked, JSON.parse(/\[[\d, ]*\]/.exec(reply)?.[0] ?? ""));
+    }
+    assert.match(userText(), /0: # Products\\n1: Blue Kettle, 24.00\\n2: Red Teapot/);
+    assert.match(userText(), /this query: kettle price/);
+  });
+
+  it("refuses an answer that holds no array of line numbers", async () => {
+    const input = { url: page.url, query: "q", lines: ["a"] };
+    for (const reply of ["Line one.", "[1,,2]", '["1"]', "[1.5]"]) {
+      llm.use(() => ({ text: reply }));
+      await assert.rejects(
+        extractor.pickLines(input, never()),
+        /not a JSON array of line numbers/,
+        reply,
+      );
+    }
+  });
+
   it("an aborted call is the abort, not a model failure", async () => {
     llm.use(() => ({ text: "{}" }));
     const controller = new AbortController();

@@ -28,9 +28,9 @@ const SYSTEM_PROMPT = [
 ].join("\n");
 
 /**
- * The scrape's `json` and `summary` formats, written by the configured model. Every call has the
- * scrape's deadline and is logged with its model, tokens and duration; a failure is an AppError
- * that says why, without the provider's address or answer.
+ * The scrape's model formats (`json`, `summary`, `question`, `highlights`), written by the
+ * configured model. Every call has the scrape's deadline and is logged with its model, tokens
+ * and duration; a failure is an AppError that says why, without the provider's address or answer.
  */
 export class PageExtractor {
   #llm: LlmModel;
@@ -69,6 +69,36 @@ export class PageExtractor {
     });
     if (summary) return summary;
     throw new AppError("LLM_EXTRACTION_FAILED", "The model returned an empty summary.");
+  }
+
+  /** The `question` format: a short answer in the page's own words. */
+  async answer(input: PageInput & { question: string }, signal: AbortSignal): Promise<string> {
+    const answer = await this.#call("question", input, signal, async () => {
+      const result = await generateText({
+        ...this.#settings(signal),
+        prompt: questionPrompt(input),
+      });
+      return { value: result.text.trim(), usage: result.usage };
+    });
+    if (answer) return answer;
+    throw new AppError("LLM_EXTRACTION_FAILED", "The model returned an empty answer.");
+  }
+
+  /** The `highlights` format: which of the page's numbered lines answer the query. */
+  async pickLines(
+    input: Omit<PageInput, "markdown"> & { query: string; lines: readonly string[] },
+    signal: AbortSignal,
+  ): Promise<number[]> {
+    const markdown = input.lines.map((line, i) => `${i}: ${line}`).join("\n");
+    const page = { ...input, markdown };
+    const text = await this.#call("highlights", page, signal, async () => {
+      const result = await generateText({
+        ...this.#settings(signal),
+        prompt: linesPrompt(page, input.query),
+      });
+      return { value: result.text, usage: result.usage };
+    });
+    return lineNumbersIn(text);
   }
 
   #settings(signal: AbortSignal) {
@@ -131,6 +161,49 @@ function summaryPrompt(input: PageInput): string {
     "Summarize the page above in a short paragraph of plain prose: what it is and what it says. " +
     "Write the summary only.";
   return `${pageBlock(input)}\n\n${request}`;
+}
+
+function questionPrompt(input: PageInput & { question: string }): string {
+  const request = [
+    `The question: ${input.question}`,
+    "Answer it from the page alone, succinctly: exactly what is asked, with no preamble.",
+    "Keep the page's own words, code, numbers and units; do not rewrite or translate them.",
+    "If the page does not say, answer briefly that it does not.",
+  ].join("\n");
+  return `${pageBlock(input)}\n\n${request}`;
+}
+
+function linesPrompt(page: PageInput, query: string): string {
+  const request = [
+    "The page above is given as numbered lines, `number: text`.",
+    `Pick the lines that together answer this query: ${query}`,
+    "Pick only relevant lines; when the query asks for all of something, pick all of them;",
+    "skip a line that only repeats a fact of a line already picked.",
+    "Answer with a JSON array of the line numbers only, such as [3, 4, 9]; [] if no line answers.",
+  ].join("\n");
+  return `${pageBlock(page)}\n\n${request}`;
+}
+
+/** The JSON array of integers in the model's text, fenced or said with a few words around it. */
+function lineNumbersIn(text: string): number[] {
+  const unfenced = text.replace(/^\s*```\w*\s*|\s*```\s*$/g, "").trim();
+  const found = /^\[[\d\s,]*\]$/.test(unfenced) ? unfenced : /\[[\d\s,]*\]/.exec(unfenced)?.[0];
+  const parsed = parsedJson(found);
+  if (Array.isArray(parsed) && parsed.every((n) => Number.isSafeInteger(n))) {
+    return parsed as number[];
+  }
+  throw new AppError(
+    "LLM_EXTRACTION_FAILED",
+    "The model's answer is not a JSON array of line numbers.",
+  );
+}
+
+function parsedJson(text: string | undefined): unknown {
+  try {
+    return text === undefined ? undefined : JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A random marker the page cannot guess, so it cannot close its own block and speak as us. */

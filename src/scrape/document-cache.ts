@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { asksModel, type ScrapeRequest } from "./scrape-request.ts";
+import { asksModel, changeTrackingOf, type ScrapeRequest } from "./scrape-request.ts";
 
 /** Firecrawl's documented default for maxAge: two days. */
 export const DEFAULT_MAX_AGE_MS = 2 * 24 * 60 * 60 * 1000;
@@ -7,14 +7,16 @@ export const DEFAULT_MAX_AGE_MS = 2 * 24 * 60 * 60 * 1000;
 /**
  * Whether a scrape's document may come from, or go to, the shared cache. Requests that act on the
  * page, send their own headers, carry a profile, keep no data, want a screenshot (whose URL
- * expires sooner than the cache) or want a model's answer (the cache keeps what a page said, not
- * what a model made of it) always go to the browser.
+ * expires sooner than the cache), want a model's answer (the cache keeps what a page said, not
+ * what a model made of it) or track changes (a cached copy would always be "same") always go to
+ * the browser.
  */
 export function isCacheable(r: ScrapeRequest): boolean {
   const hasHeaders = r.headers !== undefined && Object.keys(r.headers).length > 0;
   const hasActions = r.actions !== undefined && r.actions.length > 0;
   const wantsScreenshot = r.formats.some((f) => f.type === "screenshot");
-  const keepsOut = hasHeaders || hasActions || wantsScreenshot || asksModel(r);
+  const tracks = changeTrackingOf(r) !== undefined;
+  const keepsOut = hasHeaders || hasActions || wantsScreenshot || tracks || asksModel(r);
   return !keepsOut && !r.profile && !r.zeroDataRetention;
 }
 

@@ -1,3 +1,4 @@
+import type { ChangeTracking } from "./change-tracking.ts";
 import type { TransformResult } from "./transform/transform-capture.ts";
 
 /** What a scrape answers in `data`. Key order is Firecrawl's, and GET replays it byte for byte. */
@@ -10,6 +11,9 @@ export interface ScrapeDocument {
   screenshot?: string;
   json?: unknown;
   summary?: string;
+  answer?: string;
+  highlights?: string;
+  changeTracking?: ChangeTracking;
   actions?: DocumentActions;
   warning?: string;
   metadata: Record<string, unknown>;
@@ -63,6 +67,9 @@ export function buildDocument(
     screenshot?: string | undefined;
     json?: unknown;
     summary?: string | undefined;
+    answer?: string | undefined;
+    highlights?: string | undefined;
+    changeTracking?: ChangeTracking | undefined;
     actions?: DocumentActions | undefined;
     warning?: string | undefined;
   },
@@ -77,6 +84,9 @@ export function buildDocument(
     ...(extras.screenshot !== undefined && { screenshot: extras.screenshot }),
     ...("json" in extras && { json: extras.json }),
     ...(extras.summary !== undefined && { summary: extras.summary }),
+    ...(extras.answer !== undefined && { answer: extras.answer }),
+    ...(extras.highlights !== undefined && { highlights: extras.highlights }),
+    ...(extras.changeTracking !== undefined && { changeTracking: extras.changeTracking }),
     ...(extras.actions !== undefined && { actions: extras.actions }),
     ...(extras.warning !== undefined && { warning: extras.warning }),
     metadata,

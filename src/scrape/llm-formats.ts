@@ -19,4 +19,14 @@ export interface LlmFormats {
   ): Promise<unknown>;
   /** A short prose summary of the page. */
   summary(input: LlmPage, signal: AbortSignal): Promise<string>;
+  /** A succinct answer to `question`, from the page alone (the `question` format). */
+  answer(input: LlmPage & { question: string }, signal: AbortSignal): Promise<string>;
+  /**
+   * The indices of the page's `lines` that answer `query` (the `highlights` format): the model
+   * reads the lines numbered, never the markdown itself. Indices are as the model gave them.
+   */
+  pickLines(
+    input: Omit<LlmPage, "markdown"> & { query: string; lines: readonly string[] },
+    signal: AbortSignal,
+  ): Promise<number[]>;
 }

@@ -19,6 +19,8 @@ function fakeModel(value: unknown, summary: LlmFormats["summary"] = () => Promis
       return Promise.resolve(value);
     },
     summary,
+    answer: () => Promise.reject(new Error("not asked")),
+    pickLines: () => Promise.reject(new Error("not asked")),
   };
   return { llm, calls };
 }

@@ -4,6 +4,7 @@ import { z } from "zod";
 import {
   LLM_FORMATS,
   UNIMPLEMENTED_LLM_FORMATS,
+  asksModel,
   UNSUPPORTED_FORMATS,
   errorMessageForZod,
   scrapeRequestSchema,
@@ -329,15 +330,17 @@ describe("errorMessageForZod", () => {
 
 describe("format sets", () => {
   it("lists the LLM formats Skiff writes, and those it does not implement", () => {
-    assert.deepEqual([...LLM_FORMATS].sort(), ["json", "summary"]);
-    const unimplemented = [
-      "deterministicJson",
-      "question",
-      "highlights",
-      "query",
-      "changeTracking",
-    ];
-    assert.deepEqual([...UNIMPLEMENTED_LLM_FORMATS].sort(), unimplemented.sort());
+    const written = ["json", "summary", "question", "highlights", "query"];
+    assert.deepEqual([...LLM_FORMATS].sort(), written.sort());
+    assert.deepEqual([...UNIMPLEMENTED_LLM_FORMATS], ["deterministicJson"]);
+  });
+
+  it("asks the model for change tracking's json mode, not for git-diff", () => {
+    const tracking = (modes: string[]) =>
+      parse({ formats: ["markdown", { type: "changeTracking", modes }] });
+    assert.equal(asksModel(tracking(["git-diff"])), false);
+    assert.equal(asksModel(tracking(["git-diff", "json"])), true);
+    assert.equal(asksModel(parse({ formats: [{ type: "highlights", query: "q" }] })), true);
   });
 
   it("lists the cloud-only formats, all of which the schema accepts", () => {

@@ -15,21 +15,32 @@ import { threatProtectionSchema } from "./request/threat-protection.ts";
 import { urlSchema } from "./request/url.ts";
 
 /** Formats whose value the configured language model writes. */
-export const LLM_FORMATS: ReadonlySet<string> = new Set(["json", "summary"]);
+export const LLM_FORMATS: ReadonlySet<string> = new Set([
+  "json",
+  "summary",
+  "question",
+  "highlights",
+  "query",
+]);
 
-/** Whether the request asks for anything the model writes (and so needs the page as markdown). */
+export type ChangeTrackingFormat = Extract<Format, { type: "changeTracking" }>;
+
+/** The request's `changeTracking` format, if it has one. */
+export function changeTrackingOf(request: ScrapeRequest): ChangeTrackingFormat | undefined {
+  return request.formats.find((f): f is ChangeTrackingFormat => f.type === "changeTracking");
+}
+
+/**
+ * Whether the request asks for anything the model writes (and so needs the page as markdown):
+ * an LLM format, or change tracking's `json` mode.
+ */
 export function asksModel(request: ScrapeRequest): boolean {
+  if (changeTrackingOf(request)?.modes.includes("json")) return true;
   return request.formats.some((f) => LLM_FORMATS.has(f.type));
 }
 
 /** Formats that need a model in ways Skiff does not implement; the schema accepts them, the scrape refuses them. */
-export const UNIMPLEMENTED_LLM_FORMATS: ReadonlySet<string> = new Set([
-  "deterministicJson",
-  "question",
-  "highlights",
-  "query",
-  "changeTracking",
-]);
+export const UNIMPLEMENTED_LLM_FORMATS: ReadonlySet<string> = new Set(["deterministicJson"]);
 
 /** Formats Firecrawl serves only from its cloud; Skiff accepts them in the schema and refuses them later. */
 export const UNSUPPORTED_FORMATS: ReadonlySet<string> = new Set([
@@ -164,11 +175,20 @@ export type Format = ScrapeRequest["formats"][number];
 export type Action = NonNullable<ScrapeRequest["actions"]>[number];
 export type ScreenshotFormat = Extract<Format, { type: "screenshot" }>;
 
+/**
+ * An issue inside one entry of a `formats` list. Upstream's zod (4.1) reports a bad entry, extra
+ * key or not, as the union failing as a whole, so Firecrawl says "Bad Request" (spec §15).
+ */
+function inFormatEntry(issue: z.core.$ZodIssue): boolean {
+  const at = issue.path.indexOf("formats");
+  return at >= 0 && typeof issue.path[at + 1] === "number";
+}
+
 /** The wire `error` for a rejected body: Firecrawl surfaces only custom messages, else a fixed text. */
 export function errorMessageForZod(error: z.ZodError): string {
-  if (error.issues.some((issue) => issue.code === "unrecognized_keys")) {
-    return ERRORS.UNRECOGNIZED_KEYS.message;
-  }
+  const unrecognized = (issue: z.core.$ZodIssue) =>
+    issue.code === "unrecognized_keys" && !inFormatEntry(issue);
+  if (error.issues.some(unrecognized)) return ERRORS.UNRECOGNIZED_KEYS.message;
   const first = error.issues[0];
   return first?.code === "custom" ? first.message : ERRORS.BAD_REQUEST.message;
 }

@@ -10,21 +10,35 @@ import type { Logger } from "../log.ts";
 import type { EgressCounters } from "../net/egress-proxy.ts";
 import type { ProfileVault } from "../profiles/profile-vault.ts";
 import { checkTarget, type Resolver } from "../net/target-policy.ts";
+import type { PageSnapshot } from "../store/change-history.ts";
 import type { EgressBytes, Store } from "../store/store.ts";
 import type { BrowserPool } from "./browser-pool.ts";
+import { ChangeTracker } from "./change-tracking.ts";
 import { DEFAULT_MAX_AGE_MS, cacheKey, isCacheable } from "./document-cache.ts";
-import {
-  buildDocument,
-  buildMetadata,
-  type DocumentActions,
-  type ScrapeFacts,
-} from "./document.ts";
+import { buildDocument, buildMetadata, type ScrapeFacts } from "./document.ts";
 import type { LlmFormats, LlmPage } from "./llm-formats.ts";
 import { modelAnswers } from "./model-answers.ts";
-import type { ActionOutputs, PageCapture } from "./page-capture.ts";
+import type { PageCapture } from "./page-capture.ts";
 import { loadPage, mayBeEgressRefusal } from "./page-loader.ts";
+import { NO_ANSWERS, queryAnswers } from "./query-answers.ts";
+import {
+  asScrapeError,
+  blockedDocument,
+  contextSpecOf,
+  creditsFor,
+  creditsOf,
+  dnsError,
+  imageType,
+  loadRequestOf,
+  onlyRequested,
+  prependWarnings,
+  readsCache,
+  saveActionFiles,
+  transformOptionsOf,
+  warningFor,
+} from "./scrape-plan.ts";
 import { asksModel, type ScrapeRequest, type ScreenshotFormat } from "./scrape-request.ts";
-import { transformCapture, type TransformResult } from "./transform/transform-capture.ts";
+import { transformCapture } from "./transform/transform-capture.ts";
 import { refuseUnavailable } from "./unavailable-features.ts";
 import type { NodeIdentity } from "../store/node-identity.ts";
 
@@ -54,7 +68,7 @@ export interface ScrapeServiceDeps {
   logger: Logger;
   resolve: Resolver;
   profiles: ProfileVault;
-  /** Writes the `json` and `summary` formats; absent when no model is configured. */
+  /** Writes the model formats (json, summary, question, highlights); absent without a model. */
   llm?: LlmFormats | undefined;
   /** The team's credits, checked before a scrape starts (its charge is stored with its row). */
   credits: Credits;
@@ -67,16 +81,15 @@ export interface ScrapeServiceDeps {
 /** A scrape's team slot outlives its longest run by this much, should its process die. */
 const SLOT_MARGIN_MS = 5 * 60 * 1000;
 
-/** Firecrawl's self-host answer for a target its policy refuses. */
-const BLOCKED_TARGET = "Blocked insecure target URL";
-
 /** One scrape, start to end: checks, cache, browser, transform, files, store. */
 export class ScrapeService {
   #deps: ScrapeServiceDeps;
   #teamSlots: StoreSlots;
+  #tracker: ChangeTracker;
 
   constructor(deps: ScrapeServiceDeps) {
     this.#deps = deps;
+    this.#tracker = new ChangeTracker(deps);
     this.#teamSlots = new StoreSlots(deps.store, {
       kind: "scrape",
       limit: deps.teamConcurrency,
@@ -112,6 +125,7 @@ export class ScrapeService {
       const doc = await this.#produce(request, { ...ctx, signal }, id, egress);
       const documentJson = JSON.stringify(doc.document);
       await this.#record(request, ctx.teamId, id, { ...doc, documentJson }, egress);
+      if (doc.snapshot) await this.#tracker.remember(doc.snapshot, id);
       log.info(
         {
           ms: Date.now() - started,
@@ -140,7 +154,8 @@ export class ScrapeService {
     const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), ctx.signal]);
     try {
       const egress: EgressBytes = { bytesIn: 0, bytesOut: 0 };
-      const { document } = await this.#produce(request, { ...ctx, signal }, id, egress);
+      const { document, snapshot } = await this.#produce(request, { ...ctx, signal }, id, egress);
+      if (snapshot) await this.#tracker.remember(snapshot, id);
       return { document: document as Record<string, unknown>, creditsUsed: creditsOf(document) };
     } catch (e) {
       throw asScrapeError(e, signal, ctx.signal);
@@ -162,7 +177,7 @@ export class ScrapeService {
     ctx: ScrapeContext,
     id: string,
     egress: EgressBytes,
-  ): Promise<{ document: object; cacheable: boolean }> {
+  ): Promise<{ document: object; cacheable: boolean; snapshot?: PageSnapshot | undefined }> {
     const cacheable = isCacheable(request);
     const cached =
       cacheable || request.lockdown ? await this.#fromCache(request, ctx, id) : undefined;
@@ -178,11 +193,11 @@ export class ScrapeService {
         { scrapeId: id, address: verdict.address },
         "target refused by policy",
       );
-      return { document: blockedDocument(request, ctx, id), cacheable: false };
+      return { document: blockedDocument(request, ctx.sourceURL, id), cacheable: false };
     }
     const cache = cacheable && readsCache(request) ? ({ state: "miss" } as const) : undefined;
-    const document = await this.#scrapeInBrowser(request, ctx, id, cache, egress);
-    return { document, cacheable };
+    const page = await this.#scrapeInBrowser(request, ctx, id, cache, egress);
+    return { ...page, cacheable };
   }
 
   async #fromCache(request: ScrapeRequest, ctx: ScrapeContext, id: string) {
@@ -216,11 +231,12 @@ export class ScrapeService {
     bytes: EgressBytes,
   ) {
     const ran = await this.#capture(request, ctx, id, bytes);
-    if (!ran) return blockedDocument(request, ctx, id);
+    if (!ran) return { document: blockedDocument(request, ctx.sourceURL, id) };
     const { value: capture, queuedMs } = ran;
     const transformed = await transformCapture(capture, transformOptionsOf(request));
     const page = { markdown: transformed.markdown ?? "", url: capture.url, scrapeId: id };
-    const answers = await this.#askModel(request, page, ctx.signal);
+    const facts = { teamId: ctx.teamId, statusCode: capture.statusCode, ...page };
+    const made = await this.#askModel(request, facts, ctx.signal);
     const content = onlyRequested(request, transformed);
     const files = await this.#saveFiles(capture, ctx);
     const metadata = buildMetadata(content.metadata, {
@@ -229,11 +245,12 @@ export class ScrapeService {
       url: capture.url,
       statusCode: capture.statusCode,
       contentType: capture.contentType,
-      creditsUsed: creditsFor(request, content),
+      creditsUsed: creditsFor(request, content, made.charges),
       concurrencyQueueDurationMs: queuedMs,
       ...(cache && { cache }),
     });
-    return buildDocument(content, { ...files, ...answers, warning: warningFor(request) }, metadata);
+    const document = buildDocument(content, { ...files, ...made.extras }, metadata);
+    return { document, snapshot: made.snapshot };
   }
 
   /** Loads the page in the browser; undefined when the egress proxy refused the target. */
@@ -262,11 +279,36 @@ export class ScrapeService {
     }
   }
 
-  /** The model's `json` and `summary`, when asked for; it reads the page's markdown. */
-  async #askModel(request: ScrapeRequest, page: LlmPage, signal: AbortSignal) {
+  /**
+   * What the model and the change history make of the page, side by side: `json` and `summary`
+   * (whose failure fails the scrape, and stops the others), question and highlights, and the
+   * comparison with the page's previous scrape.
+   */
+  async #askModel(
+    request: ScrapeRequest,
+    page: LlmPage & { teamId: string; statusCode: number; scrapeId: string },
+    signal: AbortSignal,
+  ) {
     const llm = this.#deps.llm;
-    if (!llm || !asksModel(request)) return {};
-    return modelAnswers(llm, request, page, signal);
+    const stop = new AbortController();
+    const both = AbortSignal.any([signal, stop.signal]);
+    try {
+      const [answers, queries, tracked] = await Promise.all([
+        llm && asksModel(request) ? modelAnswers(llm, request, page, both) : {},
+        llm ? queryAnswers(llm, request, page, both) : NO_ANSWERS,
+        this.#tracker.track(request, page, both),
+      ]);
+      const { changeTracking, snapshot, billsJson } = tracked;
+      const warning = prependWarnings(warningFor(request), ...queries.warnings, tracked.warning);
+      const { answer, highlights } = queries;
+      return {
+        extras: { ...answers, answer, highlights, changeTracking, warning },
+        charges: { queryCredits: queries.credits, billsJson },
+        snapshot,
+      };
+    } finally {
+      stop.abort();
+    }
   }
 
   async #saveFiles(capture: PageCapture, ctx: ScrapeContext) {
@@ -310,140 +352,4 @@ export class ScrapeService {
       });
     }
   }
-}
-
-/** The document's own `metadata.creditsUsed`: what the caller was told it cost. */
-function creditsOf(document: object): number {
-  const credits = (document as { metadata?: { creditsUsed?: unknown } }).metadata?.creditsUsed;
-  return typeof credits === "number" ? credits : 0;
-}
-
-/** maxAge 0 bypasses the cache; minAge and lockdown make it the only source. */
-function readsCache(request: ScrapeRequest): boolean {
-  return request.maxAge !== 0 || request.minAge !== undefined || request.lockdown;
-}
-
-/** Firecrawl's `data.warning` for asked-for features this server does not have. */
-function warningFor(request: ScrapeRequest): string | undefined {
-  if (request.proxy !== "stealth" && request.proxy !== "enhanced") return undefined;
-  return `Skiff has no ${request.proxy} proxy; the page was fetched directly.`;
-}
-
-function dnsError(hostname: string): AppError {
-  return new AppError(
-    "SCRAPE_DNS_RESOLUTION_ERROR",
-    `DNS resolution failed for hostname: ${hostname}. Please check if the domain is valid and accessible.`,
-  );
-}
-
-/** Maps an abort to the right answer: the deadline is a 408; a gone client gets nothing useful. */
-function asScrapeError(e: unknown, signal: AbortSignal, clientSignal: AbortSignal): unknown {
-  if (e instanceof AppError) return e;
-  if (signal.aborted && !clientSignal.aborted) return new AppError("SCRAPE_TIMEOUT");
-  return e;
-}
-
-function blockedDocument(request: ScrapeRequest, ctx: ScrapeContext, id: string) {
-  const wants = wantsOf(request);
-  const metadata = buildMetadata(
-    {},
-    {
-      scrapeId: id,
-      sourceURL: ctx.sourceURL,
-      url: request.url,
-      statusCode: 403,
-      contentType: "text/html",
-      error: BLOCKED_TARGET,
-      creditsUsed: 1,
-      concurrencyQueueDurationMs: 0,
-    },
-  );
-  const empty = { ...(wants.markdown && { markdown: "" }), ...(wants.html && { html: "" }) };
-  return buildDocument(empty, {}, metadata);
-}
-
-function wantsOf(request: ScrapeRequest) {
-  const has = (type: string) => request.formats.some((f) => f.type === type);
-  return {
-    markdown: has("markdown"),
-    html: has("html"),
-    rawHtml: has("rawHtml"),
-    links: has("links"),
-    images: has("images"),
-  };
-}
-
-/** The model reads markdown, so a model format needs it even when the caller did not ask for it. */
-function transformOptionsOf(request: ScrapeRequest) {
-  const pdf = request.parsers.find(
-    (p) => p === "pdf" || (typeof p === "object" && p.type === "pdf"),
-  );
-  const wants = wantsOf(request);
-  return {
-    wants: { ...wants, markdown: wants.markdown || asksModel(request) },
-    onlyMainContent: request.onlyMainContent,
-    includeTags: request.includeTags,
-    excludeTags: request.excludeTags,
-    removeBase64Images: request.removeBase64Images,
-    parsePdf: pdf !== undefined,
-    pdfMaxPages: typeof pdf === "object" ? pdf.maxPages : undefined,
-  };
-}
-
-/** Drops the markdown made only for the model. */
-function onlyRequested(request: ScrapeRequest, content: TransformResult): TransformResult {
-  if (wantsOf(request).markdown) return content;
-  const rest = { ...content };
-  delete rest.markdown;
-  return rest;
-}
-
-function contextSpecOf(request: ScrapeRequest) {
-  return {
-    mobile: request.mobile,
-    skipTlsVerification: request.skipTlsVerification,
-    headers: request.headers,
-    location: request.location,
-  };
-}
-
-function loadRequestOf(request: ScrapeRequest, screenshot: ScreenshotFormat | undefined) {
-  return {
-    url: request.url,
-    waitFor: request.waitFor,
-    timeoutMs: request.timeout,
-    headers: request.headers,
-    mobile: request.mobile,
-    skipTlsVerification: request.skipTlsVerification,
-    blockAds: request.blockAds,
-    location: request.location,
-    actions: request.actions ?? [],
-    screenshot,
-  };
-}
-
-/**
- * Spec §1.5's table, for what Skiff supports: 1 a scrape, 5 instead with `json` (summary costs
- * nothing more), +1 zero data retention, +1 a PDF page past the first.
- */
-function creditsFor(request: ScrapeRequest, content: TransformResult): number {
-  const pages = typeof content.metadata.numPages === "number" ? content.metadata.numPages : 1;
-  const base = request.formats.some((f) => f.type === "json") ? 5 : 1;
-  return base + (request.zeroDataRetention ? 1 : 0) + Math.max(0, pages - 1);
-}
-
-function imageType(bytes: Buffer): string {
-  return bytes[0] === 0xff && bytes[1] === 0xd8 ? "image/jpeg" : "image/png";
-}
-
-async function saveActionFiles(
-  outputs: ActionOutputs,
-  save: (bytes: Buffer, type: string) => Promise<string>,
-): Promise<DocumentActions> {
-  return {
-    screenshots: await Promise.all(outputs.screenshots.map((b) => save(b, imageType(b)))),
-    scrapes: outputs.scrapes,
-    javascriptReturns: outputs.javascriptReturns,
-    pdfs: await Promise.all(outputs.pdfs.map((b) => save(b, "application/pdf"))),
-  };
 }

@@ -19,25 +19,40 @@ function refusal(body: Record<string, unknown>, hasLlm: boolean) {
 }
 
 describe("refuseUnavailable", () => {
-  it("lets json and summary through when a model is configured", () => {
-    const formats = ["markdown", "summary", { type: "json", prompt: "p" }];
-    assert.equal(refusal({ formats }, true), undefined);
+  const MODEL_FORMATS = [
+    "summary",
+    { type: "json", prompt: "p" },
+    { type: "question", question: "q" },
+    { type: "highlights", query: "q" },
+    { type: "query", prompt: "q", mode: "directQuote" },
+  ];
+  const tracking = (modes: string[]) => ["markdown", { type: "changeTracking", modes }];
+
+  it("lets the model formats through when a model is configured", () => {
+    assert.equal(refusal({ formats: ["markdown", ...MODEL_FORMATS] }, true), undefined);
+    assert.equal(refusal({ formats: tracking(["json", "git-diff"]) }, true), undefined);
   });
 
   it("answers 503 LLM_NOT_CONFIGURED for them without a model", () => {
-    for (const format of ["summary", { type: "json", prompt: "p" }]) {
-      const r = refusal({ formats: [format] }, false);
-      assert.equal(r?.status, 503);
+    const formatLists = [...MODEL_FORMATS.map((f) => [f]), tracking(["json"])];
+    for (const formats of formatLists) {
+      const r = refusal({ formats }, false);
+      assert.equal(r?.status, 503, JSON.stringify(formats));
       assert.equal(r?.code, "LLM_NOT_CONFIGURED");
     }
   });
 
+  it("tracks changes in git-diff mode without a model", () => {
+    assert.equal(refusal({ formats: tracking(["git-diff"]) }, false), undefined);
+    assert.equal(refusal({ formats: tracking([]) }, false), undefined);
+  });
+
   it("answers 400 for the LLM formats Skiff does not implement, model or not", () => {
-    const formats = [{ type: "highlights", query: "q" }];
+    const formats = [{ type: "deterministicJson", schema: { type: "object" } }];
     for (const hasLlm of [true, false]) {
       const r = refusal({ formats }, hasLlm);
       assert.equal(r?.status, 400);
-      assert.match(r?.message ?? "", /^The 'highlights' format is not supported by Skiff/);
+      assert.match(r?.message ?? "", /^The 'deterministicJson' format is not supported by Skiff/);
     }
   });
 

@@ -23,7 +23,7 @@ export function refuseUnavailable(request: ScrapeRequest, hasLlm: boolean): void
     if (UNIMPLEMENTED_LLM_FORMATS.has(type)) {
       throw new AppError(
         "FORMAT_NOT_SUPPORTED",
-        `The '${type}' format is not supported by Skiff; of the LLM formats, it has 'json' and 'summary'.`,
+        `The '${type}' format is not supported by Skiff; the 'json' format extracts with the same schema.`,
       );
     }
     if (UNSUPPORTED_FORMATS.has(type)) {

@@ -206,4 +206,13 @@ export const PG_MIGRATIONS = [
      expires_at BIGINT NOT NULL
    );
    CREATE INDEX files_expires_at ON files (expires_at);`,
+  // Change tracking (spec §7.3): each team's last markdown of a URL per tag (change-history.ts).
+  `CREATE TABLE change_history (
+     team_id TEXT NOT NULL,
+     url TEXT NOT NULL,
+     tag TEXT NOT NULL,
+     markdown TEXT NOT NULL,
+     scraped_at BIGINT NOT NULL,
+     PRIMARY KEY (team_id, url, tag)
+   );`,
 ];

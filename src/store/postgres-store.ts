@@ -15,7 +15,9 @@ import type {
   JobSuccess,
   NewPage,
 } from "./job-queue.ts";
+import type { PageSnapshot } from "./change-history.ts";
 import { PgAccounts } from "./pg-accounts.ts";
+import { PgChangeHistory } from "./pg-change-history.ts";
 import type { CreditHoldRequest, SlotRequest } from "./limits.ts";
 import { PgDb, pgPlaceholder } from "./pg-db.ts";
 import { PgLimits } from "./pg-limits.ts";
@@ -58,6 +60,7 @@ export class PostgresStore implements Store {
   readonly #accounts: PgAccounts;
   readonly #sessions: PgSessions;
   readonly #profiles: PgProfiles;
+  readonly #history: PgChangeHistory;
   readonly #queue: PgQueue;
   readonly #limits: PgLimits;
   readonly #nodes: PgNodes;
@@ -67,6 +70,7 @@ export class PostgresStore implements Store {
     this.#accounts = new PgAccounts(db);
     this.#sessions = new PgSessions(db, this.#accounts);
     this.#profiles = new PgProfiles(db);
+    this.#history = new PgChangeHistory(db);
     this.#queue = new PgQueue(db, this.#accounts);
     this.#limits = new PgLimits(db);
     this.#nodes = new PgNodes(db);
@@ -200,6 +204,14 @@ export class PostgresStore implements Store {
 
   releaseProfileWriter(teamId: string, name: string, holder: string): Promise<void> {
     return this.#profiles.releaseProfileWriter(teamId, name, holder);
+  }
+
+  lastSnapshot(teamId: string, url: string, tag: string): Promise<PageSnapshot | undefined> {
+    return this.#history.lastSnapshot(teamId, url, tag);
+  }
+
+  putSnapshot(snapshot: PageSnapshot): Promise<void> {
+    return this.#history.putSnapshot(snapshot);
   }
 
   takeSlot(request: SlotRequest): Promise<boolean> {

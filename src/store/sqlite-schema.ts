@@ -200,4 +200,13 @@ export const MIGRATIONS = [
      expires_at INTEGER NOT NULL
    );
    CREATE INDEX files_expires_at ON files (expires_at);`,
+  // Change tracking (spec §7.3): each team's last markdown of a URL per tag (change-history.ts).
+  `CREATE TABLE change_history (
+     team_id TEXT NOT NULL,
+     url TEXT NOT NULL,
+     tag TEXT NOT NULL,
+     markdown TEXT NOT NULL,
+     scraped_at INTEGER NOT NULL,
+     PRIMARY KEY (team_id, url, tag)
+   );`,
 ];

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, describe, it } from "node:test";
 import Database from "better-sqlite3";
+import { MIGRATIONS } from "./sqlite-schema.ts";
 import { SqliteStore } from "./sqlite-store.ts";
 import { sessionRow, storeContract } from "./store-contract.ts";
 
@@ -29,7 +30,7 @@ describe("SqliteStore on disk", () => {
     await second.close();
     const db = new Database(path.join(dir, "skiff.db"), { readonly: true });
     assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
-    assert.equal(db.pragma("user_version", { simple: true }), 12);
+    assert.equal(db.pragma("user_version", { simple: true }), MIGRATIONS.length);
     db.close();
   });
 });

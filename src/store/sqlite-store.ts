@@ -17,7 +17,9 @@ import type {
   JobSuccess,
   NewPage,
 } from "./job-queue.ts";
+import type { PageSnapshot } from "./change-history.ts";
 import { SqliteAccounts } from "./sqlite-accounts.ts";
+import { SqliteChangeHistory } from "./sqlite-change-history.ts";
 import { SqliteJobReads } from "./sqlite-job-reads.ts";
 import type { CreditHoldRequest, SlotRequest } from "./limits.ts";
 import { SqliteLimits } from "./sqlite-limits.ts";
@@ -57,6 +59,7 @@ export class SqliteStore implements Store {
   #reads: SqliteJobReads;
   #sessions: SqliteSessions;
   #profiles: SqliteProfiles;
+  #history: SqliteChangeHistory;
   #limits: SqliteLimits;
   #nodes: SqliteNodes;
 
@@ -73,6 +76,7 @@ export class SqliteStore implements Store {
     this.#reads = new SqliteJobReads(this.#db);
     this.#sessions = new SqliteSessions(this.#db, this.#accounts);
     this.#profiles = new SqliteProfiles(this.#db);
+    this.#history = new SqliteChangeHistory(this.#db);
     this.#limits = new SqliteLimits(this.#db);
     this.#nodes = new SqliteNodes(this.#db);
   }
@@ -218,6 +222,14 @@ export class SqliteStore implements Store {
 
   releaseProfileWriter(teamId: string, name: string, holder: string): Promise<void> {
     return Promise.resolve(this.#profiles.releaseProfileWriter(teamId, name, holder));
+  }
+
+  lastSnapshot(teamId: string, url: string, tag: string): Promise<PageSnapshot | undefined> {
+    return Promise.resolve(this.#history.lastSnapshot(teamId, url, tag));
+  }
+
+  putSnapshot(snapshot: PageSnapshot): Promise<void> {
+    return Promise.resolve(this.#history.putSnapshot(snapshot));
   }
 
   takeSlot(request: SlotRequest): Promise<boolean> {

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { accountsContract } from "./accounts-contract.ts";
+import { changeHistoryContract } from "./change-history-contract.ts";
 import { limitsContract } from "./limits-contract.ts";
 import { nodesContract } from "./nodes-contract.ts";
 import { queueContract } from "./queue-contract.ts";
@@ -263,5 +264,6 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     queueContract(() => store);
     limitsContract(() => store);
     nodesContract(() => store);
+    changeHistoryContract(() => store);
   });
 }

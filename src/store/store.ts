@@ -1,3 +1,4 @@
+import type { ChangeHistory } from "./change-history.ts";
 import type { JobQueue } from "./job-queue.ts";
 import type { TeamLimits } from "./limits.ts";
 import type { NodeRegistry } from "./nodes.ts";
@@ -124,7 +125,7 @@ export interface TeamBalance {
 }
 
 /** Everything Skiff keeps. SQLite now; Postgres later passes the same contract tests. */
-export interface Store extends JobQueue, TeamLimits, NodeRegistry {
+export interface Store extends JobQueue, TeamLimits, NodeRegistry, ChangeHistory {
   /** Stores the scrape and, when `creditsUsed` > 0, its charge in the ledger, in one transaction. */
   insertScrape(row: ScrapeRow): Promise<void>;
   getScrape(id: string): Promise<ScrapeRow | undefined>;

@@ -50,10 +50,18 @@ describe("scrape request formats", () => {
     assert.deepEqual(issues[0]?.path, ["formats", 0]);
   });
 
-  it("rejects extra keys on a bare format as unrecognized keys", () => {
+  // Spec §15: upstream's zod reports a format entry's extra key as the union failing.
+  it("rejects extra keys on a bare format as Bad Request", () => {
     const { message, issues } = rejection([{ type: "markdown", extra: true }]);
-    assert.equal(message, UNRECOGNIZED);
+    assert.equal(message, "Bad Request");
     assert.deepEqual(issues[0]?.path, ["formats", 0]);
+  });
+
+  it("still names an unknown key outside the formats", () => {
+    const body = { url: TARGET, formats: [{ type: "markdown", extra: true }], bogus: 1 };
+    const result = scrapeRequestSchema.safeParse(body);
+    assert.equal(result.success, false);
+    assert.equal(errorMessageForZod(result.error), UNRECOGNIZED);
   });
 
   it("rejects formats that are not an array", () => {
@@ -77,7 +85,7 @@ describe("scrape request formats", () => {
   });
 
   it("rejects unknown keys in the json format", () => {
-    assert.equal(rejection([{ type: "json", mode: "llm" }]).message, UNRECOGNIZED);
+    assert.equal(rejection([{ type: "json", mode: "llm" }]).message, "Bad Request");
   });
 
   it("drops additionalProperties beside properties and prunes required", () => {
@@ -228,7 +236,7 @@ describe("scrape request formats", () => {
     const format = { type: "attributes", selectors: [{ selector: ".p", attribute: "data-id" }] };
     assert.deepEqual(formatsOf([format]), [format]);
     const extra = { type: "attributes", selectors: [{ selector: ".p", attribute: "id", all: 1 }] };
-    assert.equal(rejection([extra]).message, UNRECOGNIZED);
+    assert.equal(rejection([extra]).message, "Bad Request");
     assert.equal(rejection([{ type: "attributes" }]).message, "Bad Request");
   });
 
