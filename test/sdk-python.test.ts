@@ -5,7 +5,12 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { startScriptedLlm, type ScriptedLlm } from "./fixtures/scripted-llm.ts";
+import {
+  startScriptedLlm,
+  type ReceivedRequest,
+  type ScriptedLlm,
+  type ScriptedTurn,
+} from "./fixtures/scripted-llm.ts";
 import { startTestSite, type TestSite } from "./fixtures/site/test-site.ts";
 import { startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
 
@@ -16,12 +21,23 @@ const ADMIN_KEY = "the-admin-key-of-this-test";
 /** Under node --test's own 180 s, so a hung run still ends with pytest's output. */
 const PYTEST_DEADLINE_MS = 150_000;
 
+/**
+ * The scripted model: line numbers for highlights, JSON for a structured answer (extract), and
+ * prose for everything else (questions, interact prompts).
+ */
+function answerOf(request: ReceivedRequest): ScriptedTurn {
+  const said = JSON.stringify(request.messages);
+  if (said.includes("JSON array of the line numbers")) return { text: "[0]" };
+  if (request.responseFormat) return { text: JSON.stringify({ title: "Skiff Test Article" }) };
+  return { text: "The title is Skiff Test Article." };
+}
+
 let llm: ScriptedLlm;
 let server: RunningSkiff;
 let site: TestSite;
 
 before(async () => {
-  llm = await startScriptedLlm(() => ({ text: "The title is Skiff Test Article." }));
+  llm = await startScriptedLlm(answerOf);
   [server, site] = await Promise.all([
     startSkiff({
       AUTH: "keys",
