@@ -11,6 +11,7 @@ import { benchNodeRuntime } from "./node-runtime-bench.ts";
 import { benchProxy, printProxy } from "./proxy-bench.ts";
 import { benchPython, printPython } from "./python-bench.ts";
 import { PACE_MS, benchScrape } from "./scrape-bench.ts";
+import { benchSearch, printSearch } from "./search-bench.ts";
 import { fmt } from "./stats.ts";
 
 const site = await startTestSite();
@@ -60,6 +61,7 @@ try {
   printAgent(await benchAgent(site));
   printPython(await benchPython(site));
   printCrawl(await benchCrawl());
+  printSearch(await benchSearch(site));
   printClaims(await benchClaims());
   printCluster(await benchCluster(site));
   printInteract(await benchInteract(site));

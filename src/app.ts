@@ -4,6 +4,7 @@ import { registerErrorHandling } from "./api/error-handler.ts";
 import { registerAdminRoutes } from "./api/routes/admin.ts";
 import { registerBrowserRoutes } from "./api/routes/browser.ts";
 import { registerCrawlRoutes } from "./api/routes/crawl.ts";
+import { registerExtractRoutes } from "./api/routes/extract.ts";
 import { crawlWatchUpgrade } from "./api/routes/crawl-watch.ts";
 import { cdpUpgrade } from "./api/routes/cdp.ts";
 import { liveUpgrade, registerLiveRoutes } from "./api/routes/live.ts";
@@ -15,6 +16,7 @@ import { registerFileRoutes } from "./api/routes/files.ts";
 import { registerHealthRoutes, type Readiness } from "./api/routes/health.ts";
 import { registerInteractRoutes } from "./api/routes/interact.ts";
 import { registerScrapeRoutes } from "./api/routes/scrape.ts";
+import { registerSearchRoutes } from "./api/routes/search.ts";
 import { registerTeamRoutes } from "./api/routes/team.ts";
 import { registerCaller } from "./api/caller.ts";
 import type { Authenticator } from "./auth/authenticator.ts";
@@ -23,10 +25,12 @@ import type { Credits } from "./billing/credits.ts";
 import type { Teams } from "./auth/teams.ts";
 import type { Config } from "./config.ts";
 import type { CrawlService } from "./crawl/crawl-service.ts";
+import type { ExtractService } from "./extract/extract-service.ts";
 import type { SiteMapper } from "./crawl/site-map.ts";
 import type { FileStore } from "./files/file-store.ts";
 import type { Logger } from "./log.ts";
 import type { ScrapeService } from "./scrape/scrape-service.ts";
+import type { SearchService } from "./search/search-service.ts";
 import type { ProfileVault } from "./profiles/profile-vault.ts";
 import type { SessionManager } from "./sessions/session-manager.ts";
 
@@ -40,8 +44,11 @@ export interface AppDeps {
   /** Teams, keys and credits, for the admin API (which exists only when ADMIN_API_KEY is set). */
   teams: Teams;
   scraper: ScrapeService;
+  /** `/v2/search`; answers 503 when no search backend is configured. */
+  searcher: SearchService;
   crawls: CrawlService;
   mapper: SiteMapper;
+  extracts: ExtractService;
   sessions: SessionManager;
   profiles: ProfileVault;
   files: FileStore;
@@ -106,7 +113,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.forwarder) registerForwarding(app, deps.forwarder);
   registerCaller(app, deps);
   registerScrapeRoutes(app, deps);
+  registerSearchRoutes(app, deps);
   registerCrawlRoutes(app, deps);
+  registerExtractRoutes(app, deps);
   registerTeamRoutes(app, deps);
   registerInteractRoutes(app, deps);
   registerBrowserRoutes(app, deps);

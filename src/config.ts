@@ -101,6 +101,12 @@ const settings = {
   OLLAMA_BASE_URL: z.url().optional(),
   /** A prompt call's whole deadline; the request's `timeout` bounds each of its steps. */
   PROMPT_DEADLINE_SECONDS: int(1, 3600).default(300),
+  /** A SearXNG instance (JSON output enabled) behind `/v2/search`; unset, search answers 503. */
+  SEARXNG_ENDPOINT: z.url().optional(),
+  /** SearXNG's `engines` parameter for web results (comma-separated); unset, the instance's own. */
+  SEARXNG_ENGINES: z.string().min(1).optional(),
+  /** SearXNG's `categories` parameter for web results; unset, `general`. */
+  SEARXNG_CATEGORIES: z.string().min(1).optional(),
 } as const;
 
 type Settings = typeof settings;
@@ -177,6 +183,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     MODEL_NAME: c.MODEL_NAME,
     ANTHROPIC_API_KEY: c.ANTHROPIC_API_KEY,
     OLLAMA_BASE_URL: c.OLLAMA_BASE_URL,
+    SEARXNG_ENDPOINT: c.SEARXNG_ENDPOINT?.replace(/\/+$/, ""),
+    SEARXNG_ENGINES: c.SEARXNG_ENGINES,
+    SEARXNG_CATEGORIES: c.SEARXNG_CATEGORIES,
     ADMIN_API_KEY: c.ADMIN_API_KEY,
     SELF_HOSTED_WEBHOOK_HMAC_SECRET: c.SELF_HOSTED_WEBHOOK_HMAC_SECRET,
   });

@@ -21,6 +21,8 @@ import { profileKey, ProfileVault } from "./profiles/profile-vault.ts";
 import { systemResolver, type Resolver } from "./net/target-policy.ts";
 import { BrowserPool } from "./scrape/browser-pool.ts";
 import { ScrapeService } from "./scrape/scrape-service.ts";
+import { createSearchBackend } from "./search/create-search-backend.ts";
+import { SearchService } from "./search/search-service.ts";
 import type { SessionManager } from "./sessions/session-manager.ts";
 import { startSessions } from "./sessions/start-sessions.ts";
 import { NodeHeartbeat } from "./cluster/node-heartbeat.ts";
@@ -122,6 +124,15 @@ export async function createSkiff(
     teamConcurrency: keys ? config.TEAM_MAX_CONCURRENT_SCRAPES : undefined,
     node,
   });
+  const search = searchOf(config, logger);
+  const searcher = new SearchService({
+    backend: search,
+    scraper,
+    store,
+    credits,
+    logger,
+    teamConcurrency: keys ? config.TEAM_MAX_CONCURRENT_SCRAPES : undefined,
+  });
   const sessions = await startSessions(config, store, profiles, egress, logger, llm, credits, node);
   heartbeat.whenNodesDie((nodeIds) =>
     endSessionsOfNodes({ store, logger, nodeIds, now: Date.now() }),
@@ -151,6 +162,7 @@ export async function createSkiff(
     credits,
     logger,
     node,
+    search,
   });
   const rateLimiter = keys ? rateLimiterOf(config, logger) : undefined;
   app = await buildApp({
@@ -161,7 +173,9 @@ export async function createSkiff(
     credits,
     teams: new Teams(store),
     scraper,
+    searcher,
     crawls: crawls.service,
+    extracts: crawls.extracts,
     mapper: crawls.mapper,
     sessions: sessions.manager,
     profiles,
@@ -253,6 +267,14 @@ function modelOf(config: Config, logger: Logger): LlmModel | undefined {
   else
     logger.info("no LLM provider configured: prompts and the json and summary formats answer 503");
   return llm;
+}
+
+/** The search backend from the config, said once at start like the model. */
+function searchOf(config: Config, logger: Logger) {
+  const search = createSearchBackend(config, logger.child({ component: "search" }));
+  if (search) logger.info({ backend: search.name }, "search backend configured");
+  else logger.info("no search backend configured: /v2/search answers 503 (set SEARXNG_ENDPOINT)");
+  return search;
 }
 
 /** The API's port, once it listens: the egress proxy never lets a browser reach it. */

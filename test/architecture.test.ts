@@ -4,6 +4,7 @@
 // Crawls and batches run their pages through the scrape pipeline on the job queue (crawl → jobs).
 // A node's membership of the store (heartbeats, reaping dead peers) and the forwarding of session
 // calls to their node live in cluster → store; the API routes calls through it (api → cluster).
+// Search asks its backend and scrapes the results through the scrape pipeline (search → scrape).
 // This test reads every import in src/ and fails on an arrow that points the wrong way.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
@@ -38,6 +39,8 @@ const ALLOWED: Record<string, string[]> = {
   api: [
     "cluster",
     "crawl",
+    "extract",
+    "search",
     "sessions",
     "scrape",
     "profiles",
@@ -63,7 +66,10 @@ const ALLOWED: Record<string, string[]> = {
     ...SHARED,
   ],
   billing: ["store", ...SHARED],
-  crawl: ["agent", "jobs", "scrape", "billing", "store", "net", ...SHARED],
+  // The crawl runner also runs extract jobs (start-crawls.ts); an extract maps through crawl's mapper.
+  crawl: ["agent", "jobs", "scrape", "search", "extract", "billing", "store", "net", ...SHARED],
+  extract: ["agent", "crawl", "jobs", "scrape", "search", "billing", "store", "net", ...SHARED],
+  search: ["scrape", "billing", "store", "net", ...SHARED],
   jobs: ["store", ...SHARED],
   cluster: ["store", "net", ...SHARED],
   scrape: ["billing", "browser", "files", "store", "net", "profiles", ...SHARED],

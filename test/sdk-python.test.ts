@@ -11,6 +11,7 @@ import {
   type ScriptedLlm,
   type ScriptedTurn,
 } from "./fixtures/scripted-llm.ts";
+import { startFakeSearxng, type FakeSearxng } from "./fixtures/searxng.ts";
 import { startTestSite, type TestSite } from "./fixtures/site/test-site.ts";
 import { startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
 
@@ -35,23 +36,40 @@ function answerOf(request: ReceivedRequest): ScriptedTurn {
 let llm: ScriptedLlm;
 let server: RunningSkiff;
 let site: TestSite;
+let searxng: FakeSearxng;
+
+/** What the search backend finds for any query: three pages of the local test site. */
+function searchResults(siteUrl: string) {
+  const result = (path: string, title: string, content: string) => ({
+    url: `${siteUrl}${path}`,
+    title,
+    content,
+  });
+  return {
+    general: [
+      result("/article", "Article result", "What the engine said about the article."),
+      result("/tabs", "Tabs result", "What the engine said about the tabs."),
+      result("/form", "Form result", "What the engine said about the form."),
+    ],
+  };
+}
 
 before(async () => {
   llm = await startScriptedLlm(answerOf);
-  [server, site] = await Promise.all([
-    startSkiff({
-      AUTH: "keys",
-      ADMIN_API_KEY: ADMIN_KEY,
-      TEAM_MAX_CONCURRENT_SESSIONS: "2",
-      SESSION_WARM_POOL: "1",
-      OPENAI_BASE_URL: llm.baseUrl,
-      OPENAI_API_KEY: "scripted",
-      MODEL_NAME: "scripted",
-    }),
-    startTestSite(),
-  ]);
+  [searxng, site] = await Promise.all([startFakeSearxng(), startTestSite()]);
+  searxng.results = searchResults(site.url);
+  server = await startSkiff({
+    AUTH: "keys",
+    ADMIN_API_KEY: ADMIN_KEY,
+    TEAM_MAX_CONCURRENT_SESSIONS: "2",
+    SESSION_WARM_POOL: "1",
+    OPENAI_BASE_URL: llm.baseUrl,
+    OPENAI_API_KEY: "scripted",
+    MODEL_NAME: "scripted",
+    SEARXNG_ENDPOINT: searxng.url,
+  });
 });
-after(() => Promise.all([server.close(), site.close(), llm.close()]));
+after(() => Promise.all([server.close(), site.close(), llm.close(), searxng.close()]));
 
 async function teamKey(name: string, credits: number): Promise<string> {
   const res = await fetch(`${server.url}/admin/v1/teams`, {

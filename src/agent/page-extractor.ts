@@ -16,6 +16,23 @@ export interface PageInput {
 /** Past this, the page is cut: a context window is finite and every token is paid for. */
 export const MAX_PAGE_CHARS = 100_000;
 
+/** All of an extract's pages together, cut evenly between them past this. */
+export const MAX_EXTRACT_CHARS = 200_000;
+
+/** A page an extract read. */
+export interface ExtractPage {
+  url: string;
+  markdown: string;
+}
+
+export interface ExtractInput {
+  pages: ExtractPage[];
+  prompt?: string;
+  /** Extract's `systemPrompt`: the caller's instructions, added to the request. */
+  instructions?: string;
+  schema?: unknown;
+}
+
 /** One retry rides out a provider's passing 429 or 5xx; the scrape's deadline bounds it. */
 const MAX_RETRIES = 1;
 
@@ -101,6 +118,24 @@ export class PageExtractor {
     return lineNumbersIn(text);
   }
 
+  /**
+   * Extract's one call over many pages: each page in its own marked block, cut to a shared budget.
+   * The caller's `instructions` (extract's `systemPrompt`) join the request; they never replace
+   * the system prompt and its guard.
+   */
+  async extractPages(input: ExtractInput, signal: AbortSignal): Promise<unknown> {
+    const first = input.pages[0];
+    const page = { url: first?.url ?? "", markdown: "" };
+    return this.#call("extract", page, signal, async () => {
+      const result = await generateText({
+        ...this.#settings(signal),
+        prompt: extractPrompt(input),
+        output: outputOf(input.schema),
+      });
+      return { value: result.output, usage: result.usage };
+    });
+  }
+
   #settings(signal: AbortSignal) {
     return {
       model: this.#llm.model,
@@ -156,6 +191,31 @@ function jsonPrompt(input: PageInput & { schema?: unknown; prompt?: string }): s
   return `${pageBlock(input)}\n\n${request}\n${shape} Write the JSON only, no other text.`;
 }
 
+function outputOf(schema: unknown) {
+  return schema === undefined
+    ? Output.json()
+    : Output.object({ schema: jsonSchema(schema as JSONSchema7) });
+}
+
+function extractPrompt(input: ExtractInput): string {
+  const budget = Math.floor(MAX_EXTRACT_CHARS / Math.max(1, input.pages.length));
+  const blocks = input.pages.map((page) => pageBlock(page, budget)).join("\n\n");
+  const request = [
+    `The ${input.pages.length} pages above are one source; answer from all of them together.`,
+    input.prompt === undefined
+      ? "Extract the pages' main information as structured data."
+      : `The request: ${input.prompt}`,
+    ...(input.instructions === undefined
+      ? []
+      : [`The caller's instructions: ${input.instructions}`]),
+    input.schema === undefined
+      ? "Answer with one JSON object holding the data the request asks for."
+      : "Answer with JSON that matches the JSON schema you were given.",
+    "Write the JSON only, no other text.",
+  ];
+  return `${blocks}\n\n${request.join("\n")}`;
+}
+
 function summaryPrompt(input: PageInput): string {
   const request =
     "Summarize the page above in a short paragraph of plain prose: what it is and what it says. " +
@@ -207,9 +267,9 @@ function parsedJson(text: string | undefined): unknown {
 }
 
 /** A random marker the page cannot guess, so it cannot close its own block and speak as us. */
-function pageBlock({ markdown, url }: PageInput): string {
+function pageBlock({ markdown, url }: PageInput, maxChars = MAX_PAGE_CHARS): string {
   const marker = randomBytes(8).toString("hex");
-  const cut = markdown.length > MAX_PAGE_CHARS;
-  const text = cut ? `${markdown.slice(0, MAX_PAGE_CHARS)}\n[The page is cut here.]` : markdown;
+  const cut = markdown.length > maxChars;
+  const text = cut ? `${markdown.slice(0, maxChars)}\n[The page is cut here.]` : markdown;
   return `BEGIN PAGE ${marker}\nURL: ${url}\n\n${text}\nEND PAGE ${marker}`;
 }

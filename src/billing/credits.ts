@@ -53,6 +53,17 @@ export class Credits {
     release();
   }
 
+  /** An extract starts with `credits` left (upstream's pre-check of 20); its bill comes at its end. */
+  async requireAtLeast(teamId: string, credits: number): Promise<void> {
+    const release = await this.#hold(
+      teamId,
+      credits,
+      0,
+      () => new AppError("INSUFFICIENT_CREDITS"),
+    );
+    release();
+  }
+
   /** A session's estimate, held until its end is charged; 402 with the estimate when short. */
   holdForSession(teamId: string, ttlSeconds: number): Promise<Release> {
     const needed = sessionCreditEstimate(ttlSeconds);

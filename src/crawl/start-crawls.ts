@@ -15,10 +15,16 @@ import { SiteMapper } from "./site-map.ts";
 import { SiteFetcher } from "./site-fetcher.ts";
 import { WebhookDeliverer } from "./webhook-deliverer.ts";
 import type { NodeIdentity } from "../store/node-identity.ts";
+import type { SearchBackend } from "../search/search-backend.ts";
+import { ExtractService } from "../extract/extract-service.ts";
+import { ExtractUrls } from "../extract/extract-urls.ts";
+import { ExtractWorker } from "../extract/extract-worker.ts";
 
 export interface Crawls {
   service: CrawlService;
   mapper: SiteMapper;
+  /** `/v2/extract`: its jobs run on the same queue and runner. */
+  extracts: ExtractService;
   /** Starts claiming jobs (what earlier runs held was requeued when their nodes were reaped). */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -44,6 +50,8 @@ export async function startCrawls(deps: {
   logger: Logger;
   /** This node: the owner of the jobs it claims. */
   node: NodeIdentity;
+  /** The web search of extract's `enableWebSearch`; none answers 503. */
+  search?: SearchBackend | undefined;
 }): Promise<Crawls> {
   const { config, store, scraper, egress, credits } = deps;
   const logger = deps.logger.child({ component: "crawls" });
@@ -71,10 +79,30 @@ export async function startCrawls(deps: {
     teamLimit: config.AUTH === "keys" ? config.TEAM_MAX_CONCURRENT_SCRAPES : concurrency,
     leaseMs: LEASE_MS,
     cancelCheckMs: config.NODE_HEARTBEAT_MS,
-    handle: (job, signal) => worker.handle(job, signal),
+    handle: (job, signal) =>
+      job.kind === "extract" ? extractWorker.handle(job, signal) : worker.handle(job, signal),
   });
   const targets = { allowPrivate: config.ALLOW_PRIVATE_TARGETS, resolve: deps.resolve };
   const mapper = new SiteMapper({ fetcher, store, logger, credits, targets });
+  const extractLog = deps.logger.child({ component: "extracts" });
+  const urls = new ExtractUrls({ mapper, search: deps.search, logger: extractLog });
+  const extractWorker = new ExtractWorker({
+    store,
+    scraper,
+    extractor: deps.extractor,
+    urls,
+    logger: extractLog,
+  });
+  const extracts = new ExtractService({
+    store,
+    credits,
+    extractor: deps.extractor,
+    search: deps.search,
+    targets,
+    logger: extractLog,
+    notify: () => runner.notify(),
+    retentionMs: config.JOB_RETENTION_SECONDS * 1000,
+  });
   const service = new CrawlService({
     prompt: new CrawlPrompt(deps.extractor, mapper),
     targets,
@@ -91,6 +119,7 @@ export async function startCrawls(deps: {
   return {
     service,
     mapper,
+    extracts,
     async start() {
       await runner.start();
       deliverer.start();

@@ -1,5 +1,6 @@
 import { createHmac, randomUUID } from "node:crypto";
 import { fetch, ProxyAgent } from "undici";
+import { extractEventType, extractPayload } from "../extract/extract-webhook.ts";
 import type { Logger } from "../log.ts";
 import type { EventOutcome, JobEvent, JobGroupRow } from "../store/job-queue.ts";
 import { Wakeup } from "../jobs/wakeup.ts";
@@ -25,7 +26,7 @@ const RETRY_BASE_MS = 1_000;
 const CONCURRENT_DELIVERIES = 4;
 
 /**
- * Sends the events of crawls and batches to their webhooks, from the store's outbox: each group's
+ * Sends the events of crawls, batches and extracts to their webhooks, from the store's outbox: each group's
  * events in order, a failed delivery retried with back-off (up to MAX_ATTEMPTS) before the next.
  */
 export class WebhookDeliverer {
@@ -74,8 +75,9 @@ export class WebhookDeliverer {
     const { store, logger } = this.#options;
     const group = await store.getJobGroup(event.groupId);
     const hook = group && (group.request as StoredJob).webhook;
+    const type = group?.kind === "extract" ? extractEventType(group, event) : event.type;
     const outcome: EventOutcome =
-      !group || !hook || !hook.events.includes(event.type)
+      !group || !hook || !hook.events.includes(type)
         ? { delivered: true }
         : await this.#post(hook, await this.#payload(group, hook, event), event);
     if ("gaveUp" in outcome)
@@ -113,6 +115,7 @@ export class WebhookDeliverer {
 
   /** Firecrawl's payload (spec §2.12): `crawl.page`, `batch_scrape.completed`, … */
   async #payload(group: JobGroupRow, hook: WebhookConfig, event: JobEvent): Promise<string> {
+    if (group.kind === "extract") return extractPayload(this.#options.store, group, hook, event);
     const prefix = group.kind === "crawl" ? "crawl" : "batch_scrape";
     const head = { type: `${prefix}.${event.type}`, id: group.id, webhookId: randomUUID() };
     const outcome = event.jobId ? await this.#options.store.getJobOutcome(event.jobId) : undefined;

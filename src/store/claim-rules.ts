@@ -60,7 +60,7 @@ export class ClaimLimits {
 
   admits(job: CandidateJob): boolean {
     if (this.activeOf(job.team_id) >= this.#request.teamLimit) return false;
-    if (job.kind === "kickoff") return true;
+    if (job.kind !== "page") return true;
     const group = this.#groups.get(job.group_id);
     return group !== undefined && group.due && (group.max === null || group.active < group.max);
   }

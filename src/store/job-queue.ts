@@ -1,10 +1,13 @@
-// The durable job queue of crawls and batch scrapes, as the Store keeps it. A job group is one
-// crawl or batch; its jobs are claimed under a lease, and every state change is one transaction.
+// The durable job queue of crawls, batch scrapes and extracts, as the Store keeps it. A job group
+// is one crawl, batch or extract; its jobs are claimed under a lease, and every state change is one transaction.
 
-export type JobGroupKind = "crawl" | "batch";
+export type JobGroupKind = "crawl" | "batch" | "extract";
 export type JobGroupStatus = "scraping" | "completed" | "failed" | "cancelled";
-/** A crawl starts with one kickoff job (robots.txt, sitemaps, the seed); every other job is a page. */
-export type JobKind = "kickoff" | "page";
+/**
+ * A crawl starts with one kickoff job (robots.txt, sitemaps, the seed); its other jobs are pages.
+ * An extract group has one `extract` job: its document is the result, its failure the group's.
+ */
+export type JobKind = "kickoff" | "page" | "extract";
 
 export interface JobGroupRow {
   id: string;

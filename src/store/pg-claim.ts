@@ -26,7 +26,7 @@ const DUE = `((state = 'queued' AND run_after <= $1) OR (state = 'active' AND le
  * 3. the candidate jobs, FOR UPDATE SKIP LOCKED, their due state checked again on the locked row.
  */
 export async function claimJobs(client: PoolClient, request: ClaimRequest): Promise<ClaimedJob[]> {
-  const kinds = request.kinds ?? ["kickoff", "page"];
+  const kinds = request.kinds ?? ["kickoff", "page", "extract"];
   const teams = await dueTeams(client, request.now, kinds);
   if (teams.length === 0 || request.max <= 0) return [];
   await lockTeams(client, teams);

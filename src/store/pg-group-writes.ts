@@ -55,6 +55,16 @@ export class PgGroupWrites {
     return rowCount === 1;
   }
 
+  /** An extract's one job failed: so did the group, with its reason. */
+  async failGroup(client: PoolClient, groupId: string, error: string, at: number): Promise<void> {
+    await client.query(
+      `UPDATE job_groups SET status = 'failed', error = $1, finished_at = $2
+       WHERE id = $3 AND status = 'scraping'`,
+      [error, at, groupId],
+    );
+    await this.#events.record(client, groupId, "completed", null, at);
+  }
+
   /** A failed page frees its place under the group's limit; its `page` event still goes out. */
   async releasePage(client: PoolClient, job: ClaimedJob, at: number): Promise<void> {
     await client.query(`UPDATE job_groups SET counted = counted - 1 WHERE id = $1`, [job.groupId]);
@@ -63,8 +73,8 @@ export class PgGroupWrites {
 
   /** What a finished job leaves: its page and charge, its links queued, robots' refusals. */
   async storeSuccess(client: PoolClient, job: ClaimedJob, success: JobSuccess): Promise<void> {
+    if (job.kind !== "kickoff") await this.#storePage(client, job, success);
     if (job.kind === "page") {
-      await this.#storePage(client, job, success);
       await this.#events.record(client, job.groupId, "page", job.id, success.finishedAt);
     }
     if (success.links.length > 0) {

@@ -52,8 +52,8 @@ export class PgQueue implements JobQueue {
       const insert = groupInsert(group);
       await client.query(insertSql("job_groups", insert, pgPlaceholder), insert.values);
       await this.#events.record(client, group.id, "started", null, group.createdAt);
-      if (first.kind === "kickoff") {
-        await this.#writes.insertJobs(client, group, "kickoff", first.pages, group.createdAt);
+      if (first.kind !== "page") {
+        await this.#writes.insertJobs(client, group, first.kind, first.pages, group.createdAt);
       } else {
         await this.#writes.enqueue(client, group.id, first.pages, group.createdAt);
       }
@@ -105,6 +105,9 @@ export class PgQueue implements JobQueue {
       const code = failure.code ?? null;
       if (!(await this.#writes.finish(client, job, state, at, code, failure.error))) return false;
       if (job.kind === "page") await this.#writes.releasePage(client, job, at);
+      if (job.kind === "extract" && state === "failed") {
+        await this.#writes.failGroup(client, job.groupId, failure.error, at);
+      }
       await this.#writes.endIfIdle(client, job.groupId, at);
       return true;
     });

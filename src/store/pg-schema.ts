@@ -215,4 +215,10 @@ export const PG_MIGRATIONS = [
      scraped_at BIGINT NOT NULL,
      PRIMARY KEY (team_id, url, tag)
    );`,
+  // Extract jobs (src/extract/): a third group kind and job kind.
+  `ALTER TABLE job_groups DROP CONSTRAINT job_groups_kind_check;
+   ALTER TABLE job_groups ADD CONSTRAINT job_groups_kind_check
+     CHECK (kind IN ('crawl', 'batch', 'extract'));
+   ALTER TABLE jobs DROP CONSTRAINT jobs_kind_check;
+   ALTER TABLE jobs ADD CONSTRAINT jobs_kind_check CHECK (kind IN ('kickoff', 'page', 'extract'));`,
 ];

@@ -255,6 +255,31 @@ export function queueContract(store: () => Store): void {
     assert.deepEqual([failed?.status, failed?.error], ["failed", "kickoff failed"]);
   });
 
+  it("runs an extract: one durable job, its result stored and billed once, a failure ends it", async () => {
+    const g = group({ kind: "extract", url: null });
+    const first = [{ url: "https://site.test/", key: "extract", depth: 0 }];
+    await store().createJobGroup(g, { kind: "extract", pages: first });
+    const [job] = await claimOf(g, { teamLimit: 1 });
+    assert.deepEqual([job?.kind, job?.url], ["extract", "https://site.test/"]);
+    assert.equal((await claimOf(g)).length, 0, "claimed, it is an active row, not claimable");
+    assert.deepEqual(await store().listActiveJobGroups(g.teamId, "crawl"), []);
+    assert.ok(job);
+    assert.equal(await store().completeJob(job, done('{"answer":1}', [], 7)), true);
+    assert.equal((await store().getJobGroup(g.id))?.status, "completed");
+    assert.deepEqual(await store().listJobGroupPages(g.id, 0, 10), ['{"answer":1}']);
+    assert.equal((await store().jobGroupCounts(g.id)).creditsUsed, 7);
+    const charges = (await store().ledger(g.teamId)).map((l) => [l.delta, l.ref]);
+    assert.deepEqual(charges, [[-7, `scrape:${job.id}`]]);
+    const f = group({ kind: "extract", url: null });
+    await store().createJobGroup(f, { kind: "extract", pages: first });
+    const [failing] = await claimOf(f);
+    assert.ok(failing);
+    await store().failJob(failing, { code: "EXTRACT_FAILED", error: "no page", finishedAt: 3_000 });
+    const failed = await store().getJobGroup(f.id);
+    assert.deepEqual([failed?.status, failed?.error], ["failed", "no page"]);
+    assert.deepEqual(await store().ledger(f.teamId), []);
+  });
+
   it("hands each job to one of many claims made at once", async () => {
     const g = group();
     const paths = Array.from({ length: 12 }, (_, i) => `/${i}`);

@@ -52,8 +52,8 @@ export class SqliteQueue {
       const insert = groupInsert(group);
       this.#db.prepare(insertSql("job_groups", insert, () => "?")).run(...insert.values);
       this.#events.record(group.id, "started", null, group.createdAt);
-      if (first.kind === "kickoff") {
-        for (const page of first.pages) this.#insertJob(group, "kickoff", page, group.createdAt);
+      if (first.kind !== "page") {
+        for (const page of first.pages) this.#insertJob(group, first.kind, page, group.createdAt);
       } else {
         this.#enqueue(group.id, first.pages, group.createdAt);
       }
@@ -90,8 +90,8 @@ export class SqliteQueue {
       const group = this.#groupOf(job.groupId);
       const state = group?.status === "cancelled" ? "cancelled" : "done";
       if (!this.#finish(job, state, success.finishedAt, null, null)) return false;
+      if (state === "done" && job.kind !== "kickoff") this.#storePage(job, success);
       if (state === "done" && job.kind === "page") {
-        this.#storePage(job, success);
         this.#events.record(job.groupId, "page", job.id, success.finishedAt);
       }
       if (state === "done" && success.links.length > 0) {
@@ -117,6 +117,10 @@ export class SqliteQueue {
           .prepare(`UPDATE job_groups SET counted = counted - 1 WHERE id = ?`)
           .run(job.groupId);
         this.#events.record(job.groupId, "page", job.id, failure.finishedAt);
+      }
+      if (job.kind === "extract" && state === "failed") {
+        this.failJobGroup(job.groupId, failure.error, failure.finishedAt);
+        this.#events.record(job.groupId, "completed", null, failure.finishedAt);
       }
       this.#endIfIdle(job.groupId, failure.finishedAt);
       return true;
@@ -183,7 +187,7 @@ export class SqliteQueue {
 
   /** Queued jobs due now, round-robin over teams, within each team's and group's limits. */
   #pick(request: ClaimRequest): JobRecord[] {
-    const kinds = request.kinds ?? ["kickoff", "page"];
+    const kinds = request.kinds ?? ["kickoff", "page", "extract"];
     const candidates = this.#db
       .prepare(
         // The first due jobs of every team, not of the queue: a team with a long queue must not

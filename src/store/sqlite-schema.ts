@@ -209,4 +209,62 @@ export const MIGRATIONS = [
      scraped_at INTEGER NOT NULL,
      PRIMARY KEY (team_id, url, tag)
    );`,
+  // Extract jobs (src/extract/): a third group kind and job kind. SQLite cannot alter a CHECK, so
+  // both tables are rebuilt with every row and index kept (no foreign keys point at them).
+  `CREATE TABLE job_groups_new (
+     id TEXT PRIMARY KEY,
+     team_id TEXT NOT NULL,
+     kind TEXT NOT NULL CHECK (kind IN ('crawl', 'batch', 'extract')),
+     url TEXT,
+     request TEXT NOT NULL,
+     status TEXT NOT NULL CHECK (status IN ('scraping', 'completed', 'failed', 'cancelled')),
+     page_limit INTEGER,
+     max_concurrency INTEGER,
+     delay_ms INTEGER NOT NULL DEFAULT 0,
+     next_start_at INTEGER NOT NULL DEFAULT 0,
+     counted INTEGER NOT NULL DEFAULT 0,
+     webhook INTEGER NOT NULL DEFAULT 0,
+     created_at INTEGER NOT NULL,
+     finished_at INTEGER,
+     error TEXT,
+     retention_ms INTEGER NOT NULL DEFAULT 86400000
+   );
+   INSERT INTO job_groups_new (id, team_id, kind, url, request, status, page_limit,
+     max_concurrency, delay_ms, next_start_at, counted, webhook, created_at, finished_at, error,
+     retention_ms)
+   SELECT id, team_id, kind, url, request, status, page_limit, max_concurrency, delay_ms,
+     next_start_at, counted, webhook, created_at, finished_at, error, retention_ms
+   FROM job_groups;
+   DROP TABLE job_groups;
+   ALTER TABLE job_groups_new RENAME TO job_groups;
+   CREATE INDEX job_groups_team ON job_groups (team_id, kind, status);
+   CREATE INDEX job_groups_finished ON job_groups (finished_at) WHERE finished_at IS NOT NULL;
+   CREATE TABLE jobs_new (
+     id TEXT PRIMARY KEY,
+     group_id TEXT NOT NULL,
+     team_id TEXT NOT NULL,
+     kind TEXT NOT NULL CHECK (kind IN ('kickoff', 'page', 'extract')),
+     url TEXT NOT NULL,
+     depth INTEGER NOT NULL,
+     state TEXT NOT NULL CHECK (state IN ('queued', 'active', 'done', 'failed', 'cancelled')),
+     run_after INTEGER NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     lease_owner TEXT,
+     lease_token TEXT,
+     lease_expires_at INTEGER,
+     created_at INTEGER NOT NULL,
+     finished_at INTEGER,
+     error_code TEXT,
+     error TEXT
+   );
+   INSERT INTO jobs_new (id, group_id, team_id, kind, url, depth, state, run_after, attempts,
+     lease_owner, lease_token, lease_expires_at, created_at, finished_at, error_code, error)
+   SELECT id, group_id, team_id, kind, url, depth, state, run_after, attempts, lease_owner,
+     lease_token, lease_expires_at, created_at, finished_at, error_code, error
+   FROM jobs;
+   DROP TABLE jobs;
+   ALTER TABLE jobs_new RENAME TO jobs;
+   CREATE INDEX jobs_state ON jobs (state, run_after);
+   CREATE INDEX jobs_group ON jobs (group_id, state);
+   CREATE INDEX jobs_team_active ON jobs (team_id) WHERE state = 'active';`,
 ];
