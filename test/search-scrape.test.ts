@@ -170,6 +170,30 @@ describe("without a backend, and with AUTH=keys", () => {
     assert.equal(before - (await remaining(key)), 10);
   });
 
+  it("web and news results share the team's scrape limit: none is refused a slot", async () => {
+    const key = await team(100);
+    const slow = (i: number) => ({
+      url: `${t.site.url}/slow?ms=600&k=${t.nextRound}-${i}`,
+      title: `s${i}`,
+    });
+    const query = fresh({ general: [slow(0), slow(1)], news: [slow(2), slow(3)] });
+    const started = Date.now();
+    const reply = await call("/v2/search", key, {
+      query,
+      sources: ["web", "news"],
+      scrapeOptions: { formats: ["markdown"] },
+    });
+    assert.equal(reply.status, 200, JSON.stringify(reply.body));
+    const docs = [...reply.body.data.web, ...reply.body.data.news] as Record<string, any>[];
+    assert.deepEqual(
+      docs.map((d) => (d.metadata as { error?: string } | undefined)?.error ?? null),
+      [null, null, null, null],
+      "a second pool would have run 4 at once against a limit of 2 and drawn 429s",
+    );
+    for (const doc of docs) assert.match(String(doc.markdown), /Slow page after 600 ms/);
+    assert.ok(Date.now() - started >= 1200, "4 pages of 600 ms, 2 at a time");
+  });
+
   it("402 for a team with no credits, before the backend is asked", async () => {
     const key = await team(0);
     const query = fresh({ general: webResults(1, () => "https://example.org/") });

@@ -94,13 +94,13 @@ export class SearchService {
       zeroDataRetention: isZdr(request),
     };
     const limit = this.#deps.teamConcurrency ?? Number.POSITIVE_INFINITY;
-    const [web, news] = await Promise.all([
-      this.#results.scrapeAll(data.web ?? [], raw, scrapeCtx, limit),
-      this.#results.scrapeAll(data.news ?? [], raw, scrapeCtx, limit),
-    ]);
-    if (data.web) data.web = web.results;
-    if (data.news) data.news = news.results;
-    return web.credits + news.credits;
+    // Web and news share one pool: two would run twice the team's limit and draw 429s.
+    const web = data.web ?? [];
+    const news = data.news ?? [];
+    const scraped = await this.#results.scrapeAll([...web, ...news], raw, scrapeCtx, limit);
+    if (data.web) data.web = scraped.results.slice(0, web.length) as typeof web;
+    if (data.news) data.news = scraped.results.slice(web.length);
+    return scraped.credits;
   }
 
   async #bill(teamId: string, id: string, credits: number): Promise<void> {
