@@ -18,7 +18,14 @@ export interface InteractBench {
   /** First interact call on a fresh scrape (warm pool) against a fresh context + goto + title. */
   firstCall: { samples: number; skiff: Latency; raw: Latency; diffP50: number };
   /** `await page.title()` on a live session against the same call on an open page in process. */
-  roundTrip: { samples: number; skiff: Latency; inProcess: Latency; overheadP50: number };
+  roundTrip: {
+    samples: number;
+    skiff: Latency;
+    inProcess: Latency;
+    /** A GET of the liveness route of the same server: HTTP and nothing else. */
+    bare: Latency;
+    overheadP50: number;
+  };
   /** PSS of one idle session's processes (the host's sandbox and everything under it). */
   memory: SessionMemory;
   /** N sessions opened at once, then one call on each of them at once. */
@@ -149,6 +156,9 @@ async function benchFirstCallsAndRoundTrip(
       await timeEach(WARMUP, () => page.title());
       const inProcessRt = await timeEach(ROUND_TRIP_SAMPLES, () => page.title());
       await page.close();
+      const liveness = () => fetch(`${server.url}/v0/health/liveness`).then((r) => r.text());
+      await timeEach(WARMUP, liveness);
+      const bareRt = await timeEach(ROUND_TRIP_SAMPLES, liveness);
 
       // The session took the host that was warm before its first call.
       const sessionHost = [...hostPids(server)].find(([dir]) => before.has(dir));
@@ -157,7 +167,11 @@ async function benchFirstCallsAndRoundTrip(
       const memory = sessionMemory(sessionHost[1]);
 
       const first = { skiff: latency(skiffFirst), raw: latency(rawFirst) };
-      const rt = { skiff: latency(skiffRt), inProcess: latency(inProcessRt) };
+      const rt = {
+        skiff: latency(skiffRt),
+        inProcess: latency(inProcessRt),
+        bare: latency(bareRt),
+      };
       return {
         firstCall: {
           samples: FIRST_CALL_SAMPLES,
@@ -262,8 +276,13 @@ export function printInteract(b: InteractBench): void {
   );
   row("through interact (HTTP)", b.roundTrip.skiff);
   row("in process", b.roundTrip.inProcess);
+  row("bare HTTP GET, same server", b.roundTrip.bare);
+  const perBare = b.roundTrip.overheadP50 / b.roundTrip.bare.p50;
   console.log(
-    `  overhead p50                       ${fmt(b.roundTrip.overheadP50, 2)} ms   [<= 5 ms] ${verdict(b.roundTrip.overheadP50 <= 5)}\n`,
+    `  overhead p50                       ${fmt(b.roundTrip.overheadP50, 2)} ms   [<= 5 ms] ${verdict(b.roundTrip.overheadP50 <= 5)}`,
+  );
+  console.log(
+    `  overhead / bare round trip p50     ${fmt(perBare, 2)}   [<= 3] ${verdict(perBare <= 3)}\n`,
   );
   console.log(`interact, one idle session: PSS of its ${b.memory.processes} processes`);
   for (const p of b.memory.byName) {

@@ -4,7 +4,8 @@ import type { Logger } from "../log.ts";
 import { ChannelError } from "../sandbox/host-channel.ts";
 import type { SessionHostHandle } from "../sandbox/host-launcher.ts";
 import type { ExecResult } from "../sandbox/session-host-protocol.ts";
-import type { SessionEndReason, Store } from "../store/store.ts";
+import type { SessionEndReason } from "../store/store.ts";
+import type { ActivityFlusher } from "./activity-flusher.ts";
 import type { LiveSession } from "./live-session.ts";
 import {
   ENDED_DURING_CALL,
@@ -15,7 +16,7 @@ import {
 import type { SessionProfiles } from "./session-profiles.ts";
 
 export interface SessionCallsDeps {
-  store: Store;
+  activity: ActivityFlusher;
   profiles: SessionProfiles;
   /** The prompt path; absent when no LLM provider is configured (prompts answer 503). */
   agent: BrowserAgent | undefined;
@@ -88,9 +89,10 @@ export class SessionCalls {
   ): Promise<InteractReply> {
     return session.run(async (host) => {
       const now = Date.now();
+      const firstPrompt = usedPrompt && !session.row.usedPrompt;
       session.row.lastActivityAt = now;
       if (usedPrompt) session.row.usedPrompt = true;
-      await this.#deps.store.touchSession(session.row.id, now, { usedPrompt });
+      await this.#deps.activity.touch(session.row.id, now, firstPrompt);
       const result = await work(host);
       session.lastState =
         (await this.#deps.profiles.snapshot(session.profile, host)) ?? session.lastState;

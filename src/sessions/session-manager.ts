@@ -23,6 +23,7 @@ import {
   type StopReply,
 } from "./session-replies.ts";
 import { SessionAccess } from "./session-access.ts";
+import { ActivityFlusher } from "./activity-flusher.ts";
 import { SessionCalls } from "./session-calls.ts";
 import { buildReplayContext } from "./replay-context.ts";
 import { SessionProfiles, type SessionProfile } from "./session-profiles.ts";
@@ -39,6 +40,8 @@ export interface SessionLimits {
   SESSION_TTL_SECONDS: number;
   SESSION_IDLE_SECONDS: number;
   PROMPT_DEADLINE_SECONDS: number;
+  /** How often a session's last activity reaches the store (peers bill a dead node's by it). */
+  NODE_HEARTBEAT_MS: number;
 }
 
 /** Where session hosts come from: the warm pool in the server. */
@@ -89,6 +92,7 @@ export class SessionManager {
   readonly #teamSlots: StoreSlots;
   readonly #opener: SessionOpener;
   readonly #calls: SessionCalls;
+  readonly #activity: ActivityFlusher;
   /** Gives a session's team slot back; taken when its creation starts, given back at its end. */
   readonly #teamReleases = new Map<string, Release>();
   /** Gives a session's credit hold back, once its end is charged. */
@@ -104,8 +108,13 @@ export class SessionManager {
       node: options.node,
     });
     this.#access = new SessionAccess(options.logger);
+    this.#activity = new ActivityFlusher(
+      options.store,
+      options.logger,
+      options.limits.NODE_HEARTBEAT_MS,
+    );
     this.#calls = new SessionCalls({
-      store: options.store,
+      activity: this.#activity,
       profiles: this.#profiles,
       agent: options.agent,
       promptDeadlineSeconds: options.limits.PROMPT_DEADLINE_SECONDS,
@@ -134,9 +143,9 @@ export class SessionManager {
     request: InteractRequest,
     publicBaseUrl: string,
   ): Promise<InteractReply> {
-    const plan = await this.#planFor(scrapeId, teamId);
-    if (request.code === undefined) this.#calls.agentOrRefuse();
-    const session = await this.#sessionFor(scrapeId, teamId, plan);
+    const running = this.#runningHere(scrapeId, teamId);
+    if (running && request.code === undefined) this.#calls.agentOrRefuse();
+    const session = running ?? (await this.#openFor(scrapeId, teamId, request));
     const reply =
       request.code === undefined
         ? await this.#calls.prompt(session, request.prompt ?? "", request.timeout)
@@ -270,7 +279,8 @@ export class SessionManager {
           ...(live ? urlsOf(live, publicBaseUrl) : noUrls),
           streamWebView: true,
           createdAt: new Date(row.createdAt).toISOString(),
-          lastActivity: new Date(row.lastActivityAt).toISOString(),
+          // A live session's own row is ahead of the store's, which is written on a timer.
+          lastActivity: new Date((live?.row ?? row).lastActivityAt).toISOString(),
         };
       }),
     };
@@ -290,6 +300,7 @@ export class SessionManager {
     await Promise.all([...this.#live.values()].map((s) => this.#end(s, "shutdown")));
     await this.#options.hosts.close();
     await Promise.all(this.#cleanups);
+    await this.#activity.close();
   }
 
   /**
@@ -310,6 +321,24 @@ export class SessionManager {
       this.#queueCleanup(session.host.stop());
     }
     return sessions.length;
+  }
+
+  /**
+   * The scrape's session when it runs here, without a store read: it was made for this scrape
+   * and team, so the checks of its first call hold. Another team's call gets 403 as before.
+   */
+  #runningHere(scrapeId: string, teamId: string): LiveSession | undefined {
+    const live = this.#live.get(scrapeId);
+    if (!live || live.endReason) return undefined;
+    if (live.row.teamId !== teamId) throw new AppError("FORBIDDEN");
+    return live;
+  }
+
+  /** A first call (or one for a session that ended or runs elsewhere): the checks, in order. */
+  async #openFor(scrapeId: string, teamId: string, request: InteractRequest) {
+    const plan = await this.#planFor(scrapeId, teamId);
+    if (request.code === undefined) this.#calls.agentOrRefuse();
+    return this.#sessionFor(scrapeId, teamId, plan);
   }
 
   /** Spec §2.3 steps 3–5: the scrape (404, 403), its replay context (409) and profile. */
