@@ -4,6 +4,7 @@ import { benchAgent, printAgent } from "./agent-bench.ts";
 import { benchClaims, printClaims } from "./claims-bench.ts";
 import { benchCluster, printCluster } from "./cluster-bench.ts";
 import { benchCrawl, printCrawl } from "./crawl-bench.ts";
+import { benchCallPath, printCallPath } from "./call-path-bench.ts";
 import { benchInteract, printInteract } from "./interact-bench.ts";
 import { benchLiveView, printLiveView } from "./live-view-bench.ts";
 import { benchMarkdown } from "./markdown-bench.ts";
@@ -65,6 +66,7 @@ try {
   printClaims(await benchClaims());
   printCluster(await benchCluster(site));
   printInteract(await benchInteract(site));
+  printCallPath(await benchCallPath(site));
 } finally {
   await site.close();
 }
