@@ -71,7 +71,7 @@ export async function scrape(base: string, pageUrl: string): Promise<string> {
 const interact = (base: string, id: string): Promise<InteractResult> =>
   post<InteractResult>(`${base}/v2/scrape/${id}/interact`, { code: CODE });
 
-async function interactOk(base: string, id: string, title: string): Promise<void> {
+export async function interactOk(base: string, id: string, title: string): Promise<void> {
   const r = await interact(base, id);
   if (!r.success || r.result !== title) throw new Error(`interact failed: ${JSON.stringify(r)}`);
 }
@@ -84,7 +84,7 @@ export async function stop(base: string, id: string): Promise<void> {
 
 // ---- the baseline: raw playwright-core in this process ----
 
-async function rawBrowser(site: TestSite): Promise<Browser> {
+export async function rawBrowser(site: TestSite): Promise<Browser> {
   return launchChromium({
     executablePath: CHROME_PATH,
     logger: createLogger("silent"),
@@ -93,7 +93,7 @@ async function rawBrowser(site: TestSite): Promise<Browser> {
 }
 
 /** Fresh context + page + goto(domcontentloaded) + title; the context's close is not timed. */
-async function rawFirstCall(browser: Browser, pageUrl: string): Promise<number> {
+export async function rawFirstCall(browser: Browser, pageUrl: string): Promise<number> {
   const t0 = performance.now();
   const context = await browser.newContext();
   const page = await context.newPage();

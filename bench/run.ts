@@ -5,6 +5,7 @@ import { benchClaims, printClaims } from "./claims-bench.ts";
 import { benchCluster, printCluster } from "./cluster-bench.ts";
 import { benchCrawl, printCrawl } from "./crawl-bench.ts";
 import { benchCallPath, printCallPath } from "./call-path-bench.ts";
+import { benchColdSession, printColdSession } from "./cold-session-bench.ts";
 import { benchInteract, printInteract } from "./interact-bench.ts";
 import { benchLiveView, printLiveView } from "./live-view-bench.ts";
 import { benchMarkdown } from "./markdown-bench.ts";
@@ -67,6 +68,7 @@ try {
   printCluster(await benchCluster(site));
   printInteract(await benchInteract(site));
   printCallPath(await benchCallPath(site));
+  printColdSession(await benchColdSession(site));
 } finally {
   await site.close();
 }

@@ -116,6 +116,7 @@ export async function connectSandboxedHost(
  * Fails with ChannelError (and leaves nothing running) when any step does.
  */
 export async function launchSessionHost(options: HostLaunchOptions): Promise<SessionHostHandle> {
+  const started = performance.now();
   const workDir = await createSessionDir(options.parentDir);
   const { run } = sessionDirs(workDir);
   const egress = await options.proxy?.listenUnix(path.join(run, PROXY_SOCKET_NAME), "warm host");
@@ -150,7 +151,18 @@ export async function launchSessionHost(options: HostLaunchOptions): Promise<Ses
     throw err;
   });
   try {
+    const connected = performance.now();
     const opened = await channel.request<OpenResult>("open", {}, { timeoutMs: OPEN_TIMEOUT_MS });
+    // Where a session's start goes: the sandbox and the host's Node, then its browser and runtime.
+    options.logger.info(
+      {
+        connectMs: Math.round(connected - started),
+        openMs: Math.round(performance.now() - connected),
+        chromiumMs: opened.chromiumMs,
+        runtimeMs: opened.runtimeMs,
+      },
+      "session host started",
+    );
     const relay = {
       relay: cdp,
       socketInside: inside(CDP_SOCKET_NAME),

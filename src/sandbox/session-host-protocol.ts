@@ -13,6 +13,9 @@ export type OpenRequest = Record<string, never>;
 export interface OpenResult {
   /** `ws://127.0.0.1:<port>/devtools/browser/<id>`, valid inside the sandbox only. */
   cdpEndpoint: string;
+  /** How long the browser took to launch, then the runtime (worker, Playwright, CDP) to warm. */
+  chromiumMs: number;
+  runtimeMs: number;
 }
 
 /** `replay`: reproduces a scrape (spec §2.4), in the node runtime's worker. */

@@ -47,6 +47,8 @@ interface OpenSession {
   bash: BashRuntime | undefined;
   python: PythonRuntime;
   forwarder: ProxyForwarder | undefined;
+  chromiumMs: number;
+  runtimeMs: number;
 }
 
 /**
@@ -118,7 +120,8 @@ export class SessionHost {
     if (this.#closing) throw new Error("the session host is shutting down");
     this.#opening ??= this.#launch();
     const session = await this.#opening;
-    return { cdpEndpoint: session.chromium.wsEndpoint };
+    const { chromiumMs, runtimeMs } = session;
+    return { cdpEndpoint: session.chromium.wsEndpoint, chromiumMs, runtimeMs };
   }
 
   async #launch(): Promise<OpenSession> {
@@ -132,6 +135,7 @@ export class SessionHost {
       extraArgs: [...SESSION_CHROMIUM_ARGS, ...proxyArgs(forwarder)],
       ownProcessGroup: false,
     });
+    const chromiumMs = Math.round(performance.now() - started);
     void browserProcess.exited.then(() => this.#browserGone());
     const cdpEndpoint = browserProcess.wsEndpoint;
     const runtime = new NodeRuntime({ cdpEndpoint, pickPage: pickContentPage, logger });
@@ -143,7 +147,8 @@ export class SessionHost {
       forwarder?.close();
       throw err;
     }
-    logger.info({ ms: Math.round(performance.now() - started) }, "session browser open");
+    const ms = Math.round(performance.now() - started);
+    logger.info({ ms, chromiumMs }, "session browser open");
     const { agentBrowser } = this.#options;
     const bash = agentBrowser
       ? new BashRuntime({ cdpEndpoint, agentBrowser, tmpDir: os.tmpdir(), logger })
@@ -155,7 +160,8 @@ export class SessionHost {
       tmpDir: os.tmpdir(),
       logger,
     });
-    return { chromium: browserProcess, runtime, forwarder, bash, python };
+    const runtimeMs = ms - chromiumMs;
+    return { chromium: browserProcess, runtime, forwarder, bash, python, chromiumMs, runtimeMs };
   }
 
   /** Without its browser the session is over: ending the channel makes `serve` close and exit. */
