@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import Firecrawl from "@mendable/firecrawl-js";
-import Database from "better-sqlite3";
+import { call, ledgerOf, type Reply } from "./helpers/http-call.ts";
 import { sdkError } from "./helpers/interact-client.ts";
 import { useSkiffAndSite } from "./helpers/skiff-harness.ts";
 import { startTestSite, type TestSite } from "./fixtures/site/test-site.ts";
@@ -14,58 +14,15 @@ const ADMIN_KEY = "admin-key-for-the-teams-test-0123456789";
 const INSUFFICIENT =
   "Insufficient credits to perform this request. For more credits, you can upgrade your plan at https://firecrawl.dev/pricing or try changing the request limit to a lower value.";
 
-interface Reply {
-  status: number;
-  headers: Headers;
-  body: Record<string, any>;
-}
-
-async function call(
-  base: string,
-  method: string,
-  url: string,
-  key?: string,
-  body?: unknown,
-): Promise<Reply> {
-  const res = await fetch(`${base}${url}`, {
-    method,
-    headers: {
-      ...(key !== undefined && { authorization: `Bearer ${key}` }),
-      ...(body !== undefined && { "content-type": "application/json" }),
-    },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  return {
-    status: res.status,
-    headers: res.headers,
-    body: (await res.json()) as Record<string, any>,
-  };
-}
-
 /** A team made through the admin API, with its one key. */
 async function createTeam(
   base: string,
   name: string,
   credits: number,
 ): Promise<{ id: string; key: string }> {
-  const reply = await call(base, "POST", "/admin/v1/teams", ADMIN_KEY, { name, credits });
+  const reply = await call(base, "POST", "/admin/v1/teams", { name, credits }, ADMIN_KEY);
   assert.equal(reply.status, 200, JSON.stringify(reply.body));
   return { id: reply.body.id, key: reply.body.apiKey };
-}
-
-/** The team's ledger as the database holds it. */
-function ledgerOf(
-  dataDir: string,
-  teamId: string,
-): { delta: number; reason: string; ref: string }[] {
-  const db = new Database(path.join(dataDir, "skiff.db"), { readonly: true, fileMustExist: true });
-  try {
-    return db
-      .prepare("SELECT delta, reason, ref FROM credit_ledger WHERE team_id = ? ORDER BY id")
-      .all(teamId) as { delta: number; reason: string; ref: string }[];
-  } finally {
-    db.close();
-  }
 }
 
 describe("teams, keys and credits (AUTH=keys)", () => {
@@ -76,7 +33,7 @@ describe("teams, keys and credits (AUTH=keys)", () => {
     TEAM_MAX_CONCURRENT_SCRAPES: "1",
   });
   const api = (method: string, url: string, key?: string, body?: unknown) =>
-    call(t.server.url, method, url, key, body);
+    call(t.server.url, method, url, body, key);
   const scrape = async (key: string, page: string, extra: object = {}) => {
     const reply = await api("POST", "/v2/scrape", key, { url: `${t.site.url}${page}`, ...extra });
     assert.equal(reply.status, 200, JSON.stringify(reply.body));
@@ -339,16 +296,30 @@ describe("teams on a server run as `node src/main.ts`", () => {
 
   it("bills a session ended by DELETE and by idle expiry at the same moment once", async () => {
     for (const delayMs of [1990, 2000, 2010]) {
-      const scraped = await call(server.url, "POST", "/v2/scrape", team.key, {
-        url: `${site.url}/article`,
-      });
+      const scraped = await call(
+        server.url,
+        "POST",
+        "/v2/scrape",
+        { url: `${site.url}/article` },
+        team.key,
+      );
       const id = String(scraped.body.data?.metadata?.scrapeId);
-      const first = await call(server.url, "POST", `/v2/scrape/${id}/interact`, team.key, {
-        code: "1",
-      });
+      const first = await call(
+        server.url,
+        "POST",
+        `/v2/scrape/${id}/interact`,
+        { code: "1" },
+        team.key,
+      );
       assert.equal(first.body.success, true, JSON.stringify(first.body));
       await new Promise((resolve) => setTimeout(resolve, delayMs));
-      const stop = await call(server.url, "DELETE", `/v2/scrape/${id}/interact`, team.key);
+      const stop = await call(
+        server.url,
+        "DELETE",
+        `/v2/scrape/${id}/interact`,
+        undefined,
+        team.key,
+      );
       assert.equal(stop.status, 200);
       const lines = ledgerOf(dataDir, team.id).filter(
         (l) => l.ref === `session:${first.body.sessionId}`,
@@ -362,7 +333,7 @@ describe("teams on a server run as `node src/main.ts`", () => {
   it("429 past the team's request rate, saying when to retry", async () => {
     let refused: Reply | undefined;
     for (let i = 0; i < 45 && !refused; i++) {
-      const reply = await call(server.url, "GET", "/v2/team/credit-usage", team.key);
+      const reply = await call(server.url, "GET", "/v2/team/credit-usage", undefined, team.key);
       if (reply.status === 429) refused = reply;
       else assert.equal(reply.status, 200);
     }
@@ -379,6 +350,7 @@ describe("teams on a server run as `node src/main.ts`", () => {
       server.url,
       "GET",
       "/v2/team/credit-usage",
+      undefined,
       "fc-thisisnotakey000000000000000000",
     );
     assert.equal(bad.status, 401);

@@ -1,10 +1,9 @@
 // Helpers of test/extract.test.ts: calls with their headers, the status poll, the deprecation
-// check, the bill's formula, a tiny site of nested paths for `/*`, and a team's ledger.
+// check, the bill's formula and a tiny site of nested paths for `/*`.
 import assert from "node:assert/strict";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import path from "node:path";
-import Database from "better-sqlite3";
+import { call, type Reply } from "./http-call.ts";
 
 export const START_WARNING =
   "/v2/extract is deprecated. Use /v2/scrape with formats including a 'json' format object.";
@@ -37,31 +36,6 @@ export async function startDocsSite(): Promise<{ url: string; close(): Promise<v
   };
 }
 
-export interface Reply {
-  status: number;
-  headers: Headers;
-  body: Record<string, any>;
-}
-
-export async function call(
-  base: string,
-  method: string,
-  url: string,
-  body?: unknown,
-  key?: string,
-): Promise<Reply> {
-  const res = await fetch(`${base}${url}`, {
-    method,
-    headers: {
-      ...(key !== undefined && { authorization: `Bearer ${key}` }),
-      ...(body !== undefined && { "content-type": "application/json" }),
-    },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  const json = (await res.json()) as Record<string, any>;
-  return { status: res.status, headers: res.headers, body: json };
-}
-
 /** Polls the status until the job is no longer processing. */
 export async function finished(base: string, id: string, key?: string): Promise<Reply> {
   for (let i = 0; i < 600; i++) {
@@ -86,14 +60,3 @@ export function creditsFor(data: unknown): number {
 }
 
 /** The team's charges, as the database holds them. */
-export function ledgerOf(dataDir: string, teamId: string): { delta: number; ref: string }[] {
-  const file = path.join(dataDir, "skiff.db");
-  const db = new Database(file, { readonly: true, fileMustExist: true });
-  try {
-    return db
-      .prepare("SELECT delta, ref FROM credit_ledger WHERE team_id = ? AND delta < 0 ORDER BY id")
-      .all(teamId) as { delta: number; ref: string }[];
-  } finally {
-    db.close();
-  }
-}
