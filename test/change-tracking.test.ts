@@ -2,8 +2,6 @@
 // the next scrape. Real Skiff with teams (AUTH=keys), real Chromium, a page server of this file's
 // own whose content the tests change, and a scripted model for the `json` mode.
 import assert from "node:assert/strict";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import Firecrawl from "@mendable/firecrawl-js";
 import {
@@ -11,6 +9,7 @@ import {
   type ReceivedRequest,
   type ScriptedLlm,
 } from "./fixtures/scripted-llm.ts";
+import { serveOnLoopback } from "./fixtures/loopback-server.ts";
 import { postJson, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
 
 const ADMIN_KEY = "admin-key-for-the-change-tracking-test-0123";
@@ -28,22 +27,12 @@ const pricing = (starter: string, pro = "$29/mo") =>
 
 async function startPages(): Promise<MutablePages> {
   const pages = new Map<string, { body?: string; status?: number }>();
-  const server = http.createServer((req, res) => {
+  const server = await serveOnLoopback((req, res) => {
     const page = pages.get(req.url ?? "") ?? {};
     res.writeHead(page.status ?? 200, { "content-type": "text/html; charset=utf-8" });
     res.end(page.body ?? pricing("$9/mo"));
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    set: (path, page) => pages.set(path, page),
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { ...server, set: (path, page) => pages.set(path, page) };
 }
 
 let llm: ScriptedLlm;

@@ -2,8 +2,6 @@
 // Chromium on loopback pages, and a scripted OpenAI-compatible model that records what it got.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import Firecrawl from "@mendable/firecrawl-js";
@@ -14,6 +12,7 @@ import {
   type ScriptedTurn,
 } from "./fixtures/scripted-llm.ts";
 import { startTestSite, type TestSite } from "./fixtures/site/test-site.ts";
+import { serveOnLoopback } from "./fixtures/loopback-server.ts";
 import { postJson, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
 
 const RELEASE_NOTES = readFileSync(
@@ -30,23 +29,13 @@ interface Pages {
 
 async function startPages(): Promise<Pages> {
   const hits: string[] = [];
-  const server = http.createServer((req, res) => {
+  const server = await serveOnLoopback((req, res) => {
     hits.push(req.url ?? "");
     const body =
       req.url === "/release-notes" ? RELEASE_NOTES : "<!doctype html><html><body></body></html>";
     res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(body);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    hits,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { ...server, hits };
 }
 
 let llm: ScriptedLlm;

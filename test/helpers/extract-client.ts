@@ -1,8 +1,7 @@
 // Helpers of test/extract.test.ts: calls with their headers, the status poll, the deprecation
 // check, the bill's formula and a tiny site of nested paths for `/*`.
 import assert from "node:assert/strict";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
+import { serveOnLoopback, type LoopbackServer } from "../fixtures/loopback-server.ts";
 import { call, type Reply } from "./http-call.ts";
 
 export const START_WARNING =
@@ -11,7 +10,7 @@ export const STATUS_WARNING =
   "/v2/extract/:jobId is deprecated. Use /v2/scrape with formats including a 'json' format object.";
 
 /** A tiny site of its own for `/*`: /docs links to its children and to /other, outside the path. */
-export async function startDocsSite(): Promise<{ url: string; close(): Promise<void> }> {
+export function startDocsSite(): Promise<LoopbackServer> {
   const pages: Record<string, string> = {
     "/docs": `<h1>Docs home</h1><a href="/docs/a">A</a> <a href="/docs/b">B</a> <a href="/other">O</a>`,
     "/docs/a": `<h1>Docs page A</h1><p>Alpha text.</p><a href="/docs/b/c">C</a>`,
@@ -19,21 +18,13 @@ export async function startDocsSite(): Promise<{ url: string; close(): Promise<v
     "/docs/b/c": `<h1>Docs page C</h1><p>Gamma text.</p>`,
     "/other": `<h1>Other page</h1><p>Outside the docs.</p>`,
   };
-  const server = http.createServer((req, res) => {
+  return serveOnLoopback((req, res) => {
     const body = pages[new URL(req.url ?? "/", "http://x").pathname];
     res.writeHead(body ? 200 : 404, { "content-type": "text/html" });
     res.end(
       `<!doctype html><html><head><title>t</title></head><body>${body ?? "no"}</body></html>`,
     );
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
 }
 
 /** Polls the status until the job is no longer processing. */
