@@ -134,58 +134,58 @@ function searchAndAsk(
   });
 }
 
-describe("firecrawl-mcp keyless against Skiff (AUTH=none)", () => {
-  const state = {} as {
-    client: Client;
-    server: RunningSkiff;
-    proxy: Awaited<ReturnType<typeof recordingProxy>>;
-  };
+type McpState = {
+  client: Client;
+  server: RunningSkiff;
+  proxy: Awaited<ReturnType<typeof recordingProxy>>;
+};
+
+/**
+ * Hooks for one file section: a Skiff searching the fixture and asking the scripted model, the
+ * recording proxy in front of it, and the MCP server connected through it with `keyOf`'s key.
+ */
+function useMcp(
+  env: Record<string, string>,
+  keyOf: (serverUrl: string) => Promise<string | undefined>,
+): McpState {
+  const state = {} as McpState;
   before(async () => {
     state.server = await startSkiff({
+      ...env,
       SEARXNG_ENDPOINT: searxng.url,
       OPENAI_BASE_URL: llm.baseUrl,
       OPENAI_API_KEY: "k",
       MODEL_NAME: "scripted",
     });
+    const key = await keyOf(state.server.url);
     state.proxy = await recordingProxy(state.server.url);
-    state.client = await connect(state.proxy.url);
+    state.client = await connect(state.proxy.url, key);
   });
   after(async () => {
     await state.client.close();
     await state.proxy.close();
     await state.server.close();
   });
+  return state;
+}
+
+/** A team's key, made through the admin API. */
+async function teamKey(serverUrl: string): Promise<string> {
+  const res = await fetch(`${serverUrl}/admin/v1/teams`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify({ name: "mcp", credits: 100 }),
+  });
+  const { apiKey } = (await res.json()) as { apiKey: string };
+  return apiKey;
+}
+
+describe("firecrawl-mcp keyless against Skiff (AUTH=none)", () => {
+  const state = useMcp({}, () => Promise.resolve(undefined));
   searchAndAsk(state, { sources: ["web"], domainTools: false });
 });
 
 describe("firecrawl-mcp with FIRECRAWL_API_KEY against Skiff (AUTH=keys)", () => {
-  const state = {} as {
-    client: Client;
-    server: RunningSkiff;
-    proxy: Awaited<ReturnType<typeof recordingProxy>>;
-  };
-  before(async () => {
-    state.server = await startSkiff({
-      AUTH: "keys",
-      ADMIN_API_KEY: ADMIN_KEY,
-      SEARXNG_ENDPOINT: searxng.url,
-      OPENAI_BASE_URL: llm.baseUrl,
-      OPENAI_API_KEY: "k",
-      MODEL_NAME: "scripted",
-    });
-    const res = await fetch(`${state.server.url}/admin/v1/teams`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" },
-      body: JSON.stringify({ name: "mcp", credits: 100 }),
-    });
-    const { apiKey } = (await res.json()) as { apiKey: string };
-    state.proxy = await recordingProxy(state.server.url);
-    state.client = await connect(state.proxy.url, apiKey);
-  });
-  after(async () => {
-    await state.client.close();
-    await state.proxy.close();
-    await state.server.close();
-  });
+  const state = useMcp({ AUTH: "keys", ADMIN_API_KEY: ADMIN_KEY }, teamKey);
   searchAndAsk(state, { sources: ["web", "alexandria"], domainTools: true });
 });
