@@ -1,4 +1,4 @@
-import { CANCELLED_MESSAGE, JobFailed, type JobResult } from "../jobs/job-runner.ts";
+import { JobFailed, runningGroupOf, type JobResult } from "../jobs/job-runner.ts";
 import type { Logger } from "../log.ts";
 import { scrapeRequestSchema, type ScrapeRequest } from "../scrape/scrape-request.ts";
 import type { ScrapeService } from "../scrape/scrape-service.ts";
@@ -32,9 +32,8 @@ export class CrawlWorker {
   }
 
   async handle(job: ClaimedJob, signal: AbortSignal): Promise<JobResult> {
-    const group = await this.#deps.store.getJobGroup(job.groupId);
-    if (!group) throw new JobFailed("JOB_NOT_FOUND", "The job's crawl or batch is gone.");
-    if (group.status === "cancelled") throw new JobFailed("CANCELLED", CANCELLED_MESSAGE);
+    const gone = "The job's crawl or batch is gone.";
+    const group = await runningGroupOf(this.#deps.store, job, gone);
     const stored = group.request as StoredJob;
     return job.kind === "kickoff"
       ? this.#kickoff(job, group, stored, signal)

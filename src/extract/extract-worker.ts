@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from "uuid";
 import type { ExtractPage, PageExtractor } from "../agent/page-extractor.ts";
 import { AppError } from "../errors.ts";
-import { CANCELLED_MESSAGE, JobFailed, type JobResult } from "../jobs/job-runner.ts";
+import { JobFailed, runningGroupOf, type JobResult } from "../jobs/job-runner.ts";
 import type { Logger } from "../log.ts";
 import { compileSchema } from "../scrape/request/schema-validator.ts";
 import { scrapeRequestSchema } from "../scrape/scrape-request.ts";
@@ -49,9 +49,7 @@ export class ExtractWorker {
   }
 
   async handle(job: ClaimedJob, cancelled: AbortSignal): Promise<JobResult> {
-    const group = await this.#deps.store.getJobGroup(job.groupId);
-    if (!group) throw new JobFailed("JOB_NOT_FOUND", "The extract job is gone.");
-    if (group.status === "cancelled") throw new JobFailed("CANCELLED", CANCELLED_MESSAGE);
+    const group = await runningGroupOf(this.#deps.store, job, "The extract job is gone.");
     const stored = group.request as StoredExtract;
     const deadline = AbortSignal.timeout(stored.timeout ?? DEFAULT_DEADLINE_MS);
     const signal = AbortSignal.any([cancelled, deadline]);

@@ -1,6 +1,6 @@
 import { AppError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import type { ClaimedJob, JobKind, JobSuccess } from "../store/job-queue.ts";
+import type { ClaimedJob, JobGroupRow, JobKind, JobSuccess } from "../store/job-queue.ts";
 import type { Store } from "../store/store.ts";
 import { Wakeup } from "./wakeup.ts";
 import type { NodeIdentity } from "../store/node-identity.ts";
@@ -23,6 +23,18 @@ export class JobFailed extends Error {
     this.code = code;
     this.retry = options.retry ?? false;
   }
+}
+
+/** The job's group as its handler starts; `gone` says what is missing when it was deleted. */
+export async function runningGroupOf(
+  store: Store,
+  job: ClaimedJob,
+  gone: string,
+): Promise<JobGroupRow> {
+  const group = await store.getJobGroup(job.groupId);
+  if (!group) throw new JobFailed("JOB_NOT_FOUND", gone);
+  if (group.status === "cancelled") throw new JobFailed("CANCELLED", CANCELLED_MESSAGE);
+  return group;
 }
 
 export interface JobRunnerOptions {
