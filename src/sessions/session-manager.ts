@@ -4,16 +4,14 @@ import type { WebSocket } from "ws";
 import { v7 as uuidv7 } from "uuid";
 import type { Credits } from "../billing/credits.ts";
 import type { Release } from "../billing/release.ts";
-import { sessionCredits } from "../billing/session-credits.ts";
-import { concurrencyLimitMessage, StoreSlots } from "../billing/team-slots.ts";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { ProfileVault } from "../profiles/profile-vault.ts";
 import type { SessionHostHandle } from "../sandbox/host-launcher.ts";
-import type { SessionEndReason, SessionRow, SessionStatus, Store } from "../store/store.ts";
+import type { SessionRow, SessionStatus, Store } from "../store/store.ts";
 import type { BrowserCreate, BrowserExecute } from "./browser-request.ts";
 import type { InteractRequest } from "./interact-request.ts";
-import { LiveSession } from "./live-session.ts";
+import type { LiveSession } from "./live-session.ts";
 import {
   urlsOf,
   type BrowserCreated,
@@ -22,17 +20,17 @@ import {
   type InteractReply,
   type StopReply,
 } from "./session-replies.ts";
+import { browserCreated, browserExecuted, browserListEntry } from "./browser-replies.ts";
 import { SessionAccess } from "./session-access.ts";
 import { ActivityFlusher } from "./activity-flusher.ts";
+import { SessionEnder } from "./session-ender.ts";
+import { SessionHolds } from "./session-holds.ts";
+import { RunningSessions, sessionKey } from "./running-sessions.ts";
+import { SessionStarter } from "./session-starter.ts";
 import { SessionCalls } from "./session-calls.ts";
 import { buildReplayContext } from "./replay-context.ts";
-import { SessionProfiles, type SessionProfile } from "./session-profiles.ts";
-import {
-  SessionElsewhere,
-  SessionOpener,
-  type NewSession,
-  type SessionPlan,
-} from "./session-opener.ts";
+import { SessionProfiles } from "./session-profiles.ts";
+import { SessionElsewhere, SessionOpener, type SessionPlan } from "./session-opener.ts";
 import type { NodeIdentity } from "../store/node-identity.ts";
 
 export interface SessionLimits {
@@ -66,48 +64,36 @@ export interface SessionManagerOptions {
   node: NodeIdentity;
 }
 
-/** A session's team slot outlives its TTL by this much, should its node die holding it. */
-const SLOT_MARGIN_MS = 5 * 60 * 1000;
-
-interface EndOutcome {
-  durationMs: number;
-  creditsBilled: number | undefined;
-}
-
 /**
- * Interact sessions, one per scrape: the checks of spec §2.3 in order, creation from a warm host
- * and a replay, calls one at a time, and the one way every session ends (DELETE, TTL, idle, a
- * crash or a shutdown): stop the host, bill, mark the row destroyed. Later calls get 410.
+ * Interact sessions, one per scrape, and standalone `/v2/browser` sessions: the checks of spec
+ * §2.3 in order, then the work handed to its parts: starting (session-starter), calls
+ * (session-calls), tokens and viewers (session-access) and the one way a session ends
+ * (session-ender). Calls on a session that ended get 410.
  */
 export class SessionManager {
   readonly #options: SessionManagerOptions;
-  readonly #logger: Logger;
-  /** Running sessions by scrape id; their number is what the limit counts, with `#creating`. */
-  readonly #live = new Map<string, LiveSession>();
-  readonly #creating = new Map<string, Promise<LiveSession>>();
-  readonly #ending = new Map<LiveSession, Promise<EndOutcome>>();
-  readonly #cleanups = new Set<Promise<void>>();
+  readonly #sessions: RunningSessions;
   readonly #profiles: SessionProfiles;
   readonly #access: SessionAccess;
-  readonly #teamSlots: StoreSlots;
-  readonly #opener: SessionOpener;
+  readonly #holds: SessionHolds;
+  readonly #ender: SessionEnder;
+  readonly #starter: SessionStarter;
   readonly #calls: SessionCalls;
   readonly #activity: ActivityFlusher;
-  /** Gives a session's team slot back; taken when its creation starts, given back at its end. */
-  readonly #teamReleases = new Map<string, Release>();
-  /** Gives a session's credit hold back, once its end is charged. */
-  readonly #creditHolds = new Map<string, Release>();
 
   constructor(options: SessionManagerOptions) {
     this.#options = options;
-    this.#logger = options.logger;
     this.#profiles = new SessionProfiles(options.profiles, options.logger);
-    this.#teamSlots = new StoreSlots(options.store, {
-      kind: "session",
-      limit: options.teamConcurrency,
-      node: options.node,
-    });
+    this.#holds = new SessionHolds(options.store, options.teamConcurrency, options.node);
     this.#access = new SessionAccess(options.logger);
+    this.#sessions = new RunningSessions(this.#access);
+    this.#ender = new SessionEnder({
+      store: options.store,
+      profiles: this.#profiles,
+      holds: this.#holds,
+      logger: options.logger,
+      forget: (session) => this.#sessions.forget(session),
+    });
     this.#activity = new ActivityFlusher(
       options.store,
       options.logger,
@@ -119,21 +105,28 @@ export class SessionManager {
       agent: options.agent,
       promptDeadlineSeconds: options.limits.PROMPT_DEADLINE_SECONDS,
       logger: options.logger,
-      end: (session, reason) => this.#end(session, reason),
+      end: (session, reason) => this.#ender.end(session, reason),
     });
-    this.#opener = new SessionOpener({
+    const opener = new SessionOpener({
       store: options.store,
       profiles: this.#profiles,
       hosts: options.hosts,
       logger: options.logger,
-      queueCleanup: (work) => this.#queueCleanup(work),
+      queueCleanup: (work) => this.#ender.queueCleanup(work),
       node: options.node,
+    });
+    this.#starter = new SessionStarter({
+      maxSessions: options.limits.MAX_CONCURRENT_SESSIONS,
+      sessions: this.#sessions,
+      holds: this.#holds,
+      opener,
+      end: (session, reason) => this.#ender.end(session, reason),
     });
   }
 
   /** Sessions running or being created. */
   get activeCount(): number {
-    return this.#live.size + this.#creating.size;
+    return this.#sessions.count;
   }
 
   /** Runs one interact call, creating the scrape's session first when it has none. */
@@ -171,7 +164,7 @@ export class SessionManager {
     const row = await this.#options.store.getSession(id);
     if (!row) throw new AppError("SESSION_NOT_FOUND");
     if (row.teamId !== teamId) throw new AppError("FORBIDDEN");
-    const live = this.#live.get(row.scrapeId ?? row.id);
+    const live = this.#sessions.running(sessionKey(row));
     if (!live || live.row.id !== id) throw new AppError("SESSION_DESTROYED");
     return live;
   }
@@ -186,9 +179,11 @@ export class SessionManager {
 
   async #stopRow(row: SessionRow): Promise<StopReply> {
     if (this.#runsElsewhere(row)) throw new SessionElsewhere(row);
-    const live = this.#live.get(row.scrapeId ?? row.id);
+    const live = this.#sessions.running(sessionKey(row));
     const outcome =
-      live?.row.id === row.id ? await this.#end(live, "deleted") : await this.#endStale(row);
+      live?.row.id === row.id
+        ? await this.#ender.end(live, "deleted")
+        : await this.#ender.endStale(row);
     return {
       success: true,
       sessionDurationMs: outcome.durationMs,
@@ -214,7 +209,7 @@ export class SessionManager {
     publicBaseUrl: string,
   ): Promise<BrowserCreated> {
     const hold = await this.#options.credits.holdForSession(teamId, request.ttl);
-    const session = await this.#startCreating(hold, {
+    const session = await this.#starter.start(hold, {
       id: uuidv7(),
       scrapeId: null,
       teamId,
@@ -223,12 +218,7 @@ export class SessionManager {
       ttlMs: request.ttl * 1000,
       idleMs: request.activityTtl * 1000,
     });
-    return {
-      success: true,
-      id: session.row.id,
-      ...urlsOf(session, publicBaseUrl),
-      expiresAt: new Date(session.row.createdAt + request.ttl * 1000).toISOString(),
-    };
+    return browserCreated(session, publicBaseUrl, request.ttl);
   }
 
   /** `POST /v2/browser/{id}/execute`: one call on a standalone (or any) session of the team. */
@@ -239,15 +229,7 @@ export class SessionManager {
   ): Promise<BrowserExecuted> {
     const session = await this.#ownSession(id, teamId);
     const r = await this.#calls.code(session, request.language, request.code, request.timeout);
-    const reply = {
-      success: r.success,
-      stdout: r.stdout,
-      result: r.result,
-      stderr: r.stderr,
-      exitCode: r.exitCode,
-      killed: r.killed,
-    };
-    return r.error === undefined ? reply : { ...reply, error: r.error };
+    return browserExecuted(r);
   }
 
   /** `DELETE /v2/browser/{id}`. */
@@ -258,30 +240,18 @@ export class SessionManager {
     return this.#stopRow(row);
   }
 
-  /**
-   * `GET /v2/browser`: the team's sessions, newest first. A live session lists its URLs; an ended
-   * one lists empty strings, as its tokens died with it (the Python SDK wants strings).
-   */
+  /** `GET /v2/browser`: the team's sessions, newest first. */
   async listBrowsers(
     teamId: string,
     publicBaseUrl: string,
     status?: SessionStatus,
   ): Promise<BrowserList> {
     const rows = await this.#options.store.listSessions(teamId, status);
-    const noUrls = { cdpUrl: "", liveViewUrl: "", interactiveLiveViewUrl: "" };
     return {
       success: true,
       sessions: rows.map((row) => {
-        const live = row.status === "active" ? this.#live.get(row.scrapeId ?? row.id) : undefined;
-        return {
-          id: row.id,
-          status: row.status,
-          ...(live ? urlsOf(live, publicBaseUrl) : noUrls),
-          streamWebView: true,
-          createdAt: new Date(row.createdAt).toISOString(),
-          // A live session's own row is ahead of the store's, which is written on a timer.
-          lastActivity: new Date((live?.row ?? row).lastActivityAt).toISOString(),
-        };
+        const live = row.status === "active" ? this.#sessions.running(sessionKey(row)) : undefined;
+        return browserListEntry(row, live, publicBaseUrl);
       }),
     };
   }
@@ -296,10 +266,10 @@ export class SessionManager {
 
   /** Ends every session (reason "shutdown") and stops their hosts and the warm pool. */
   async close(): Promise<void> {
-    await Promise.allSettled(this.#creating.values());
-    await Promise.all([...this.#live.values()].map((s) => this.#end(s, "shutdown")));
+    await this.#sessions.creationsSettled();
+    await Promise.all(this.#sessions.all().map((s) => this.#ender.end(s, "shutdown")));
     await this.#options.hosts.close();
-    await Promise.all(this.#cleanups);
+    await this.#ender.drain();
     await this.#activity.close();
   }
 
@@ -309,17 +279,9 @@ export class SessionManager {
    * them all, with no charge and no profile save, and forgets their tokens; calls then get 410.
    */
   async fence(): Promise<number> {
-    await Promise.allSettled(this.#creating.values());
-    const sessions = [...this.#live.values()];
-    for (const session of sessions) {
-      session.markEnded("node-lost");
-      this.#ending.set(session, Promise.resolve({ durationMs: 0, creditsBilled: undefined }));
-      this.#live.delete(session.row.scrapeId ?? session.row.id);
-      this.#access.remove(session);
-      this.#release(this.#teamReleases, session.row.id);
-      this.#release(this.#creditHolds, session.row.id);
-      this.#queueCleanup(session.host.stop());
-    }
+    await this.#sessions.creationsSettled();
+    const sessions = this.#sessions.all();
+    for (const session of sessions) this.#ender.fence(session);
     return sessions.length;
   }
 
@@ -328,7 +290,7 @@ export class SessionManager {
    * and team, so the checks of its first call hold. Another team's call gets 403 as before.
    */
   #runningHere(scrapeId: string, teamId: string): LiveSession | undefined {
-    const live = this.#live.get(scrapeId);
+    const live = this.#sessions.running(scrapeId);
     if (!live || live.endReason) return undefined;
     if (live.row.teamId !== teamId) throw new AppError("FORBIDDEN");
     return live;
@@ -355,7 +317,7 @@ export class SessionManager {
   async #sessionFor(scrapeId: string, teamId: string, plan: SessionPlan): Promise<LiveSession> {
     const row = await this.#options.store.getSessionByScrape(scrapeId);
     // Checked after each await, so two first calls at once share one creation.
-    const existing = this.#live.get(scrapeId) ?? this.#creating.get(scrapeId);
+    const existing = this.#sessions.runningOrCreating(scrapeId);
     if (existing) return existing;
     if (row) {
       if (row.teamId !== teamId) throw new AppError("FORBIDDEN");
@@ -365,7 +327,7 @@ export class SessionManager {
     }
     const ttl = this.#options.limits.SESSION_TTL_SECONDS;
     const hold = await this.#options.credits.holdForSession(teamId, ttl);
-    const started = this.#live.get(scrapeId) ?? this.#creating.get(scrapeId);
+    const started = this.#sessions.runningOrCreating(scrapeId);
     if (!started) return this.#create(scrapeId, teamId, plan, hold);
     hold();
     return started;
@@ -377,41 +339,7 @@ export class SessionManager {
     return row.status === "active" && node !== null && node !== this.#options.node.id;
   }
 
-  /**
-   * Opens `spec` within the server's and the team's limits; the creation counts as a session
-   * until it is one. `hold` (the session's credits) is given back once its end is charged.
-   */
-  #startCreating(hold: Release, spec: NewSession): Promise<LiveSession> {
-    const limit = this.#options.limits.MAX_CONCURRENT_SESSIONS;
-    if (this.activeCount >= limit) {
-      hold();
-      return Promise.reject(new AppError("SESSION_LIMIT", concurrencyLimitMessage(limit)));
-    }
-    this.#creditHolds.set(spec.id, hold);
-    const key = spec.scrapeId ?? spec.id;
-    // Set before the first await, so that a second first call on this scrape joins this one.
-    const creating = this.#open(spec)
-      .catch((err: unknown) => {
-        this.#release(this.#teamReleases, spec.id);
-        this.#release(this.#creditHolds, spec.id);
-        throw err;
-      })
-      .finally(() => this.#creating.delete(key));
-    this.#creating.set(key, creating);
-    return creating;
-  }
-
-  /** The team's session slot, a store row so that the limit holds on every node (429 if none). */
-  async #takeTeamSlot(spec: NewSession): Promise<void> {
-    const holdMs = spec.ttlMs + SLOT_MARGIN_MS;
-    this.#teamReleases.set(spec.id, await this.#teamSlots.take(spec.teamId, spec.id, holdMs));
-  }
-
-  #release(releases: Map<string, Release>, sessionId: string): void {
-    releases.get(sessionId)?.();
-    releases.delete(sessionId);
-  }
-
+  /** A scrape's session, with the server's TTL and idle time. */
   #create(
     scrapeId: string,
     teamId: string,
@@ -419,7 +347,7 @@ export class SessionManager {
     hold: Release,
   ): Promise<LiveSession> {
     const { SESSION_TTL_SECONDS, SESSION_IDLE_SECONDS } = this.#options.limits;
-    return this.#startCreating(hold, {
+    return this.#starter.start(hold, {
       id: uuidv7(),
       scrapeId,
       teamId,
@@ -428,94 +356,5 @@ export class SessionManager {
       ttlMs: SESSION_TTL_SECONDS * 1000,
       idleMs: SESSION_IDLE_SECONDS * 1000,
     });
-  }
-
-  /** Opens the session and starts its clocks and tokens. */
-  async #open(spec: NewSession): Promise<LiveSession> {
-    const opened = await this.#opener.open(spec, () => this.#takeTeamSlot(spec));
-    return this.#track(opened.row, opened.host, spec, opened.profile);
-  }
-
-  #track(
-    row: SessionRow,
-    host: SessionHostHandle,
-    spec: NewSession,
-    profile: SessionProfile | undefined,
-  ): LiveSession {
-    const session = new LiveSession({
-      row,
-      host,
-      profile,
-      ttlMs: spec.ttlMs,
-      idleMs: spec.idleMs,
-      onExpire: (expired, reason) => void this.#end(expired, reason),
-    });
-    this.#live.set(row.scrapeId ?? row.id, session);
-    this.#access.add(session);
-    return session;
-  }
-
-  /** Ends a session once, however many callers ask; the host stops in the background. */
-  #end(session: LiveSession, reason: SessionEndReason): Promise<EndOutcome> {
-    let ending = this.#ending.get(session);
-    if (!ending) {
-      session.markEnded(reason);
-      ending = this.#finish(session, session.endReason ?? reason);
-      this.#ending.set(session, ending);
-    }
-    return ending;
-  }
-
-  async #finish(session: LiveSession, reason: SessionEndReason): Promise<EndOutcome> {
-    const { row, host } = session;
-    if (this.#live.get(row.scrapeId ?? row.id) === session)
-      this.#live.delete(row.scrapeId ?? row.id);
-    this.#access.remove(session);
-    this.#release(this.#teamReleases, row.id);
-    await this.#profiles.close(row.teamId, session.profile, row.id, host, session.lastState);
-    this.#queueCleanup(host.stop());
-    const endedAt = Date.now();
-    const durationMs = endedAt - row.createdAt;
-    const credits = sessionCredits(durationMs, row.usedPrompt);
-    const { bytesIn, bytesOut } = host.egress;
-    const end = {
-      endedAt,
-      reason,
-      durationMs,
-      creditsBilled: credits,
-      egress: { bytesIn, bytesOut },
-    };
-    const claimed = await this.#options.store
-      .claimSessionEnded(row.id, end)
-      .finally(() => this.#release(this.#creditHolds, row.id));
-    this.#logger.info(
-      { sessionId: row.id, scrapeId: row.scrapeId, ...end, refusals: host.egress.refusals },
-      "interact session ended",
-    );
-    return { durationMs, creditsBilled: claimed ? credits : undefined };
-  }
-
-  /** A row this server does not run (its host is gone): end it as of its last activity. */
-  async #endStale(row: SessionRow): Promise<EndOutcome> {
-    if (row.status === "destroyed") {
-      return { durationMs: row.durationMs ?? 0, creditsBilled: undefined };
-    }
-    const durationMs = Math.max(0, row.lastActivityAt - row.createdAt);
-    const credits = sessionCredits(durationMs, row.usedPrompt);
-    const end = {
-      endedAt: Date.now(),
-      reason: "deleted" as const,
-      durationMs,
-      creditsBilled: credits,
-    };
-    const claimed = await this.#options.store.claimSessionEnded(row.id, end);
-    return { durationMs, creditsBilled: claimed ? credits : undefined };
-  }
-
-  #queueCleanup(work: Promise<void>): void {
-    const tracked = work
-      .catch((err: unknown) => this.#logger.error({ err }, "stopping a session host failed"))
-      .finally(() => this.#cleanups.delete(tracked));
-    this.#cleanups.add(tracked);
   }
 }
