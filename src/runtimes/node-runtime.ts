@@ -24,8 +24,11 @@ export interface ExecResult {
 export type PickPage = (browser: Browser) => Page | Promise<Page>;
 
 export interface NodeRuntimeOptions {
-  /** `ws://…/devtools/browser/…` or `http://host:port` of the session's Chromium. */
-  cdpEndpoint: string;
+  /**
+   * `ws://…/devtools/browser/…` or `http://host:port` of the session's Chromium; a promise when
+   * the browser is still starting (the worker loads Playwright meanwhile).
+   */
+  cdpEndpoint: string | Promise<string>;
   /** Default: the first page of the first context (a new one if that context has none). */
   pickPage?: PickPage;
   logger: Logger;
@@ -103,6 +106,11 @@ export class NodeRuntime {
     return this.#ensureWorker().ready;
   }
 
+  /** Starts the worker now, without waiting for it: it loads Playwright while the caller goes on. */
+  start(): void {
+    this.#ensureWorker();
+  }
+
   /** Stops the worker (a run in progress comes back as failed); the browser is untouched. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -163,13 +171,13 @@ export class NodeRuntime {
     const { cdpEndpoint, pickPage, connectTimeoutMs } = this.#options;
     this.#worker = new WorkerClient(
       {
-        cdpEndpoint,
         connectTimeoutMs: connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
         outputCapBytes: OUTPUT_CAP_BYTES,
         // Abstract (no file): a sandbox's own network namespace keeps it private to the session.
         driverAddress: `\0skiff-playwright-${randomUUID()}`,
         ...(pickPage ? { pickPageSource: pickPage.toString() } : {}),
       },
+      Promise.resolve(cdpEndpoint),
       this.#logger,
     );
     return this.#worker;

@@ -3,8 +3,8 @@ import type { ReplayRequest } from "./replay.ts";
 
 export type OutputStream = "stdout" | "stderr";
 
+/** What a worker starts with; the browser's endpoint comes later, in a ConnectMessage. */
 export interface WorkerSetup {
-  cdpEndpoint: string;
   /** Source of a self-contained `(browser) => Page` function, evaluated in the worker. */
   pickPageSource?: string;
   connectTimeoutMs: number;
@@ -12,6 +12,16 @@ export interface WorkerSetup {
   driverAddress: string;
   /** Per stream and run; the worker stops sending once a stream is past it. */
   outputCapBytes: number;
+}
+
+/**
+ * Main thread → worker, first and once: connect to the browser. It comes as a message so that a
+ * worker can load Playwright while the browser is still starting.
+ */
+export interface ConnectMessage {
+  type: "connect";
+  /** `ws://…/devtools/browser/…` or `http://host:port`. */
+  cdpEndpoint: string;
 }
 
 /** Main thread → worker: run one prepared function body. */

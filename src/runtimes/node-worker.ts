@@ -10,6 +10,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { IMPORT_BINDING } from "./last-expression.ts";
 import { serveDriver } from "./playwright-driver.ts";
 import type {
+  ConnectMessage,
   OutputStream,
   ReplayMessage,
   RunMessage,
@@ -167,11 +168,17 @@ function clip(text: string): string {
   return text.length > setup.outputCapBytes ? text.slice(0, setup.outputCapBytes + 1) : text;
 }
 
+/** The first message; Playwright (imported above) has loaded while the browser was starting. */
+function endpointMessage(): Promise<ConnectMessage> {
+  return new Promise((resolve) => port?.once("message", resolve));
+}
+
 async function main(): Promise<void> {
   captureOutput();
+  const { cdpEndpoint } = await endpointMessage();
   let browser: Browser;
   try {
-    browser = await chromium.connectOverCDP(setup.cdpEndpoint, {
+    browser = await chromium.connectOverCDP(cdpEndpoint, {
       timeout: setup.connectTimeoutMs,
     });
   } catch (err) {

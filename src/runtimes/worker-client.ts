@@ -1,6 +1,7 @@
 import { Worker } from "node:worker_threads";
 import type { Logger } from "../log.ts";
 import type {
+  ConnectMessage,
   OutputStream,
   TaskMessage,
   WorkerMessage,
@@ -32,11 +33,27 @@ export class WorkerClient {
 
   readonly driverAddress: string;
 
-  constructor(setup: WorkerSetup, logger: Logger) {
+  /**
+   * Starts the thread at once (it loads Playwright, the slow part of its start) and tells it the
+   * browser's endpoint when `cdpEndpoint` settles; if that rejects, the thread is stopped.
+   */
+  constructor(setup: WorkerSetup, cdpEndpoint: Promise<string>, logger: Logger) {
     this.#logger = logger;
     this.driverAddress = setup.driverAddress;
     this.#worker = new Worker(new URL("./node-worker.ts", import.meta.url), { workerData: setup });
-    this.#ready = new Promise((resolve, reject) => {
+    const endpointFailed = Promise.withResolvers<never>();
+    cdpEndpoint.then(
+      (endpoint) =>
+        this.#worker.postMessage({
+          type: "connect",
+          cdpEndpoint: endpoint,
+        } satisfies ConnectMessage),
+      (err: unknown) => {
+        endpointFailed.reject(err);
+        void this.#worker.terminate();
+      },
+    );
+    const started = new Promise<void>((resolve, reject) => {
       this.#worker.on("message", (message: WorkerMessage) => {
         if (message.type === "ready") resolve();
         else if (message.type === "fatal") reject(new Error(message.message));
@@ -47,6 +64,7 @@ export class WorkerClient {
         reject(new Error(this.#exitReason));
       });
     });
+    this.#ready = Promise.race([started, endpointFailed.promise]);
     // Suppresses the unhandled rejection when no run ever waits on a failed start.
     this.#ready.catch(() => {});
     this.#worker.on("error", (err) => this.#logger.warn({ err }, "node runtime worker error"));
