@@ -12,7 +12,7 @@ import {
   waitForWarmPool,
   type SessionMemory,
 } from "./session-processes.ts";
-import { fmt, latency, percentile, timeEach, type Latency } from "./stats.ts";
+import { fmt, latency, timeEach, type Latency } from "./stats.ts";
 
 export interface InteractBench {
   /** First interact call on a fresh scrape (warm pool) against a fresh context + goto + title. */
@@ -28,22 +28,11 @@ export interface InteractBench {
   };
   /** PSS of one idle session's processes (the host's sandbox and everything under it). */
   memory: SessionMemory;
-  /** N sessions opened at once, then one call on each of them at once. */
-  concurrent: { sessions: number; opening: ConcurrentCalls; calls: ConcurrentCalls };
-}
-
-export interface ConcurrentCalls {
-  successes: number;
-  p50: number;
-  p95: number;
-  max: number;
-  errors: string[];
 }
 
 const FIRST_CALL_SAMPLES = 10;
 const ROUND_TRIP_SAMPLES = 50;
 const WARMUP = 5;
-const CONCURRENT_SESSIONS = 20;
 const CODE = "await page.title()";
 
 interface InteractResult {
@@ -193,64 +182,10 @@ async function benchFirstCallsAndRoundTrip(
   }
 }
 
-/**
- * N scrapes, then their N first calls at once. With a warm pool of one, N - 1 of them wait for a
- * host launched on demand (sandbox, Node, Chromium), all launching together.
- */
-/** `n` calls at once, one per scrape id: how many succeeded, the latencies, the errors. */
-async function callAll(base: string, ids: string[]): Promise<ConcurrentCalls> {
-  const errors: string[] = [];
-  const calls = await Promise.all(
-    ids.map(async (id) => {
-      const t0 = performance.now();
-      const r = await interact(base, id).catch((err: unknown) => ({
-        success: false,
-        error: String(err),
-      }));
-      if (!r.success) errors.push(r.error ?? "no error message");
-      return { ok: r.success, elapsed: performance.now() - t0 };
-    }),
-  );
-  const all = calls.map((c) => c.elapsed);
-  return {
-    successes: calls.filter((c) => c.ok).length,
-    p50: percentile(all, 50),
-    p95: percentile(all, 95),
-    max: Math.max(...all),
-    errors,
-  };
-}
-
-/**
- * 20 sessions open (their first calls sent at once, so 19 of them launch a sandbox and a browser
- * on demand), then one call on each of them at once: the goal is about the second.
- */
-async function benchConcurrent(site: TestSite): Promise<InteractBench["concurrent"]> {
-  const pageUrl = `${site.url}/article`;
-  const server = await startSkiff({
-    SANDBOX: "auto",
-    SESSION_WARM_POOL: "1",
-    MAX_CONCURRENT_SESSIONS: String(CONCURRENT_SESSIONS),
-  });
-  const ids: string[] = [];
-  try {
-    await waitForWarmPool(server);
-    for (let i = 0; i < CONCURRENT_SESSIONS; i++) ids.push(await scrape(server.url, pageUrl));
-    const opening = await callAll(server.url, ids);
-    const calls = await callAll(server.url, ids);
-    return { sessions: CONCURRENT_SESSIONS, opening, calls };
-  } finally {
-    await Promise.allSettled(ids.map((id) => stop(server.url, id)));
-    await server.close();
-  }
-}
-
 export async function benchInteract(site: TestSite): Promise<InteractBench> {
   const browser = await rawBrowser(site);
   try {
-    const single = await benchFirstCallsAndRoundTrip(site, browser);
-    const concurrent = await benchConcurrent(site);
-    return { ...single, concurrent };
+    return await benchFirstCallsAndRoundTrip(site, browser);
   } finally {
     await browser.close();
   }
@@ -291,18 +226,8 @@ export function printInteract(b: InteractBench): void {
     );
   }
   console.log(
-    `  total                                      ${fmt(b.memory.totalMB).padStart(6)} MB   [<= 200 MB] ${verdict(b.memory.totalMB <= 200)}\n`,
+    `  total                                      ${fmt(b.memory.totalMB).padStart(6)} MB   [<= 150 MB] ${verdict(b.memory.totalMB <= 150)}\n`,
   );
-  const c = b.concurrent;
-  const line = (what: string, r: ConcurrentCalls, goal: string) =>
-    console.log(
-      `  ${what.padEnd(22)} ${r.successes}/${c.sessions} ok   p50 ${fmt(r.p50)} ms   p95 ${fmt(r.p95)} ms   max ${fmt(r.max)} ms${goal}`,
-    );
-  console.log(`interact, ${c.sessions} sessions at once (MAX_CONCURRENT_SESSIONS ${c.sessions})`);
-  line("opening (first calls)", c.opening, "");
-  const ok = c.calls.successes === c.sessions && c.calls.p95 <= 2000;
-  line("one call on each", c.calls, `   [all, p95 <= 2000 ms] ${verdict(ok)}`);
-  for (const e of new Set([...c.opening.errors, ...c.calls.errors])) console.log(`  error: ${e}`);
 }
 
 if (import.meta.main) {

@@ -118,23 +118,27 @@ export function sessionMemory(hostPid: number): SessionMemory {
 }
 
 /**
- * The warm pool (size 1) is full again: `liveSessions` sessions and one host more, every host's
- * Chromium up, then REFILL_SETTLE_MS for the last one to finish opening.
+ * The warm pool holds `warm` hosts again: `liveSessions` sessions and `warm` hosts more, every
+ * host's Chromium up, then REFILL_SETTLE_MS for the last one to finish opening.
  */
-export async function waitForWarmPool(server: RunningSkiff, liveSessions = 0): Promise<void> {
-  const deadline = Date.now() + 30_000;
+export async function waitForWarmPool(
+  server: RunningSkiff,
+  liveSessions = 0,
+  warm = 1,
+): Promise<void> {
+  const deadline = Date.now() + 30_000 + warm * 2_000;
   for (;;) {
     const hosts = [...hostPids(server).values()];
     const chromiumUp = (host: number) =>
       processTree(host).some((p) => processName(p).startsWith("chrom"));
     if (
       server.skiff.sessions.activeCount === liveSessions &&
-      hosts.length === liveSessions + 1 &&
+      hosts.length === liveSessions + warm &&
       hosts.every(chromiumUp)
     ) {
       break;
     }
-    if (Date.now() > deadline) throw new Error("the warm session pool did not refill in 30 s");
+    if (Date.now() > deadline) throw new Error(`the warm session pool did not reach ${warm}`);
     await delay(50);
   }
   await delay(REFILL_SETTLE_MS);

@@ -84,6 +84,14 @@ const settings = {
   SESSION_IDLE_SECONDS: int(1, 86_400).default(300),
   /** Session hosts started ahead of time, so a first interact call does not wait for a browser. */
   SESSION_WARM_POOL: int(0, 16).default(1),
+  /**
+   * After a burst of session starts, the warm pool grows to as many hosts as the burst took, up
+   * to this many and within half the memory available (a host is ~150–200 MB), so that the next
+   * burst finds them open. 0 (or no more than SESSION_WARM_POOL) keeps the pool at its size.
+   */
+  SESSION_WARM_POOL_MAX: int(0, 1000).default(20),
+  /** After this long without a session start the pool shrinks back to SESSION_WARM_POOL. */
+  SESSION_WARM_POOL_IDLE_SECONDS: int(1, 86_400).default(300),
   /** 64 hex digits (AES-256) sealing profiles at rest; unset, Skiff makes one in DATA_DIR. */
   PROFILE_ENCRYPTION_KEY: z
     .string()

@@ -119,6 +119,7 @@ class ServerProcess {
       DATA_DIR: dataDir,
       ALLOW_PRIVATE_TARGETS: "true",
       SESSION_WARM_POOL: "1",
+      SESSION_WARM_POOL_MAX: "0",
       SANDBOX: mode,
       LOG_LEVEL: "info",
     };

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { createLogger } from "../log.ts";
 import type { SandboxExit } from "../sandbox/sandbox-launcher.ts";
-import { HostPool } from "./host-pool.ts";
+import { HostPool, peakWithin } from "./host-pool.ts";
 
 /** A stand-in host: the pool only launches, hands out, watches for exit and stops hosts. */
 class FakeHost {
@@ -32,14 +32,27 @@ class FakeHost {
   }
 }
 
-function pool(size: number, failFirst = 0) {
+interface PoolSetup {
+  failFirst?: number;
+  maxSize?: number;
+  memoryRoom?: number;
+  demandMemoryMs?: number;
+  launchMs?: number;
+}
+
+function pool(size: number, setup: PoolSetup = {}) {
   const launched: FakeHost[] = [];
-  let failures = failFirst;
+  let failures = setup.failFirst ?? 0;
   const hosts = new HostPool<FakeHost>({
     size,
+    maxSize: setup.maxSize ?? 0,
+    // Hosts that fit in all: each live one takes its place.
+    memoryRoom: () => (setup.memoryRoom ?? 100) - launched.filter((h) => h.isAlive).length,
+    maxLaunching: 2,
+    demandMemoryMs: setup.demandMemoryMs ?? 60_000,
     logger: createLogger("silent"),
     launch: async () => {
-      await delay(5);
+      await delay(setup.launchMs ?? 5);
       if (failures-- > 0) throw new Error("no browser today");
       const host = new FakeHost(launched.length + 1);
       launched.push(host);
@@ -94,10 +107,65 @@ describe("HostPool", () => {
   });
 
   it("retries a failed launch after a back-off", async () => {
-    const { hosts, launched } = pool(1, 1);
+    const { hosts, launched } = pool(1, { failFirst: 1 });
     hosts.start();
     await until(() => hosts.readyCount === 1, 5000);
     assert.equal(launched.length, 1);
     await hosts.close();
+  });
+
+  it("grows after a burst of starts, up to maxSize, once the burst is over", async () => {
+    const { hosts, launched } = pool(1, { maxSize: 4, launchMs: 30 });
+    hosts.start();
+    await until(() => hosts.readyCount === 1);
+    const burst = Promise.all(Array.from({ length: 6 }, () => hosts.take()));
+    await delay(10);
+    assert.equal(launched.length, 1, "no pool launch while sessions wait for theirs");
+    await burst;
+    assert.equal(hosts.targetSize, 4, "six starts in a burst, bounded by maxSize");
+    await delay(200);
+    assert.ok(hosts.readyCount <= 1, "only its own size within a second of the last start");
+    await until(() => hosts.readyCount === 4);
+    assert.equal(launched.length, 1 + 5 + 4, "the warm one, five on demand, four to refill");
+    await hosts.close();
+  });
+
+  it("grows only into the memory there is", async () => {
+    const { hosts } = pool(0, { maxSize: 10, memoryRoom: 7 });
+    await Promise.all(Array.from({ length: 5 }, () => hosts.take()));
+    await until(() => hosts.readyCount === 2);
+    await delay(50);
+    assert.equal(
+      hosts.readyCount,
+      2,
+      "room for seven hosts: five in use, two warm of a target of five",
+    );
+    await hosts.close();
+  });
+
+  it("shrinks back to its size once the bursts stop, stopping the extra hosts", async () => {
+    const { hosts, launched } = pool(1, { maxSize: 5, demandMemoryMs: 2500 });
+    hosts.start();
+    await Promise.all(Array.from({ length: 3 }, () => hosts.take()));
+    await until(() => hosts.readyCount === 3);
+    await until(() => hosts.targetSize === 1 && hosts.readyCount === 1, 6000);
+    assert.equal(launched.filter((h) => h.stopped).length, 2);
+    await hosts.close();
+  });
+
+  it("keeps its size when maxSize is not above it", async () => {
+    const { hosts } = pool(1, { maxSize: 0 });
+    await Promise.all(Array.from({ length: 4 }, () => hosts.take()));
+    assert.equal(hosts.targetSize, 1);
+    await hosts.close();
+  });
+});
+
+describe("peakWithin", () => {
+  it("counts the most times within a span", () => {
+    assert.equal(peakWithin([], 10), 0);
+    assert.equal(peakWithin([0, 1, 2, 50, 51], 10), 3);
+    assert.equal(peakWithin([0, 10, 20], 10), 1, "the span is half-open");
+    assert.equal(peakWithin([0, 5, 9, 12, 14, 18], 10), 4);
   });
 });

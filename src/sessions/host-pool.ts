@@ -6,8 +6,16 @@ import type { SessionHostHandle } from "../sandbox/host-launcher.ts";
 export type PooledHost = Pick<SessionHostHandle, "pid" | "isAlive" | "exited" | "stop">;
 
 export interface HostPoolOptions<H extends PooledHost> {
-  /** Hosts kept started and opened, waiting for a session. */
+  /** Hosts kept started and opened, waiting for a session, whatever the demand. */
   size: number;
+  /** After a burst of session starts the pool grows to meet the next one, up to this many. */
+  maxSize: number;
+  /** How many more hosts fit in memory now; the pool never grows past it. */
+  memoryRoom: () => number;
+  /** Pool launches at once: growing must not take every core from the sessions in use. */
+  maxLaunching: number;
+  /** A burst is remembered this long; after it without a start the pool shrinks back to `size`. */
+  demandMemoryMs: number;
   launch: () => Promise<H>;
   logger: Logger;
 }
@@ -15,28 +23,49 @@ export interface HostPoolOptions<H extends PooledHost> {
 /** After a failed launch the pool waits this long before trying again, doubling up to the max. */
 const RETRY_FIRST_MS = 1000;
 const RETRY_MAX_MS = 60_000;
+/** Session starts this close together count as one burst. */
+const BURST_SPAN_MS = 10_000;
+/** The pool grows beyond its size only this long after the last start: between bursts. */
+const GROW_QUIET_MS = 1_000;
 
 /**
  * Session hosts started ahead of demand, so the first interact call on a scrape does not wait
- * for a sandbox and a browser to launch (about a second). `take` hands out a warm host when
- * there is one and launches one otherwise; either way the pool starts refilling.
+ * for a sandbox and a browser to launch. `take` hands out a warm host when there is one and
+ * launches one otherwise. The pool keeps `size` hosts, and after a burst of starts as many as
+ * the burst took (within `maxSize` and memory), so that the next burst finds them open; it
+ * launches only when no session is waiting for a launch of its own, and shrinks back once the
+ * bursts stop.
  */
 export class HostPool<H extends PooledHost = SessionHostHandle> {
   readonly #options: HostPoolOptions<H>;
   readonly #ready: H[] = [];
+  /** When each recent `take` happened, oldest first. */
+  #starts: number[] = [];
+  /** No start for GROW_QUIET_MS: the burst is over and the pool may grow. */
+  #quiet = true;
   #launching = 0;
+  #onDemand = 0;
+  #target: number;
   #retryMs = RETRY_FIRST_MS;
   #closed = false;
   #refills = new Set<Promise<void>>();
   #closing = new AbortController();
+  #shrinkTimer: NodeJS.Timeout | undefined;
+  #growTimer: NodeJS.Timeout | undefined;
 
   constructor(options: HostPoolOptions<H>) {
     this.#options = options;
+    this.#target = options.size;
   }
 
   /** Hosts waiting, for logs and tests. */
   get readyCount(): number {
     return this.#ready.length;
+  }
+
+  /** How many hosts the pool means to keep waiting now. */
+  get targetSize(): number {
+    return this.#target;
   }
 
   start(): void {
@@ -46,17 +75,61 @@ export class HostPool<H extends PooledHost = SessionHostHandle> {
   /** A live, opened host now owned by the caller. */
   async take(): Promise<H> {
     if (this.#closed) throw new Error("the session host pool is closed");
+    this.#recordStart();
     const warm = this.#takeLive();
-    this.#refill();
-    return warm ?? this.#options.launch();
+    if (warm) {
+      this.#refill();
+      return warm;
+    }
+    this.#onDemand++;
+    try {
+      return await this.#options.launch();
+    } finally {
+      this.#onDemand--;
+      this.#refill();
+    }
   }
 
   /** Stops the waiting hosts and any still launching. */
   async close(): Promise<void> {
     this.#closed = true;
+    clearTimeout(this.#shrinkTimer);
+    clearTimeout(this.#growTimer);
     this.#closing.abort();
     await Promise.all(this.#refills);
     await Promise.all(this.#ready.splice(0).map((host) => host.stop()));
+  }
+
+  #recordStart(): void {
+    const now = Date.now();
+    this.#starts = this.#starts.filter((t) => now - t < this.#options.demandMemoryMs);
+    this.#starts.push(now);
+    this.#quiet = false;
+    clearTimeout(this.#growTimer);
+    this.#growTimer = setTimeout(() => {
+      this.#quiet = true;
+      this.#refill();
+    }, GROW_QUIET_MS).unref();
+    const { size, maxSize, logger } = this.#options;
+    const target = Math.max(size, Math.min(maxSize, peakWithin(this.#starts, BURST_SPAN_MS)));
+    if (target > this.#target) logger.info({ warmHosts: target }, "warm session pool grows");
+    this.#target = Math.max(this.#target, target);
+    clearTimeout(this.#shrinkTimer);
+    this.#shrinkTimer = setTimeout(() => this.#shrink(), this.#options.demandMemoryMs);
+    this.#shrinkTimer.unref();
+  }
+
+  /** The bursts are over: back to `size`, stopping the hosts beyond it. */
+  #shrink(): void {
+    if (this.#closed || this.#target === this.#options.size) return;
+    this.#target = this.#options.size;
+    this.#starts = [];
+    const extra = this.#ready.splice(this.#options.size);
+    this.#options.logger.info(
+      { warmHosts: this.#target, stopped: extra.length },
+      "warm pool shrinks",
+    );
+    for (const host of extra) void host.stop();
   }
 
   #takeLive(): H | undefined {
@@ -66,33 +139,44 @@ export class HostPool<H extends PooledHost = SessionHostHandle> {
   }
 
   #refill(): void {
-    while (!this.#closed && this.#ready.length + this.#launching < this.#options.size) {
+    // A launch now would compete with the ones sessions are waiting for.
+    if (this.#closed || this.#onDemand > 0) return;
+    while (this.#ready.length + this.#launching < this.#target && this.#canLaunch()) {
       this.#launching++;
-      const refill = this.#launchOne().then((launched) => {
+      const refill = this.#launchOne().then(() => {
         this.#launching--;
         this.#refills.delete(refill);
-        if (!launched) this.#refill();
+        this.#refill();
       });
       this.#refills.add(refill);
     }
   }
 
-  /** True when a host was launched; false after a failure and its back-off wait. */
-  async #launchOne(): Promise<boolean> {
+  /** Below `size` always; beyond it only between bursts, within the launch limit and memory. */
+  #canLaunch(): boolean {
+    if (this.#ready.length + this.#launching < this.#options.size) return true;
+    return (
+      this.#quiet &&
+      this.#launching < this.#options.maxLaunching &&
+      this.#options.memoryRoom() > this.#launching
+    );
+  }
+
+  /** Launches one host into the pool; after a failure, waits out the back-off first. */
+  async #launchOne(): Promise<void> {
     try {
       const host = await this.#options.launch();
       this.#retryMs = RETRY_FIRST_MS;
-      if (this.#closed) await host.stop();
+      // Closed, or shrunk while this one was launching.
+      if (this.#closed || this.#ready.length >= this.#target) await host.stop();
       else {
         this.#ready.push(host);
         void host.exited.then(() => this.#forget(host));
       }
-      return true;
     } catch (err) {
       this.#options.logger.error({ err, retryInMs: this.#retryMs }, "warm session host failed");
       await delay(this.#retryMs, undefined, { signal: this.#closing.signal }).catch(() => {});
       this.#retryMs = Math.min(this.#retryMs * 2, RETRY_MAX_MS);
-      return false;
     }
   }
 
@@ -104,4 +188,15 @@ export class HostPool<H extends PooledHost = SessionHostHandle> {
     this.#options.logger.warn({ hostPid: host.pid }, "a warm session host exited; replacing it");
     this.#refill();
   }
+}
+
+/** The most of `times` (sorted, in ms) that fall within any `spanMs` of each other. */
+export function peakWithin(times: readonly number[], spanMs: number): number {
+  let peak = 0;
+  let first = 0;
+  for (let last = 0; last < times.length; last++) {
+    while (times[last]! - times[first]! >= spanMs) first++;
+    peak = Math.max(peak, last - first + 1);
+  }
+  return peak;
 }

@@ -1,4 +1,5 @@
 import { mkdirSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { BrowserAgent } from "../agent/browser-agent.ts";
 import type { LlmModel } from "../agent/llm-provider.ts";
@@ -23,6 +24,16 @@ import {
 } from "./orphan-reaper.ts";
 import { SessionManager } from "./session-manager.ts";
 import type { NodeIdentity } from "../store/node-identity.ts";
+
+/** A host's memory, rounded up from an idle session's ~150–200 MB PSS (`./skiff bench`). */
+const HOST_MEMORY_BYTES = 250 * 1024 * 1024;
+/** The warm pool grows only into this share of the memory available. */
+const POOL_MEMORY_SHARE = 0.5;
+
+/** How many more session hosts the warm pool may launch into the memory available now. */
+function hostsThatFit(): number {
+  return Math.floor((process.availableMemory() * POOL_MEMORY_SHARE) / HOST_MEMORY_BYTES);
+}
 
 export interface Sessions {
   manager: SessionManager;
@@ -78,6 +89,10 @@ export async function startSessions(
   let compileCache: Promise<string | undefined> | undefined;
   const pool = new HostPool({
     size: config.SESSION_WARM_POOL,
+    maxSize: config.SESSION_WARM_POOL_MAX,
+    memoryRoom: hostsThatFit,
+    maxLaunching: os.availableParallelism(),
+    demandMemoryMs: config.SESSION_WARM_POOL_IDLE_SECONDS * 1000,
     logger: log,
     launch: async () =>
       launchSessionHost({

@@ -61,6 +61,7 @@ function sharedEnv(databaseUrl: string, adminKey: string): Record<string, string
     NODE_HEARTBEAT_MS: "250",
     NODE_DEAD_AFTER_MS: "2000",
     SESSION_WARM_POOL: "0",
+    SESSION_WARM_POOL_MAX: "0",
     MAX_CONCURRENT_SESSIONS: "4",
     SCRAPE_CONCURRENCY: "2",
     ALLOW_PRIVATE_TARGETS: "true",

@@ -31,6 +31,7 @@ export async function startSkiff(env: Record<string, string> = {}): Promise<Runn
     ALLOW_PRIVATE_TARGETS: "true",
     // No warm session host unless a test asks: most files never interact.
     SESSION_WARM_POOL: "0",
+    SESSION_WARM_POOL_MAX: "0",
     ...env,
   });
   const skiff = await createSkiff(config, createLogger(config.LOG_LEVEL), {
