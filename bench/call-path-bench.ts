@@ -1,10 +1,10 @@
 // Where an interact call's time goes on a live session: HTTP alone, a request Fastify refuses, a
 // call that runs no browser code, and `await page.title()`. The differences are the profile of
-// the call path (issue 18); each figure is a p50 from the same server in the same run.
+// the call path (issue 18); each figure is a p50 from the same server in the same run, the steps taken in turn.
 import type { TestSite } from "../test/fixtures/site/test-site.ts";
 import { postJson, startSkiff } from "../test/helpers/skiff-harness.ts";
 import { scrape, stop } from "./interact-bench.ts";
-import { fmt, latency, timeEach } from "./stats.ts";
+import { fmt, latency, timeInterleaved } from "./stats.ts";
 
 const SAMPLES = 60;
 const WARMUP = 10;
@@ -22,17 +22,18 @@ export async function benchCallPath(site: TestSite): Promise<CallPath> {
     const interact = (code: string) =>
       postJson(`${server.url}/v2/scrape/${id}/interact`, { code, language: "node" });
     await interact("1");
-    const steps: [string, () => Promise<unknown>][] = [
-      ["GET liveness", () => fetch(`${server.url}/v0/health/liveness`).then((r) => r.text())],
-      ["POST refused (400)", () => postJson(`${server.url}/v2/scrape`, { nope: 1 })],
-      ["interact `1` (no browser)", () => interact("1")],
-      ["interact `await page.title()`", () => interact("await page.title()")],
-    ];
-    const measured: CallPath["steps"] = [];
-    for (const [name, call] of steps) {
-      await timeEach(WARMUP, call);
-      measured.push({ name, p50: latency(await timeEach(SAMPLES, call)).p50 });
-    }
+    const steps = {
+      "GET liveness": () => fetch(`${server.url}/v0/health/liveness`).then((r) => r.text()),
+      "POST refused (400)": () => postJson(`${server.url}/v2/scrape`, { nope: 1 }),
+      "interact `1` (no browser)": () => interact("1"),
+      "interact `await page.title()`": () => interact("await page.title()"),
+    };
+    await timeInterleaved(WARMUP, steps);
+    const times = await timeInterleaved(SAMPLES, steps);
+    const measured = Object.entries(times).map(([name, samples]) => ({
+      name,
+      p50: latency(samples).p50,
+    }));
     await stop(server.url, id);
     return { samples: SAMPLES, steps: measured };
   } finally {

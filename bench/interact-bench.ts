@@ -12,7 +12,7 @@ import {
   waitForWarmPool,
   type SessionMemory,
 } from "./session-processes.ts";
-import { fmt, latency, timeEach, type Latency } from "./stats.ts";
+import { fmt, latency, timeInterleaved, type Latency } from "./stats.ts";
 
 export interface InteractBench {
   /** First interact call on a fresh scrape (warm pool) against a fresh context + goto + title. */
@@ -31,7 +31,7 @@ export interface InteractBench {
 }
 
 const FIRST_CALL_SAMPLES = 10;
-const ROUND_TRIP_SAMPLES = 50;
+const ROUND_TRIP_SAMPLES = 100;
 const WARMUP = 5;
 const CODE = "await page.title()";
 
@@ -93,7 +93,7 @@ export async function rawFirstCall(browser: Browser, pageUrl: string): Promise<n
   return ms;
 }
 
-// ---- the four measurements ----
+// ---- the measurements ----
 
 async function benchFirstCallsAndRoundTrip(
   site: TestSite,
@@ -138,16 +138,13 @@ async function benchFirstCallsAndRoundTrip(
     await interactOk(server.url, id, title);
     try {
       const call = () => interactOk(server.url, id, title);
-      await timeEach(WARMUP, call);
-      const skiffRt = await timeEach(ROUND_TRIP_SAMPLES, call);
       const page = await browser.newPage();
       await page.goto(pageUrl, { waitUntil: "domcontentloaded" });
-      await timeEach(WARMUP, () => page.title());
-      const inProcessRt = await timeEach(ROUND_TRIP_SAMPLES, () => page.title());
-      await page.close();
       const liveness = () => fetch(`${server.url}/v0/health/liveness`).then((r) => r.text());
-      await timeEach(WARMUP, liveness);
-      const bareRt = await timeEach(ROUND_TRIP_SAMPLES, liveness);
+      const calls = { skiff: call, inProcess: () => page.title(), bare: liveness };
+      await timeInterleaved(WARMUP, calls);
+      const times = await timeInterleaved(ROUND_TRIP_SAMPLES, calls);
+      await page.close();
 
       // The session took the host that was warm before its first call.
       const sessionHost = [...hostPids(server)].find(([dir]) => before.has(dir));
@@ -157,9 +154,9 @@ async function benchFirstCallsAndRoundTrip(
 
       const first = { skiff: latency(skiffFirst), raw: latency(rawFirst) };
       const rt = {
-        skiff: latency(skiffRt),
-        inProcess: latency(inProcessRt),
-        bare: latency(bareRt),
+        skiff: latency(times.skiff),
+        inProcess: latency(times.inProcess),
+        bare: latency(times.bare),
       };
       return {
         firstCall: {

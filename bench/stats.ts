@@ -33,3 +33,26 @@ export const latency = (samples: number[]): Latency => ({
   p50: percentile(samples, 50),
   p95: percentile(samples, 95),
 });
+
+/**
+ * Times each of `fns` `n` times, one of each per round, so that every figure sees the machine in
+ * the same state: on a shared machine, measuring one after the other compares different minutes.
+ */
+export async function timeInterleaved<K extends string>(
+  n: number,
+  fns: Record<K, () => Promise<unknown>>,
+): Promise<Record<K, number[]>> {
+  const names = Object.keys(fns) as K[];
+  const out = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<
+    K,
+    number[]
+  >;
+  for (let i = 0; i < n; i++) {
+    for (const name of names) {
+      const t0 = performance.now();
+      await fns[name]();
+      out[name].push(performance.now() - t0);
+    }
+  }
+  return out;
+}
