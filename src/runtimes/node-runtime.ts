@@ -25,8 +25,8 @@ export type PickPage = (browser: Browser) => Page | Promise<Page>;
 
 export interface NodeRuntimeOptions {
   /**
-   * `ws://…/devtools/browser/…` or `http://host:port` of the session's Chromium; a promise when
-   * the browser is still starting (the worker loads Playwright meanwhile).
+   * `ws://…/devtools/browser/…` of the session's Chromium; a promise when the browser is still
+   * starting (the worker loads Playwright meanwhile).
    */
   cdpEndpoint: string | Promise<string>;
   /** Default: the first page of the first context (a new one if that context has none). */

@@ -20,7 +20,7 @@ export interface WorkerSetup {
  */
 export interface ConnectMessage {
   type: "connect";
-  /** `ws://…/devtools/browser/…` or `http://host:port`. */
+  /** `ws://…/devtools/browser/…`. */
   cdpEndpoint: string;
 }
 

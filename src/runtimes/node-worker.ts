@@ -7,6 +7,7 @@ import { inspect } from "node:util";
 import vm from "node:vm";
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { openCdpTransport } from "./cdp-transport.ts";
 import { IMPORT_BINDING } from "./last-expression.ts";
 import { serveDriver } from "./playwright-driver.ts";
 import type {
@@ -178,9 +179,8 @@ async function main(): Promise<void> {
   const { cdpEndpoint } = await endpointMessage();
   let browser: Browser;
   try {
-    browser = await chromium.connectOverCDP(cdpEndpoint, {
-      timeout: setup.connectTimeoutMs,
-    });
+    const transport = await openCdpTransport(cdpEndpoint, setup.connectTimeoutMs);
+    browser = await chromium.connectOverCDP(transport, { timeout: setup.connectTimeoutMs });
   } catch (err) {
     send({ type: "fatal", message: `could not connect to the browser: ${String(err)}` });
     return;
