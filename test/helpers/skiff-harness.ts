@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before } from "node:test";
 import { loadConfig } from "../../src/config.ts";
-import { createLogger } from "../../src/log.ts";
+import { createLogger, type Logger } from "../../src/log.ts";
 import type { Resolver } from "../../src/net/target-policy.ts";
 import { createSkiff, type Skiff } from "../../src/server.ts";
 import { startTestSite, type TestSite } from "../fixtures/site/test-site.ts";
@@ -22,7 +22,11 @@ export const testResolver: Resolver = (hostname) =>
     : Promise.resolve(["127.0.0.1"]);
 
 /** A real Skiff on a free loopback port, with its own data dir and a ready browser pool. */
-export async function startSkiff(env: Record<string, string> = {}): Promise<RunningSkiff> {
+export async function startSkiff(
+  env: Record<string, string> = {},
+  /** Instead of one at LOG_LEVEL on stdout (a benchmark reads the server's own timings). */
+  logger?: Logger,
+): Promise<RunningSkiff> {
   const dataDir = mkdtempSync(path.join(tmpdir(), "skiff-test-"));
   const config = loadConfig({
     PORT: "0",
@@ -34,7 +38,7 @@ export async function startSkiff(env: Record<string, string> = {}): Promise<Runn
     SESSION_WARM_POOL_MAX: "0",
     ...env,
   });
-  const skiff = await createSkiff(config, createLogger(config.LOG_LEVEL), {
+  const skiff = await createSkiff(config, logger ?? createLogger(config.LOG_LEVEL), {
     resolve: testResolver,
   });
   await skiff.pool.start();
