@@ -23,7 +23,7 @@ process.env[CANARY_NAME] = CANARY;
 /** The errors a path outside the sandbox's view may give: not there, or not allowed. */
 const REFUSED = ["ENOENT", "EACCES", "EPERM"];
 
-/** What the manager answers for a call whose host died under it (session-manager.ts). */
+/** What a call whose host died under it answers (ENDED_DURING_CALL in session-replies.ts). */
 const HOST_EXITED_DURING_CALL =
   "The browser session's host exited while this call ran; the session is destroyed.";
 

@@ -127,7 +127,7 @@ export class HostPool<H extends PooledHost = SessionHostHandle> {
     const extra = this.#ready.splice(this.#options.size);
     this.#options.logger.info(
       { warmHosts: this.#target, stopped: extra.length },
-      "warm pool shrinks",
+      "warm session pool shrinks",
     );
     for (const host of extra) void host.stop();
   }
