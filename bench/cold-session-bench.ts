@@ -2,7 +2,7 @@
 // playwright-core launching the same Chromium with the same flags, then a context, goto and title.
 // The server's own account of each start (its "session host started" log line) breaks it down.
 import { pino } from "pino";
-import type { TestSite } from "../test/fixtures/site/test-site.ts";
+import { startTestSite, type TestSite } from "../test/fixtures/site/test-site.ts";
 import { startSkiff } from "../test/helpers/skiff-harness.ts";
 import { interactOk, rawBrowser, rawFirstCall, scrape, stop } from "./interact-bench.ts";
 import { fmt, latency, percentile, type Latency } from "./stats.ts";
@@ -104,4 +104,13 @@ export function printColdSession(b: ColdSession): void {
   console.log(`    then waiting for the node runtime     ${fmt(runtimeMs, 0).padStart(5)} ms`);
   const rest = b.skiff.p50 - connectMs - openMs;
   console.log(`    replay, the call, HTTP (the rest)     ${fmt(rest, 0).padStart(5)} ms\n`);
+}
+
+if (import.meta.main) {
+  const site = await startTestSite();
+  try {
+    printColdSession(await benchColdSession(site));
+  } finally {
+    await site.close();
+  }
 }
