@@ -1,5 +1,6 @@
 // Prompt mode: the agent's own time per step, with a scripted model on loopback that answers at
 // once, against the same agent-browser commands run by a bash call on the same session.
+import { aloneWithSite } from "./alone.ts";
 import { startScriptedLlm, type ScriptedLlm } from "../test/fixtures/scripted-llm.ts";
 import type { TestSite } from "../test/fixtures/site/test-site.ts";
 import { postJson, startSkiff } from "../test/helpers/skiff-harness.ts";
@@ -99,12 +100,4 @@ export function printAgent(b: AgentBench): void {
   );
 }
 
-if (import.meta.main) {
-  const { startTestSite } = await import("../test/fixtures/site/test-site.ts");
-  const site = await startTestSite();
-  try {
-    printAgent(await benchAgent(site));
-  } finally {
-    await site.close();
-  }
-}
+if (import.meta.main) await aloneWithSite(async (site) => printAgent(await benchAgent(site)));

@@ -2,8 +2,8 @@
 // playwright-core opening twenty Chromiums (same binary) with a context, goto and title each,
 // all at once in this process. Two bursts: the first after an idle start (a warm pool of one),
 // the next once the pool has grown from the first, as it does between an agent platform's bursts.
+import { aloneWithSite } from "./alone.ts";
 import type { TestSite } from "../test/fixtures/site/test-site.ts";
-import { startTestSite } from "../test/fixtures/site/test-site.ts";
 import { postJson, startSkiff, type RunningSkiff } from "../test/helpers/skiff-harness.ts";
 import { rawBrowser, rawFirstCall, scrape, stop } from "./interact-bench.ts";
 import { waitForWarmPool } from "./session-processes.ts";
@@ -133,11 +133,4 @@ export function printBurst(b: BurstBench): void {
   console.log("");
 }
 
-if (import.meta.main) {
-  const site = await startTestSite();
-  try {
-    printBurst(await benchBurst(site));
-  } finally {
-    await site.close();
-  }
-}
+if (import.meta.main) await aloneWithSite(async (site) => printBurst(await benchBurst(site)));

@@ -1,7 +1,8 @@
 // Where an interact call's time goes on a live session: HTTP alone, a request Fastify refuses, a
 // call that runs no browser code, and `await page.title()`. The differences are the profile of
 // the call path (issue 18); each figure is a p50 from the same server in the same run, the steps taken in turn.
-import { startTestSite, type TestSite } from "../test/fixtures/site/test-site.ts";
+import { aloneWithSite } from "./alone.ts";
+import type { TestSite } from "../test/fixtures/site/test-site.ts";
 import { postJson, startSkiff } from "../test/helpers/skiff-harness.ts";
 import { scrape, stop } from "./interact-bench.ts";
 import { fmt, latency, timeInterleaved } from "./stats.ts";
@@ -52,11 +53,4 @@ export function printCallPath(b: CallPath): void {
   console.log("");
 }
 
-if (import.meta.main) {
-  const site = await startTestSite();
-  try {
-    printCallPath(await benchCallPath(site));
-  } finally {
-    await site.close();
-  }
-}
+if (import.meta.main) await aloneWithSite(async (site) => printCallPath(await benchCallPath(site)));

@@ -3,6 +3,7 @@
 //   (SCRAPE_CONCURRENCY 2 on each of three against 6 on one), both behind the same test balancer;
 // - an interact call (`await page.title()`) sent to a node that does not run the session, so it is
 //   forwarded over the owner's internal port, against the same call sent to the owner.
+import { aloneWithSite } from "./alone.ts";
 import { startBalancer } from "../test/cluster/balancer.ts";
 import { startCluster, type Cluster, type ClusterNode } from "../test/cluster/nodes.ts";
 import type { TestSite } from "../test/fixtures/site/test-site.ts";
@@ -157,12 +158,4 @@ export function printCluster(b: ClusterBench | undefined): void {
   );
 }
 
-if (import.meta.main) {
-  const { startTestSite } = await import("../test/fixtures/site/test-site.ts");
-  const site = await startTestSite();
-  try {
-    printCluster(await benchCluster(site));
-  } finally {
-    await site.close();
-  }
-}
+if (import.meta.main) await aloneWithSite(async (site) => printCluster(await benchCluster(site)));

@@ -1,8 +1,9 @@
 // One cold session (no warm host): the first interact call after a scrape, against raw
 // playwright-core launching the same Chromium with the same flags, then a context, goto and title.
 // The server's own account of each start (its "session host started" log line) breaks it down.
+import { aloneWithSite } from "./alone.ts";
 import { pino } from "pino";
-import { startTestSite, type TestSite } from "../test/fixtures/site/test-site.ts";
+import type { TestSite } from "../test/fixtures/site/test-site.ts";
 import { startSkiff } from "../test/helpers/skiff-harness.ts";
 import { interactOk, rawBrowser, rawFirstCall, scrape, stop } from "./interact-bench.ts";
 import { fmt, latency, percentile, type Latency } from "./stats.ts";
@@ -106,11 +107,5 @@ export function printColdSession(b: ColdSession): void {
   console.log(`    replay, the call, HTTP (the rest)     ${fmt(rest, 0).padStart(5)} ms\n`);
 }
 
-if (import.meta.main) {
-  const site = await startTestSite();
-  try {
-    printColdSession(await benchColdSession(site));
-  } finally {
-    await site.close();
-  }
-}
+if (import.meta.main)
+  await aloneWithSite(async (site) => printColdSession(await benchColdSession(site)));

@@ -1,10 +1,11 @@
 // Interact sessions end to end (`POST /v2/scrape/{id}/interact` on a real server, SANDBOX auto),
 // each figure against raw playwright-core doing the same work in this process, in the same run.
+import { aloneWithSite } from "./alone.ts";
 import type { Browser } from "playwright-core";
 import { launchChromium } from "../src/browser/chromium.ts";
 import { createLogger } from "../src/log.ts";
 import { CHROME_PATH, hermeticArgs } from "../test/fixtures/site/test-browser.ts";
-import { startTestSite, type TestSite } from "../test/fixtures/site/test-site.ts";
+import type { TestSite } from "../test/fixtures/site/test-site.ts";
 import { postJson, startSkiff } from "../test/helpers/skiff-harness.ts";
 import {
   hostPids,
@@ -228,12 +229,9 @@ export function printInteract(b: InteractBench): void {
 }
 
 if (import.meta.main) {
-  const site = await startTestSite();
-  try {
+  await aloneWithSite(async (site) => {
     const t0 = performance.now();
     printInteract(await benchInteract(site));
     console.log(`\n  (interact section took ${fmt((performance.now() - t0) / 1000)} s)`);
-  } finally {
-    await site.close();
-  }
+  });
 }

@@ -1,6 +1,7 @@
 // Live view: how soon the first frame reaches a viewer that just connected, and how many frames
 // per second a viewer gets while the page scrolls at 1280×720. A `ws` client stands in for the
 // viewer page and acknowledges each frame at once, as the page does once it has drawn it.
+import { aloneWithSite } from "./alone.ts";
 import { setTimeout as delay } from "node:timers/promises";
 import { WebSocket } from "ws";
 import type { TestSite } from "../test/fixtures/site/test-site.ts";
@@ -98,12 +99,4 @@ export function printLiveView(b: LiveViewBench): void {
   );
 }
 
-if (import.meta.main) {
-  const { startTestSite } = await import("../test/fixtures/site/test-site.ts");
-  const site = await startTestSite();
-  try {
-    printLiveView(await benchLiveView(site));
-  } finally {
-    await site.close();
-  }
-}
+if (import.meta.main) await aloneWithSite(async (site) => printLiveView(await benchLiveView(site)));

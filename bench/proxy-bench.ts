@@ -1,11 +1,12 @@
 // The egress proxy's cost on a page load: /many (50 same-site subresources, no-store) loaded in
 // a fresh context per sample, direct and through the proxy, alternating, same browser, same run.
+import { aloneWithSite } from "./alone.ts";
 import type { Browser, BrowserContextOptions } from "playwright-core";
 import { launchChromium } from "../src/browser/chromium.ts";
 import { createLogger } from "../src/log.ts";
 import { EgressProxy, type ProxyListener } from "../src/net/egress-proxy.ts";
 import { CHROME_PATH, hermeticArgs } from "../test/fixtures/site/test-browser.ts";
-import { startTestSite, type TestSite } from "../test/fixtures/site/test-site.ts";
+import type { TestSite } from "../test/fixtures/site/test-site.ts";
 import { fmt, latency, type Latency } from "./stats.ts";
 
 export interface ProxyBench {
@@ -109,12 +110,9 @@ export function printProxy(b: ProxyBench): void {
 }
 
 if (import.meta.main) {
-  const site = await startTestSite();
-  try {
+  await aloneWithSite(async (site) => {
     const t0 = performance.now();
     printProxy(await benchProxy(site));
     console.log(`  (proxy section took ${fmt((performance.now() - t0) / 1000)} s)`);
-  } finally {
-    await site.close();
-  }
+  });
 }

@@ -1,7 +1,7 @@
 // Python interact calls (Playwright for Python in the session's sandbox) against node calls on the
 // same sessions, in the same run: a call's latency, the first python call, and the memory it adds.
+import { aloneWithSite } from "./alone.ts";
 import type { TestSite } from "../test/fixtures/site/test-site.ts";
-import { startTestSite } from "../test/fixtures/site/test-site.ts";
 import { startSkiff, type RunningSkiff } from "../test/helpers/skiff-harness.ts";
 import { post, scrape, stop } from "./interact-bench.ts";
 import {
@@ -148,11 +148,4 @@ export function printPython(b: PythonBench): void {
   );
 }
 
-if (import.meta.main) {
-  const site = await startTestSite();
-  try {
-    printPython(await benchPython(site));
-  } finally {
-    await site.close();
-  }
-}
+if (import.meta.main) await aloneWithSite(async (site) => printPython(await benchPython(site)));
