@@ -156,6 +156,7 @@ export async function launchSessionHost(options: HostLaunchOptions): Promise<Ses
     // Where a session's start goes: the sandbox and the host's Node, then its browser and runtime.
     options.logger.info(
       {
+        hostPid: proc.pid,
         connectMs: Math.round(connected - started),
         openMs: Math.round(performance.now() - connected),
         chromiumMs: opened.chromiumMs,

@@ -72,7 +72,12 @@ export class SessionOpener {
         await this.#replay(spec, host, storageState, createdAt);
         await this.#recordHost(row, host);
         this.#deps.logger.info(
-          { sessionId: row.id, scrapeId: spec.scrapeId, ms: Date.now() - createdAt },
+          {
+            sessionId: row.id,
+            scrapeId: spec.scrapeId,
+            hostPid: host.pid,
+            ms: Date.now() - createdAt,
+          },
           "interact session started",
         );
         return { row, host, profile };
