@@ -5,6 +5,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { postJson, useSkiffAndSite } from "./helpers/skiff-harness.ts";
+import { until } from "./helpers/until.ts";
 
 const SECRET = "a-test-secret";
 const t = useSkiffAndSite({ SELF_HOSTED_WEBHOOK_HMAC_SECRET: SECRET });
@@ -47,11 +48,6 @@ class Receiver {
 const receiver = new Receiver();
 before(() => new Promise<void>((resolve) => receiver.server.listen(0, "127.0.0.1", resolve)));
 after(() => new Promise<void>((resolve) => receiver.server.close(() => resolve())));
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 300 && !check(); i++) await new Promise((r) => setTimeout(r, 100));
-  assert.ok(check(), `timed out waiting for ${what}`);
-}
 
 describe("webhooks", () => {
   it("sends a crawl's events in order, signed, and retries a delivery the receiver refused", async () => {

@@ -3,10 +3,11 @@
 // session starts for SESSION_WARM_POOL_IDLE_SECONDS. Observed through the server's own log.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { setTimeout as delay } from "node:timers/promises";
 import { pino } from "pino";
 import { startTestSite, type TestSite } from "./fixtures/site/test-site.ts";
-import { postJson, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
+import { interactClient } from "./helpers/interact-client.ts";
+import { startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
+import { until } from "./helpers/until.ts";
 
 /** The server's log lines, parsed; the test looks for its pool's and launcher's messages. */
 const lines: { msg?: string; warmHosts?: number; stopped?: number; hostPid?: number }[] = [];
@@ -14,20 +15,12 @@ const logger = pino({ level: "info" }, { write: (line: string) => lines.push(JSO
 const count = (msg: string) => lines.filter((l) => l.msg === msg).length;
 const STARTED = "session host started";
 
-async function until(check: () => boolean, what: string, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await delay(50);
-  }
-}
-
 describe("the warm pool grows after a burst and shrinks once idle", () => {
-  let server: RunningSkiff;
-  let site: TestSite;
+  const t = {} as { server: RunningSkiff; site: TestSite };
+  const { sdk, scrape, run } = interactClient(t);
   before(async () => {
-    site = await startTestSite();
-    server = await startSkiff(
+    t.site = await startTestSite();
+    t.server = await startSkiff(
       {
         SESSION_WARM_POOL: "0",
         SESSION_WARM_POOL_MAX: "2",
@@ -37,45 +30,34 @@ describe("the warm pool grows after a burst and shrinks once idle", () => {
     );
   });
   after(async () => {
-    await server.close();
-    await site.close();
+    await t.server.close();
+    await t.site.close();
   });
 
-  const scrape = async () => {
-    const { body } = await postJson(`${server.url}/v2/scrape`, {
-      url: `${site.url}/article`,
-      formats: ["markdown"],
-    });
-    return body.data.metadata.scrapeId as string;
-  };
   const call = async (id: string) => {
-    const { body } = await postJson(`${server.url}/v2/scrape/${id}/interact`, {
-      code: "await page.title()",
-    });
-    assert.equal(body.success, true, body.error);
+    const reply = await run(id, "node", "await page.title()");
+    assert.equal(reply.success, true, reply.error);
   };
-  const stop = (id: string) =>
-    fetch(`${server.url}/v2/scrape/${id}/interact`, { method: "DELETE" }).then((r) => r.text());
 
   it("opens two hosts ahead after two sessions at once, and the next session takes one", async () => {
-    const ids = [await scrape(), await scrape()];
+    const ids = [await scrape("/article"), await scrape("/article")];
     await Promise.all(ids.map(call));
     assert.equal(count(STARTED), 2, "both launched on demand: the pool was empty");
     const grows = lines.filter((l) => l.msg === "warm session pool grows");
     assert.equal(grows.at(-1)?.warmHosts, 2, "to the burst's size");
     await until(() => count(STARTED) === 4, "two hosts opened ahead");
-    await Promise.all(ids.map(stop));
+    await Promise.all(ids.map((id) => sdk().stopInteraction(id)));
 
     const openedAhead = lines
       .filter((l) => l.msg === STARTED)
       .slice(2)
       .map((l) => l.hostPid);
-    const next = await scrape();
+    const next = await scrape("/article");
     await call(next);
     const session = lines.findLast((l) => l.msg === "interact session started");
     assert.equal(typeof session?.hostPid, "number", "the log names the session's host");
     assert.ok(openedAhead.includes(session?.hostPid), "the third session took a host opened ahead");
-    await stop(next);
+    await sdk().stopInteraction(next);
   });
 
   it("stops the extra hosts once no session has started for the idle time", async () => {
