@@ -4,13 +4,12 @@
 // the next once the pool has grown from the first, as it does between an agent platform's bursts.
 import { aloneWithSite } from "./alone.ts";
 import type { TestSite } from "../test/fixtures/site/test-site.ts";
-import { postJson, startSkiff, type RunningSkiff } from "../test/helpers/skiff-harness.ts";
-import { rawBrowser, rawFirstCall, scrape, stop } from "./interact-bench.ts";
+import { startSkiff, type RunningSkiff } from "../test/helpers/skiff-harness.ts";
+import { interact, rawBrowser, rawFirstCall, scrape, stop } from "./interact-bench.ts";
 import { waitForWarmPool } from "./session-processes.ts";
 import { fmt, percentile } from "./stats.ts";
 
 const SESSIONS = 20;
-const CODE = "await page.title()";
 
 export interface Burst {
   successes: number;
@@ -57,10 +56,10 @@ async function callAll(base: string, ids: string[]): Promise<Burst> {
   const calls = await Promise.all(
     ids.map(async (id) => {
       const started = performance.now();
-      const { body } = await postJson<{ success: boolean; error?: string }>(
-        `${base}/v2/scrape/${id}/interact`,
-        { code: CODE },
-      ).catch((err: unknown) => ({ body: { success: false, error: String(err) } }));
+      const body = await interact(base, id).catch((err: unknown) => ({
+        success: false,
+        error: String(err),
+      }));
       if (!body.success) errors.push(body.error ?? "no error message");
       return { ok: body.success, ms: performance.now() - started };
     }),

@@ -58,7 +58,8 @@ export async function scrape(base: string, pageUrl: string): Promise<string> {
   return id;
 }
 
-const interact = (base: string, id: string): Promise<InteractResult> =>
+/** One `await page.title()` call on the session of scrape `id`. */
+export const interact = (base: string, id: string): Promise<InteractResult> =>
   post<InteractResult>(`${base}/v2/scrape/${id}/interact`, { code: CODE });
 
 export async function interactOk(base: string, id: string, title: string): Promise<void> {
