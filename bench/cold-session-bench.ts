@@ -2,8 +2,8 @@
 // playwright-core launching the same Chromium with the same flags, then a context, goto and title.
 // The server's own account of each start (its "session host started" log line) breaks it down.
 import { aloneWithSite } from "./alone.ts";
-import { pino } from "pino";
 import type { TestSite } from "../test/fixtures/site/test-site.ts";
+import { recordLog } from "../test/helpers/log-recorder.ts";
 import { startSkiff } from "../test/helpers/skiff-harness.ts";
 import { interactOk, rawBrowser, rawFirstCall, scrape, stop } from "./interact-bench.ts";
 import { fmt, latency, percentile, type Latency } from "./stats.ts";
@@ -38,24 +38,9 @@ async function rawColdCall(site: TestSite, pageUrl: string): Promise<number> {
   }
 }
 
-/** A logger that keeps the launcher's start lines and drops everything else. */
-function startRecorder(): { logger: pino.Logger; starts: StartParts[] } {
-  const starts: StartParts[] = [];
-  const logger = pino(
-    { level: "info" },
-    {
-      write(line: string) {
-        const entry = JSON.parse(line) as StartParts & { msg?: string };
-        if (entry.msg === "session host started") starts.push(entry);
-      },
-    },
-  );
-  return { logger, starts };
-}
-
 export async function benchColdSession(site: TestSite): Promise<ColdSession> {
   const pageUrl = `${site.url}/article`;
-  const { logger, starts } = startRecorder();
+  const { logger, lines } = recordLog<StartParts>();
   const server = await startSkiff({ SESSION_WARM_POOL: "0" }, logger);
   const skiff: number[] = [];
   const raw: number[] = [];
@@ -64,7 +49,7 @@ export async function benchColdSession(site: TestSite): Promise<ColdSession> {
     await interactOk(server.url, warmup, "Skiff Test Article");
     await stop(server.url, warmup);
     await rawColdCall(site, pageUrl);
-    starts.length = 0;
+    lines.length = 0;
     for (let i = 0; i < SAMPLES; i++) {
       raw.push(await rawColdCall(site, pageUrl));
       const id = await scrape(server.url, pageUrl);
@@ -73,9 +58,10 @@ export async function benchColdSession(site: TestSite): Promise<ColdSession> {
       skiff.push(performance.now() - t0);
       await stop(server.url, id);
     }
+    const starts = lines.filter((l) => l.msg === "session host started");
     const part = (name: keyof StartParts) =>
       percentile(
-        starts.map((s) => s[name]),
+        starts.map((s) => s[name] ?? Number.NaN),
         50,
       );
     const parts = {

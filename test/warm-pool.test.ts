@@ -3,15 +3,14 @@
 // session starts for SESSION_WARM_POOL_IDLE_SECONDS. Observed through the server's own log.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { pino } from "pino";
 import { startTestSite, type TestSite } from "./fixtures/site/test-site.ts";
 import { interactClient } from "./helpers/interact-client.ts";
+import { recordLog } from "./helpers/log-recorder.ts";
 import { startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
 import { until } from "./helpers/until.ts";
 
 /** The server's log lines, parsed; the test looks for its pool's and launcher's messages. */
-const lines: { msg?: string; warmHosts?: number; stopped?: number; hostPid?: number }[] = [];
-const logger = pino({ level: "info" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+const { logger, lines } = recordLog<{ warmHosts: number; stopped: number; hostPid: number }>();
 const count = (msg: string) => lines.filter((l) => l.msg === msg).length;
 const STARTED = "session host started";
 
