@@ -9,6 +9,13 @@ describe("config", () => {
       (err: unknown) =>
         err instanceof ConfigError && /PORT: /.test(err.message) && /AUTH: /.test(err.message),
     );
+    assert.throws(
+      () => loadConfig({ SESSION_WARM_POOL_MAX: "-1", SESSION_WARM_POOL_IDLE_SECONDS: "soon" }),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        /SESSION_WARM_POOL_MAX: /.test(err.message) &&
+        /SESSION_WARM_POOL_IDLE_SECONDS: /.test(err.message),
+    );
   });
 
   it("takes a Postgres URL only with the profile key and cluster secret every node must share", () => {
