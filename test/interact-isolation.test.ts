@@ -11,6 +11,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import Firecrawl from "@mendable/firecrawl-js";
+import { escapeNonAscii, PLAYWRIGHT_BUNDLES } from "../src/sandbox/ascii-bundles.ts";
 import { postJson, useSkiffAndSite, type RunningSkiff } from "./helpers/skiff-harness.ts";
 
 const skip = existsSync("/usr/bin/bwrap") ? false : "bubblewrap (/usr/bin/bwrap) is not installed";
@@ -214,6 +215,30 @@ describe("interact sessions are isolated (bubblewrap)", { skip }, () => {
     assert.ok(Number(result.cacheFiles?.value) > 10, "the cache is there, and filled");
     assert.equal(result.write?.code, "EROFS");
     assert.equal(result.project?.code, "EROFS");
+  });
+
+  it("sees Playwright's bundles as ASCII copies, which the shared compile cache holds", async () => {
+    for (const bundle of PLAYWRIGHT_BUNDLES) {
+      assert.notEqual(escapeNonAscii(readFileSync(bundle, "utf8")), readFileSync(bundle, "utf8"));
+    }
+    const { result } = await probe<{ ascii: boolean[]; cacheLog: string }>(
+      t.server,
+      a,
+      `const { spawnSync } = await import("node:child_process");
+      const load = spawnSync(process.execPath, ["-e", ${js(`require(${js(PLAYWRIGHT_BUNDLES[0])})`)}], {
+        env: { ...process.env, NODE_DEBUG_NATIVE: "COMPILE_CACHE" },
+        encoding: "utf8",
+      });
+      ({
+        ascii: ${js(PLAYWRIGHT_BUNDLES)}.map((file) => fs.readFileSync(file).every((b) => b < 0x80)),
+        cacheLog: load.stderr,
+      })`,
+    );
+    assert.deepEqual(result.ascii, [true, true], "the sandbox sees ASCII at the bundles' paths");
+    for (const bundle of PLAYWRIGHT_BUNDLES) {
+      const accepted = `V8 code cache for CommonJS ${bundle} was accepted`;
+      assert.ok(result.cacheLog.includes(accepted), `${accepted}:\n${result.cacheLog}`);
+    }
   });
 
   it("cannot see the server's environment, though a plain child process would", async () => {

@@ -1,7 +1,11 @@
 import { execFile } from "node:child_process";
 import { mkdir } from "node:fs/promises";
+import path from "node:path";
 import { promisify } from "node:util";
 import type { Logger } from "../log.ts";
+import { writeAsciiBundles, type FileReplacement } from "./ascii-bundles.ts";
+import type { FillOrder } from "./fill-compile-cache.ts";
+import type { SandboxMode } from "./sandbox-launcher.ts";
 
 const run = promisify(execFile);
 
@@ -11,28 +15,47 @@ const HOST_ENTRY_POINTS = [
   "../runtimes/node-worker.ts",
   "../runtimes/replay.ts",
 ].map((specifier) => new URL(specifier, import.meta.url).href);
+const FILL_SCRIPT = path.join(import.meta.dirname, "fill-compile-cache.ts");
 const FILL_TIMEOUT_MS = 60_000;
 
+/** What a trusted process prepares once for every session host of a server. */
+export interface HostCode {
+  /** A Node compile cache holding everything a host loads, given read-only to sandboxes. */
+  compileCache: string;
+  /** Files sandboxes see replaced: Playwright's bundles as ASCII (ascii-bundles.ts). */
+  replacements: FileReplacement[];
+}
+
 /**
- * Fills a Node compile cache with everything a session host loads, from a trusted process
- * outside any sandbox, and returns its folder; sandboxes get it read-only. A host then neither
- * strips TypeScript (Node loads a WebAssembly compiler per thread for that) nor parses
- * Playwright: measured, ~30 MB less per session and a faster start. Undefined when it failed,
- * after a warning: hosts then work as before, only bigger.
+ * Prepares, in `dir`, what session hosts share, from a trusted process outside any sandbox:
+ * ASCII copies of Playwright's bundles (only in mode "bwrap", where a sandbox can see them in
+ * place of the originals), then a compile cache filled with what a host loads, as it will see it.
+ * A host then neither strips TypeScript (Node loads a WebAssembly compiler per thread for that)
+ * nor parses Playwright: measured, ~30 MB less per session and a faster start. Undefined when it
+ * failed, after a warning: hosts then work as before, only bigger.
  */
-export async function fillCompileCache(dir: string, logger: Logger): Promise<string | undefined> {
+export async function prepareHostCode(
+  dir: string,
+  mode: SandboxMode,
+  logger: Logger,
+): Promise<HostCode | undefined> {
   const started = Date.now();
+  const compileCache = path.join(dir, "cache");
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const imports = HOST_ENTRY_POINTS.map((href) => `await import(${JSON.stringify(href)});`);
-    await run(process.execPath, ["--input-type=module", "-e", imports.join("\n")], {
-      env: { NODE_COMPILE_CACHE: dir },
+    await mkdir(compileCache, { recursive: true, mode: 0o700 });
+    const replacements = mode === "bwrap" ? await writeAsciiBundles(path.join(dir, "ascii")) : [];
+    const order: FillOrder = { entryPoints: HOST_ENTRY_POINTS, replacements };
+    await run(process.execPath, [FILL_SCRIPT, JSON.stringify(order)], {
+      env: { NODE_COMPILE_CACHE: compileCache },
       timeout: FILL_TIMEOUT_MS,
     });
-    logger.debug({ dir, ms: Date.now() - started }, "session host compile cache filled");
-    return dir;
+    logger.debug(
+      { dir, replaced: replacements.length, ms: Date.now() - started },
+      "session host code prepared",
+    );
+    return { compileCache, replacements };
   } catch (err) {
-    logger.warn({ err }, "could not fill the session host compile cache; hosts start without it");
+    logger.warn({ err }, "could not prepare the session host code cache; hosts start without it");
     return undefined;
   }
 }

@@ -5,6 +5,7 @@ import type { Logger } from "../log.ts";
 import type { EgressCounters, EgressProxy, ProxyListener } from "../net/egress-proxy.ts";
 import { settleWithin } from "../scrape/deadline.ts";
 import { CdpRelay } from "./cdp-relay.ts";
+import type { HostCode } from "./compile-cache.ts";
 import type { PythonEnv } from "./python-env.ts";
 import type { ViewFrame, ViewInput } from "./screencast.ts";
 import { ChannelError, HostChannel, HostListener } from "./host-channel.ts";
@@ -42,8 +43,8 @@ export interface HostLaunchOptions {
   hostLogLevel?: string;
   /** The agent-browser binary (agent-browser.ts) that `bash` calls use; none refuses them. */
   agentBrowser?: string | undefined;
-  /** A filled compile cache (compile-cache.ts), shared read-only by every host. */
-  compileCache?: string | undefined;
+  /** The compile cache and replaced files (compile-cache.ts) every host shares read-only. */
+  hostCode?: HostCode | undefined;
   /** Playwright for Python's environment (python-env.ts); python calls need one. */
   python?: PythonEnv | undefined;
 }
@@ -136,7 +137,8 @@ export async function launchSessionHost(options: HostLaunchOptions): Promise<Ses
       ...(options.python && "binds" in options.python ? options.python.binds : []),
     ],
     shareNetwork: !egress,
-    compileCache: options.compileCache,
+    compileCache: options.hostCode?.compileCache,
+    replaceReadOnly: options.hostCode?.replacements,
     logger: options.logger,
     heartbeatMs: HEARTBEAT_MS,
     missedHeartbeats: MISSED_HEARTBEATS,

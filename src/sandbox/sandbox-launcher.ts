@@ -7,6 +7,7 @@ import { createInterface } from "node:readline";
 import type { Writable } from "node:stream";
 import { ConfigError } from "../config.ts";
 import type { Logger } from "../log.ts";
+import type { FileReplacement } from "./ascii-bundles.ts";
 import { killProcessGroup } from "../runtimes/process-group.ts";
 
 export type SandboxMode = "bwrap" | "none";
@@ -29,6 +30,8 @@ export interface SandboxOptions {
   shareNetwork?: boolean;
   /** A Node compile cache (see compile-cache.ts), given read-only at SANDBOX_COMPILE_CACHE. */
   compileCache?: string | undefined;
+  /** Host files seen inside with another file's content (mode "bwrap" only: see compile-cache.ts). */
+  replaceReadOnly?: readonly FileReplacement[] | undefined;
   logger: Logger;
 }
 
@@ -125,7 +128,7 @@ function spawnChild(options: SandboxOptions, tmp: string): ChildProcess {
 /** What shapes the sandbox, as opposed to what runs in it. */
 export type SandboxLayout = Pick<
   SandboxOptions,
-  "workDir" | "bindReadOnly" | "env" | "shareNetwork" | "compileCache"
+  "workDir" | "bindReadOnly" | "env" | "shareNetwork" | "compileCache" | "replaceReadOnly"
 >;
 
 /** The full bubblewrap argument list, without the command. */
@@ -137,6 +140,7 @@ export function bwrapArgs(options: SandboxLayout): string[] {
     // must stay visible on top of it (its mount points land in the session's own folder).
     ...["--bind", tmp, SANDBOX_TMP, "--ro-bind", run, SANDBOX_RUN],
     ...runtimeMounts(options.bindReadOnly ?? []),
+    ...(options.replaceReadOnly ?? []).flatMap((r) => ["--ro-bind", r.with, r.path]),
     ...(options.compileCache ? ["--ro-bind", options.compileCache, SANDBOX_COMPILE_CACHE] : []),
     ...["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/dev/shm"],
     ...["--unshare-user", "--disable-userns", "--unshare-pid", "--unshare-ipc", "--unshare-uts"],

@@ -10,7 +10,7 @@ import type { EgressProxy } from "../net/egress-proxy.ts";
 import type { ProfileVault } from "../profiles/profile-vault.ts";
 import { killProcessGroup } from "../runtimes/process-group.ts";
 import { agentBrowserBinary } from "../sandbox/agent-browser.ts";
-import { fillCompileCache } from "../sandbox/compile-cache.ts";
+import { prepareHostCode, type HostCode } from "../sandbox/compile-cache.ts";
 import { launchSessionHost } from "../sandbox/host-launcher.ts";
 import { playwrightPython } from "../sandbox/python-env.ts";
 import { detectSandboxMode, type SandboxMode } from "../sandbox/sandbox-launcher.ts";
@@ -86,7 +86,7 @@ export async function startSessions(
   if ("problem" in python) log.warn(`python interact calls are unavailable: ${python.problem}`);
   const parentDir = path.join(sessionsRoot, String(process.pid));
   mkdirSync(parentDir, { recursive: true, mode: 0o700 });
-  let compileCache: Promise<string | undefined> | undefined;
+  let hostCode: Promise<HostCode | undefined> | undefined;
   const pool = new HostPool({
     size: config.SESSION_WARM_POOL,
     maxSize: config.SESSION_WARM_POOL_MAX,
@@ -96,8 +96,9 @@ export async function startSessions(
     logger: log,
     launch: async () =>
       launchSessionHost({
-        compileCache: await (compileCache ??= fillCompileCache(
-          path.join(parentDir, "compile-cache"),
+        hostCode: await (hostCode ??= prepareHostCode(
+          path.join(parentDir, "host-code"),
+          mode,
           log,
         )),
         mode,
