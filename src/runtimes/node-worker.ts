@@ -8,6 +8,7 @@ import vm from "node:vm";
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { openCdpTransport } from "./cdp-transport.ts";
+import { trimHeapOnceIdle } from "./idle-trim.ts";
 import { IMPORT_BINDING } from "./last-expression.ts";
 import { serveDriver } from "./playwright-driver.ts";
 import type {
@@ -200,6 +201,7 @@ async function main(): Promise<void> {
     else void session.replay(message);
   });
   send({ type: "ready" });
+  trimHeapOnceIdle();
 }
 
 // Imported from a main thread (to fill the compile cache, see compile-cache.ts) it does nothing.

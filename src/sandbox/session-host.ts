@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { createLogger, type Logger } from "../log.ts";
 import { BashRuntime } from "../runtimes/bash-runtime.ts";
 import { launchCdpChromium, type CdpChromium } from "../runtimes/cdp-chromium.ts";
+import { trimHeapOnceIdle } from "../runtimes/idle-trim.ts";
 import { NodeRuntime } from "../runtimes/node-runtime.ts";
 import { PythonRuntime } from "../runtimes/python-runtime.ts";
 import { settleWithin } from "../scrape/deadline.ts";
@@ -368,6 +369,7 @@ async function main(): Promise<void> {
     logger,
   });
   process.once("SIGTERM", () => void host.close().then(() => process.exit(0)));
+  trimHeapOnceIdle((ms) => logger.debug({ ms }, "session host heap trimmed"));
   await host.serve(args.socket);
   process.exit(0);
 }

@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { setTimeout as delay } from "node:timers/promises";
+import { constants, PerformanceObserver } from "node:perf_hooks";
+import { trimHeapOnceIdle } from "./idle-trim.ts";
+
+/** Resolves with the collection's duration once `trimHeapOnceIdle` has run, and counts calls. */
+function watchTrim(): { trimmed: Promise<number>; calls: () => number } {
+  let calls = 0;
+  const { promise, resolve } = Promise.withResolvers<number>();
+  trimHeapOnceIdle((ms) => {
+    calls++;
+    resolve(ms);
+  });
+  return { trimmed: promise, calls: () => calls };
+}
+
+/** Keeps the event loop busy (5 ms of work per turn) for `ms`. */
+async function busyFor(ms: number): Promise<void> {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    const turn = performance.now() + 5;
+    while (performance.now() < turn);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+describe("trimHeapOnceIdle", () => {
+  it("collects once, after the loop has been idle for a second", async () => {
+    const majors: number[] = [];
+    const observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        const { kind } = (entry as unknown as { detail: { kind: number } }).detail;
+        if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) majors.push(entry.startTime);
+      }
+    });
+    observer.observe({ entryTypes: ["gc"] });
+    try {
+      const started = performance.now();
+      const { trimmed, calls } = watchTrim();
+      const ms = await trimmed;
+      const done = performance.now();
+      const waited = done - started;
+      assert.ok(waited >= 1000 && waited < 4000, `collected after ${waited.toFixed(0)} ms`);
+      await delay(1500);
+      const during = majors.filter((t) => t >= done - ms - 1 && t <= done);
+      assert.ok(during.length > 0, `a major collection ran in the trim (${majors.length} in all)`);
+      assert.equal(calls(), 1, "once only");
+      assert.equal(
+        typeof (globalThis as { gc?: unknown }).gc,
+        "undefined",
+        "gc is not left exposed",
+      );
+    } finally {
+      observer.disconnect();
+    }
+  });
+
+  it("waits while the loop is busy", async () => {
+    const { trimmed, calls } = watchTrim();
+    await busyFor(2000);
+    assert.equal(calls(), 0, "not while busy");
+    const idleFrom = performance.now();
+    await trimmed;
+    const waited = performance.now() - idleFrom;
+    assert.ok(waited >= 900, `collected ${waited.toFixed(0)} ms after the loop went idle`);
+  });
+});
