@@ -13,7 +13,9 @@ export interface FillOrder {
   replacements: FileReplacement[];
 }
 
-const order = JSON.parse(process.argv[2] ?? "{}") as FillOrder;
+const [orderJson] = process.argv.slice(2);
+if (!orderJson) throw new Error("usage: fill-compile-cache.ts <FillOrder as JSON>");
+const order = JSON.parse(orderJson) as FillOrder;
 const replaced = new Map(order.replacements.map((r) => [pathToFileURL(r.path).href, r.with]));
 registerHooks({
   load(url, context, nextLoad) {
