@@ -108,3 +108,31 @@ describe("dependency direction", () => {
     });
   }
 });
+
+/** Imports that load code when the file does: not `import type`, not a dynamic `import()`. */
+function valueImportsOf(file: string): string[] {
+  const text = readFileSync(file, "utf8");
+  return [
+    ...text.matchAll(/^\s*(?:import(?!\s+type\b)|export)\b[^'"]*?from\s+["']([^"']+)["']/gm),
+  ].map((m) => m[1] ?? "");
+}
+
+// Every session's worker loads what node-worker.ts imports, in its own sandbox: a package more
+// there is memory more in every idle session (acorn, once reached through a constant, was 1 MB).
+describe("what a session's worker loads", () => {
+  it("is Playwright and ws beyond Node's own modules", () => {
+    const packages = new Set<string>();
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const spec of valueImportsOf(file)) {
+        if (spec.startsWith(".")) visit(path.resolve(path.dirname(file), spec));
+        else if (!spec.startsWith("node:")) packages.add(spec);
+      }
+    };
+    visit(path.join(src, "runtimes/node-worker.ts"));
+    assert.ok(seen.size > 3, `followed ${seen.size} files`);
+    assert.deepEqual([...packages].sort(), ["playwright-core", "ws"]);
+  });
+});

@@ -1,7 +1,5 @@
 import { parse, type Node, type Program, type Statement } from "acorn";
-
-/** The name user code's `import(…)` calls are rewritten to; the worker passes it in. */
-export const IMPORT_BINDING = "__skiffImport";
+import { IMPORT_BINDING } from "./node-worker-messages.ts";
 
 /** A syntax error in user code, its message already formatted like Node's (with a caret). */
 export class CodeSyntaxError extends Error {

@@ -1,6 +1,12 @@
 // The typed messages between NodeRuntime (main thread) and node-worker.ts (its worker thread).
 import type { ReplayRequest } from "./replay.ts";
 
+/**
+ * The name user code's `import(…)` calls are rewritten to (last-expression.ts); the worker passes
+ * it in. It lives here, not beside the rewrite, so that the worker does not load acorn.
+ */
+export const IMPORT_BINDING = "__skiffImport";
+
 export type OutputStream = "stdout" | "stderr";
 
 /** What a worker starts with; the browser's endpoint comes later, in a ConnectMessage. */

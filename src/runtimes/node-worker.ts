@@ -9,17 +9,17 @@ import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { openCdpTransport } from "./cdp-transport.ts";
 import { trimHeapOnceIdle } from "./idle-trim.ts";
-import { IMPORT_BINDING } from "./last-expression.ts";
 import { serveDriver } from "./playwright-driver.ts";
-import type {
-  ConnectMessage,
-  OutputStream,
-  ReplayMessage,
-  RunMessage,
-  StateMessage,
-  TaskMessage,
-  WorkerMessage,
-  WorkerSetup,
+import {
+  IMPORT_BINDING,
+  type ConnectMessage,
+  type OutputStream,
+  type ReplayMessage,
+  type RunMessage,
+  type StateMessage,
+  type TaskMessage,
+  type WorkerMessage,
+  type WorkerSetup,
 } from "./node-worker-messages.ts";
 
 const FILENAME = "interact.js";
