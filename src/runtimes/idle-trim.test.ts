@@ -2,15 +2,32 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { constants, PerformanceObserver } from "node:perf_hooks";
-import { trimHeapOnceIdle } from "./idle-trim.ts";
+import { procStatCpu, trimHeapOnceIdle, type MachineCpu, type TrimOptions } from "./idle-trim.ts";
+
+/** A machine whose CPU time grows a tick a read, idle or not as `idle()` says at that read. */
+function fakeMachine(idle: () => boolean): () => MachineCpu {
+  const cpu = { idle: 0, total: 0 };
+  return () => {
+    cpu.total += 100;
+    if (idle()) cpu.idle += 100;
+    return { ...cpu };
+  };
+}
 
 /** Resolves with the collection's duration once `trimHeapOnceIdle` has run, and counts calls. */
-function watchTrim(): { trimmed: Promise<number>; calls: () => number } {
+function watchTrim(options: Omit<TrimOptions, "onTrimmed"> = {}): {
+  trimmed: Promise<number>;
+  calls: () => number;
+} {
   let calls = 0;
   const { promise, resolve } = Promise.withResolvers<number>();
-  trimHeapOnceIdle((ms) => {
-    calls++;
-    resolve(ms);
+  trimHeapOnceIdle({
+    machineCpu: fakeMachine(() => true),
+    ...options,
+    onTrimmed: (ms) => {
+      calls++;
+      resolve(ms);
+    },
   });
   return { trimmed: promise, calls: () => calls };
 }
@@ -64,5 +81,35 @@ describe("trimHeapOnceIdle", () => {
     await trimmed;
     const waited = performance.now() - idleFrom;
     assert.ok(waited >= 900, `collected ${waited.toFixed(0)} ms after the loop went idle`);
+  });
+
+  it("waits while the machine is busy, then collects a second after it is not", async () => {
+    let machineIdle = false;
+    const { trimmed, calls } = watchTrim({ machineCpu: fakeMachine(() => machineIdle) });
+    await delay(2000);
+    assert.equal(calls(), 0, "not while the other cores are busy");
+    // Four checks of 250 ms must see it idle; the first may come right after the switch.
+    machineIdle = true;
+    const idleFrom = performance.now();
+    await trimmed;
+    const waited = performance.now() - idleFrom;
+    assert.ok(waited >= 700 && waited < 3000, `collected ${waited.toFixed(0)} ms after`);
+  });
+
+  it("collects anyway once the thread has been idle for maxWaitMs on a busy machine", async () => {
+    const started = performance.now();
+    const { trimmed } = watchTrim({ machineCpu: fakeMachine(() => false), maxWaitMs: 1500 });
+    await trimmed;
+    const waited = performance.now() - started;
+    assert.ok(waited >= 1400 && waited < 4000, `collected after ${waited.toFixed(0)} ms`);
+  });
+
+  it("reads the machine's CPU time from /proc/stat", async () => {
+    const before = procStatCpu();
+    assert.ok(before, "/proc/stat is readable here");
+    await busyFor(300);
+    const after = procStatCpu();
+    assert.ok(after && after.total > before.total, "the machine's CPU time grows");
+    assert.ok(after.idle >= before.idle && after.idle - before.idle <= after.total - before.total);
   });
 });

@@ -369,7 +369,7 @@ async function main(): Promise<void> {
     logger,
   });
   process.once("SIGTERM", () => void host.close().then(() => process.exit(0)));
-  trimHeapOnceIdle((ms) => logger.debug({ ms }, "session host heap trimmed"));
+  trimHeapOnceIdle({ onTrimmed: (ms) => logger.debug({ ms }, "session host heap trimmed") });
   await host.serve(args.socket);
   process.exit(0);
 }
