@@ -1,5 +1,12 @@
+import { createRequire } from "node:module";
 import type { ConnectOverCDPTransport } from "playwright-core";
-import WebSocket from "ws";
+import type WebSocket from "ws";
+
+// The ws that Playwright bundles (an exported path of playwright-core), which the worker has
+// loaded anyway, rather than a second copy of the package: ~1 MB less in every session.
+const { ws: BundledWebSocket } = createRequire(import.meta.url)(
+  "playwright-core/lib/utilsBundle",
+) as { ws: typeof WebSocket };
 
 /**
  * A CDP connection for `chromium.connectOverCDP(transport)`. Playwright's own WebSocket asks for
@@ -40,7 +47,7 @@ export function openCdpTransport(
   wsEndpoint: string,
   timeoutMs: number,
 ): Promise<ConnectOverCDPTransport> {
-  const socket = new WebSocket(wsEndpoint, {
+  const socket = new BundledWebSocket(wsEndpoint, {
     perMessageDeflate: false,
     maxPayload: MAX_PAYLOAD_BYTES,
     handshakeTimeout: timeoutMs,

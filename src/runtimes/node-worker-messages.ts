@@ -1,4 +1,5 @@
 // The typed messages between NodeRuntime (main thread) and node-worker.ts (its worker thread).
+import type { BundleLoad } from "./playwright-preload.ts";
 import type { ReplayRequest } from "./replay.ts";
 
 /**
@@ -53,7 +54,7 @@ export interface StateMessage {
 export type TaskMessage = RunMessage | ReplayMessage | StateMessage;
 
 export type WorkerMessage =
-  | { type: "ready" }
+  | { type: "ready"; bundles: BundleLoad }
   | { type: "fatal"; message: string }
   | { type: "output"; id: number; stream: OutputStream; text: string }
   | { type: "done"; id: number; result: string; failure?: string };

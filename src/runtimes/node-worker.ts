@@ -1,6 +1,8 @@
 // Worker thread entry: holds one Playwright connection to the session's browser and runs user
 // code against it. The main thread terminates this thread to stop runaway code; the browser,
 // being another process, survives that.
+// First, before anything imports playwright-core: its bundles from the server's code cache.
+import { bundleLoad } from "./playwright-preload.ts";
 import { Console } from "node:console";
 import { isBuiltin } from "node:module";
 import { inspect } from "node:util";
@@ -200,7 +202,7 @@ async function main(): Promise<void> {
     else if (message.type === "state") void session.state(message);
     else void session.replay(message);
   });
-  send({ type: "ready" });
+  send({ type: "ready", bundles: bundleLoad });
   trimHeapOnceIdle();
 }
 

@@ -1,5 +1,6 @@
 import { Worker } from "node:worker_threads";
 import type { Logger } from "../log.ts";
+import type { BundleLoad } from "./playwright-preload.ts";
 import type {
   ConnectMessage,
   OutputStream,
@@ -55,8 +56,10 @@ export class WorkerClient {
     );
     const started = new Promise<void>((resolve, reject) => {
       this.#worker.on("message", (message: WorkerMessage) => {
-        if (message.type === "ready") resolve();
-        else if (message.type === "fatal") reject(new Error(message.message));
+        if (message.type === "ready") {
+          this.#reportBundles(message.bundles);
+          resolve();
+        } else if (message.type === "fatal") reject(new Error(message.message));
         else this.#onRunMessage(message);
       });
       this.#worker.on("exit", (code) => {
@@ -68,6 +71,19 @@ export class WorkerClient {
     // Suppresses the unhandled rejection when no run ever waits on a failed start.
     this.#ready.catch(() => {});
     this.#worker.on("error", (err) => this.#logger.warn({ err }, "node runtime worker error"));
+  }
+
+  /** A cache the server made and V8 refused is a fault to see: every start is slower for it. */
+  #reportBundles(bundles: BundleLoad): void {
+    if (bundles === "cached") return;
+    if (bundles === "uncached") {
+      this.#logger.debug("node runtime loaded Playwright without a code cache");
+      return;
+    }
+    this.#logger.warn(
+      { rejected: bundles.rejected },
+      "V8 refused the cached code of Playwright's bundles; this host compiled them from source",
+    );
   }
 
   /** Settles when the thread is connected to the browser; rejects when it could not. */

@@ -5,7 +5,8 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import vm from "node:vm";
 import * as acorn from "acorn";
-import { escapeNonAscii, PLAYWRIGHT_BUNDLES, writeAsciiBundles } from "./ascii-bundles.ts";
+import { PLAYWRIGHT_BUNDLES } from "../runtimes/playwright-bundles.ts";
+import { escapeNonAscii, writeAsciiBundles } from "./ascii-bundles.ts";
 
 const NON_ASCII = /[^\x20-\x7e\n\r\t]/;
 

@@ -7,16 +7,8 @@
 // one-byte source. The one place an escape would change a value is a template literal's raw text;
 // ascii-bundles.test.ts checks that the installed bundles have none there.
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import path from "node:path";
-
-const require = createRequire(import.meta.url);
-
-/** The files Playwright loads in every session host, as the worker resolves them. */
-export const PLAYWRIGHT_BUNDLES: readonly string[] = [
-  "playwright-core/lib/coreBundle",
-  "playwright-core/lib/utilsBundle",
-].map((specifier) => require.resolve(specifier));
+import { PLAYWRIGHT_BUNDLES } from "../runtimes/playwright-bundles.ts";
 
 /** A host file that a sandbox sees with another file's content, at the file's own path. */
 export interface FileReplacement {

@@ -1,10 +1,10 @@
-// The process compile-cache.ts starts, with NODE_COMPILE_CACHE set: it imports what a session
-// host loads, so that Node compiles it all into the cache. The cache keys each file on its
-// content, so the files a sandbox sees replaced (ascii-bundles.ts) are read from their
-// replacements here too.
-import { readFileSync } from "node:fs";
-import { registerHooks } from "node:module";
-import { pathToFileURL } from "node:url";
+// The process compile-cache.ts starts, with NODE_COMPILE_CACHE set: it loads Playwright's bundles
+// as a session host's worker will (playwright-bundles.ts), imports what a host loads, so that Node
+// compiles the rest into its cache, then saves the bundles' code, everything their load compiled.
+// The code is keyed on each bundle's source, so the bundles are read as a sandbox sees them: from
+// their replacements (ascii-bundles.ts) where there are some.
+import { mkdirSync, readFileSync } from "node:fs";
+import { bundleCacheDir, loadPlaywrightBundles } from "../runtimes/playwright-bundles.ts";
 import type { FileReplacement } from "./ascii-bundles.ts";
 
 export interface FillOrder {
@@ -14,14 +14,16 @@ export interface FillOrder {
 }
 
 const [orderJson] = process.argv.slice(2);
-if (!orderJson) throw new Error("usage: fill-compile-cache.ts <FillOrder as JSON>");
+const compileCache = process.env.NODE_COMPILE_CACHE;
+if (!orderJson || !compileCache) {
+  throw new Error("usage: NODE_COMPILE_CACHE=<dir> fill-compile-cache.ts <FillOrder as JSON>");
+}
 const order = JSON.parse(orderJson) as FillOrder;
-const replaced = new Map(order.replacements.map((r) => [pathToFileURL(r.path).href, r.with]));
-registerHooks({
-  load(url, context, nextLoad) {
-    const loaded = nextLoad(url, context);
-    const copy = replaced.get(url);
-    return copy ? { ...loaded, source: readFileSync(copy, "utf8"), shortCircuit: true } : loaded;
-  },
+const replaced = new Map(order.replacements.map((r) => [r.path, r.with]));
+const bundles = loadPlaywrightBundles({
+  read: (bundle) => readFileSync(replaced.get(bundle) ?? bundle, "utf8"),
 });
 for (const href of order.entryPoints) await import(href);
+const dir = bundleCacheDir(compileCache);
+mkdirSync(dir, { recursive: true, mode: 0o700 });
+bundles.save(dir);
