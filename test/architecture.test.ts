@@ -117,23 +117,35 @@ function valueImportsOf(file: string): string[] {
   ].map((m) => m[1] ?? "");
 }
 
-// Every session's worker loads what node-worker.ts imports, in its own sandbox: a package more
-// there is memory more in every idle session (acorn, once reached through a constant, was 1 MB;
-// the worker's WebSocket is the ws that Playwright bundles, not a second copy of the package).
-describe("what a session's worker loads", () => {
-  it("is Playwright alone beyond Node's own modules", () => {
-    const packages = new Set<string>();
-    const seen = new Set<string>();
-    const visit = (file: string) => {
-      if (seen.has(file)) return;
-      seen.add(file);
-      for (const spec of valueImportsOf(file)) {
-        if (spec.startsWith(".")) visit(path.resolve(path.dirname(file), spec));
-        else if (!spec.startsWith("node:")) packages.add(spec);
-      }
-    };
-    visit(path.join(src, "runtimes/node-worker.ts"));
-    assert.ok(seen.size > 3, `followed ${seen.size} files`);
-    assert.deepEqual([...packages].sort(), ["playwright-core"]);
+/** The packages the static value imports reached from `entry` load, Node's own aside. */
+function packagesLoadedBy(entry: string): { files: number; packages: string[] } {
+  const packages = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const spec of valueImportsOf(file)) {
+      if (spec.startsWith(".")) visit(path.resolve(path.dirname(file), spec));
+      else if (!spec.startsWith("node:")) packages.add(spec);
+    }
+  };
+  visit(entry);
+  return { files: seen.size, packages: [...packages].sort() };
+}
+
+// Every session host loads these in its own sandbox: a package more there is memory more in every
+// idle session. Acorn (1 MB) stays out of both threads: the server prepares node code for hosts
+// (session-calls.ts); the worker's WebSocket is the ws that Playwright bundles.
+describe("what a session host loads", () => {
+  it("in its worker: Playwright alone, beyond Node's own modules", () => {
+    const { files, packages } = packagesLoadedBy(path.join(src, "runtimes/node-worker.ts"));
+    assert.ok(files > 3, `followed ${files} files`);
+    assert.deepEqual(packages, ["playwright-core"]);
+  });
+
+  it("on its main thread: the logger alone, beyond Node's own modules", () => {
+    const { files, packages } = packagesLoadedBy(path.join(src, "sandbox/session-host.ts"));
+    assert.ok(files > 10, `followed ${files} files`);
+    assert.deepEqual(packages, ["pino"]);
   });
 });

@@ -113,6 +113,22 @@ describe("interact through the SDK", () => {
     assert.equal(await result(id, "1 + 1"), "2", "the session lives on");
   });
 
+  it("reports code that does not parse as exitCode 1 with a caret, and keeps the session", async () => {
+    const id = await scrape("/article");
+    const reply = await sdk().interact(id, { code: "const x = 1;\nconst = 2" });
+    assert.equal(reply.success, false);
+    assert.equal(reply.exitCode, 1);
+    assert.equal(reply.killed, false);
+    assert.equal(reply.stdout, "");
+    assert.match(reply.stderr ?? "", /^interact\.js:2\nconst = 2\n {6}\^\n\nSyntaxError: /);
+    assert.equal(reply.error, reply.stderr);
+    assert.equal(
+      await result(id, "await page.title()"),
+      "Skiff Test Article",
+      "the session lives on",
+    );
+  });
+
   it("kills a runaway call at its timeout and keeps the page for the next", async () => {
     const id = await scrape("/tabs");
     await result(id, `await page.click("button[data-panel=two]")`);

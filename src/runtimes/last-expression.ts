@@ -28,6 +28,19 @@ export function toFunctionBody(code: string): string {
   return applyEdits(code, edits);
 }
 
+/**
+ * User code as the node runtime runs it: the function body, or the syntax error to answer with.
+ * The server prepares it (session-calls.ts), so that session hosts never load a parser.
+ */
+export function prepareNodeCode(code: string): { body: string } | { syntaxError: string } {
+  try {
+    return { body: toFunctionBody(code) };
+  } catch (err) {
+    if (!(err instanceof CodeSyntaxError)) throw err;
+    return { syntaxError: err.message };
+  }
+}
+
 function parseProgram(code: string): Program {
   try {
     return parse(code, {

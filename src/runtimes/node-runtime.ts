@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Browser, Page } from "playwright-core";
 import type { Logger } from "../log.ts";
-import { CodeSyntaxError, toFunctionBody } from "./last-expression.ts";
 import { OUTPUT_CAP_BYTES, OutputBuffer, capText } from "./output-buffer.ts";
 import { REPLAY_FAILED_PREFIX, type ReplayRequest, type ReplayResult } from "./replay.ts";
 import { WorkerClient, type RunReply } from "./worker-client.ts";
@@ -60,10 +59,28 @@ export class NodeRuntime {
     this.#logger = options.logger;
   }
 
-  /** Queues a call behind the ones already submitted; `timeoutMs` counts from its own start. */
+  /**
+   * Queues user code behind the calls already submitted; `timeoutMs` counts from its own start.
+   * It loads the parser that prepares the code (last-expression.ts) on first use: a session host
+   * is sent prepared code instead (`runBody`), and never loads it.
+   */
   run(code: string, options: { timeoutMs: number }): Promise<ExecResult> {
+    return this.#enqueue(async () => {
+      const { prepareNodeCode } = await import("./last-expression.ts");
+      const prepared = prepareNodeCode(code);
+      if ("syntaxError" in prepared) return syntaxErrorResult(prepared.syntaxError);
+      return this.#runBody(prepared.body, options.timeoutMs);
+    });
+  }
+
+  /** Queues a function body that `prepareNodeCode` made, as `run` does with code. */
+  runBody(body: string, options: { timeoutMs: number }): Promise<ExecResult> {
+    return this.#enqueue(() => this.#runBody(body, options.timeoutMs));
+  }
+
+  #enqueue<T>(work: () => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(new Error("the node runtime is closed"));
-    const job = this.#queue.then(() => this.#execute(code, options.timeoutMs));
+    const job = this.#queue.then(work);
     this.#queue = job.catch(() => {});
     return job;
   }
@@ -73,10 +90,7 @@ export class NodeRuntime {
    * message starts "Replay failed:".
    */
   replay(request: ReplayRequest): Promise<ReplayResult> {
-    if (this.#closed) return Promise.reject(new Error("the node runtime is closed"));
-    const job = this.#queue.then(() => this.#replay(request));
-    this.#queue = job.catch(() => {});
-    return job;
+    return this.#enqueue(() => this.#replay(request));
   }
 
   /**
@@ -91,14 +105,11 @@ export class NodeRuntime {
 
   /** The session's cookies, localStorage and IndexedDB, queued behind the calls before. */
   storageState(): Promise<unknown> {
-    if (this.#closed) return Promise.reject(new Error("the node runtime is closed"));
-    const job = this.#queue.then(async () => {
+    return this.#enqueue(async () => {
       const reply = await this.#ensureWorker().state(this.#nextId++);
       if (reply.failure !== undefined) throw new Error(reply.failure);
       return JSON.parse(reply.result) as unknown;
     });
-    this.#queue = job.catch(() => {});
-    return job;
   }
 
   /** Starts the worker and its connection ahead of the first call; settles once connected. */
@@ -117,17 +128,6 @@ export class NodeRuntime {
     const worker = this.#worker;
     this.#worker = undefined;
     await worker?.terminate();
-  }
-
-  async #execute(code: string, timeoutMs: number): Promise<ExecResult> {
-    let body: string;
-    try {
-      body = toFunctionBody(code);
-    } catch (err) {
-      if (!(err instanceof CodeSyntaxError)) throw err;
-      return failed({ stdout: "", stderr: err.message, result: "" }, "Execution failed");
-    }
-    return this.#runBody(body, timeoutMs);
   }
 
   async #runBody(body: string, timeoutMs: number): Promise<ExecResult> {
@@ -227,6 +227,11 @@ function fromReply(out: Streams, reply: RunReply): ExecResult {
   }
   out.stderr.append(joinLine(out.stderr.toString(), reply.failure));
   return failed({ stdout, stderr: out.stderr.toString(), result: "" }, "Execution failed");
+}
+
+/** What a call whose code does not parse answers: the error, caret and all, on stderr. */
+export function syntaxErrorResult(message: string): ExecResult {
+  return failed({ stdout: "", stderr: message, result: "" }, "Execution failed");
 }
 
 function killedResult(out: Streams, timeoutMs: number): ExecResult {

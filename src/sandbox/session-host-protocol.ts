@@ -21,7 +21,11 @@ export interface OpenResult {
 /** `replay`: reproduces a scrape (spec §2.4), in the node runtime's worker. */
 export type { ReplayRequest, ReplayResult };
 
-/** `exec`: one interact call's code; an unsupported language is answered with an error. */
+/**
+ * `exec`: one interact call's code; an unsupported language is answered with an error. Node code
+ * comes prepared: the function body `prepareNodeCode` made of it (last-expression.ts), so that
+ * hosts do not load a parser; the server answers a syntax error itself.
+ */
 export interface ExecRequest {
   language: string;
   code: string;

@@ -7,6 +7,7 @@ import { CHROME_PATH } from "../../test/fixtures/site/test-browser.ts";
 import { startTestSite, type TestSite } from "../../test/fixtures/site/test-site.ts";
 import { createLogger } from "../log.ts";
 import type { HostChannel } from "./host-channel.ts";
+import { toFunctionBody } from "../runtimes/last-expression.ts";
 import { connectSandboxedHost } from "./host-launcher.ts";
 import {
   createSessionDir,
@@ -102,10 +103,11 @@ describe("session host in a bwrap sandbox", { skip }, () => {
       { waitForMs: 0, actions: [], timeoutMs: 15_000, ...request },
       { timeoutMs: 20_000 },
     );
+  // Node code reaches a host prepared, as the server sends it (session-calls.ts).
   const exec = (code: string, timeoutMs = 10_000) =>
     host.channel.request<ExecResult>(
       "exec",
-      { language: "node", code, timeoutMs },
+      { language: "node", code: toFunctionBody(code), timeoutMs },
       { timeoutMs: timeoutMs + 5000 },
     );
   const result = async (code: string) => {

@@ -256,7 +256,7 @@ export class SessionHost {
   async #exec(request: ExecRequest): Promise<ExecResult> {
     const session = await this.#session("");
     const options = { timeoutMs: request.timeoutMs };
-    if (request.language === "node") return session.runtime.run(request.code, options);
+    if (request.language === "node") return session.runtime.runBody(request.code, options);
     if (request.language === "bash" && session.bash) return session.bash.run(request.code, options);
     if (request.language === "python") return session.python.run(request.code, options);
     throw new Error(`language ${request.language} is not supported by this session host`);

@@ -1,6 +1,8 @@
 import type { BrowserAgent } from "../agent/browser-agent.ts";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { prepareNodeCode } from "../runtimes/last-expression.ts";
+import { syntaxErrorResult } from "../runtimes/node-runtime.ts";
 import { ChannelError } from "../sandbox/host-channel.ts";
 import type { SessionHostHandle } from "../sandbox/host-launcher.ts";
 import type { ExecResult } from "../sandbox/session-host-protocol.ts";
@@ -46,9 +48,13 @@ export class SessionCalls {
     timeoutSeconds: number,
   ): Promise<InteractReply> {
     const timeoutMs = Math.round(timeoutSeconds * 1000);
-    return this.#run(session, false, (host) =>
-      this.#guard(session, host, () => host.exec({ language, code, timeoutMs })),
-    );
+    return this.#run(session, false, async (host) => {
+      const prepared = language === "node" ? prepareNodeCode(code) : { body: code };
+      if ("syntaxError" in prepared) return syntaxErrorResult(prepared.syntaxError);
+      return this.#guard(session, host, () =>
+        host.exec({ language, code: prepared.body, timeoutMs }),
+      );
+    });
   }
 
   /** The agent, or 503 when no model is configured (checked before a session is made). */
