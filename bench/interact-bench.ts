@@ -9,7 +9,7 @@ import type { TestSite } from "../test/fixtures/site/test-site.ts";
 import { postJson, startSkiff } from "../test/helpers/skiff-harness.ts";
 import {
   hostPids,
-  sessionMemory,
+  settledSessionMemory,
   waitForWarmPool,
   type SessionMemory,
 } from "./session-processes.ts";
@@ -152,7 +152,7 @@ async function benchFirstCallsAndRoundTrip(
       const sessionHost = [...hostPids(server)].find(([dir]) => before.has(dir));
       if (!sessionHost) throw new Error("could not find the session's host directory");
       await waitForWarmPool(server, 1); // the refill's launch is over: the session is idle
-      const memory = sessionMemory(sessionHost[1]);
+      const memory = await settledSessionMemory(sessionHost[1]);
 
       const first = { skiff: latency(skiffFirst), raw: latency(rawFirst) };
       const rt = {
@@ -218,7 +218,10 @@ export function printInteract(b: InteractBench): void {
   console.log(
     `  overhead / bare round trip p50     ${fmt(perBare, 2)}   [<= 3] ${verdict(perBare <= 3)}\n`,
   );
-  console.log(`interact, one idle session: PSS of its ${b.memory.processes} processes`);
+  const settled = fmt((b.memory.settledAfterMs ?? 0) / 1000);
+  console.log(
+    `interact, one idle session: PSS of its ${b.memory.processes} processes (settled after ${settled} s)`,
+  );
   for (const p of b.memory.byName) {
     console.log(
       `  ${`${p.name} x${p.count}`.padEnd(42)} ${fmt(p.mb).padStart(6)} MB   (anon ${fmt(p.anonMB)}, file+shmem ${fmt(p.fileMB)})`,

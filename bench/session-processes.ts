@@ -18,6 +18,8 @@ export interface SessionMemory {
   totalMB: number;
   processes: number;
   byName: ProcessMemory[];
+  /** For settledSessionMemory: how long the session took to settle. */
+  settledAfterMs?: number;
 }
 
 /**
@@ -142,4 +144,33 @@ export async function waitForWarmPool(
     await delay(50);
   }
   await delay(REFILL_SETTLE_MS);
+}
+
+/** An idle session's readings this close to each other over SETTLE_WINDOW are taken as settled. */
+const SETTLED_MB = 0.5;
+const SETTLE_STEP_MS = 1_000;
+/** Readings in the window: three seconds, longer than a host waits to collect (a second idle). */
+const SETTLE_WINDOW = 4;
+const SETTLE_LIMIT_MS = 20_000;
+
+/**
+ * An idle session's memory once it has settled: a host collects its garbage once it and the
+ * machine have been idle for a second (src/runtimes/idle-trim.ts), so a reading taken while the
+ * machine is still busy (the warm pool refilling) would count garbage the session is about to
+ * drop. Reads every second until SETTLE_WINDOW readings in a row agree within SETTLED_MB, for at
+ * most SETTLE_LIMIT_MS; returns the last reading, and how long it took.
+ */
+export async function settledSessionMemory(hostPid: number): Promise<SessionMemory> {
+  const started = performance.now();
+  const totals: number[] = [];
+  for (;;) {
+    const reading = sessionMemory(hostPid);
+    totals.push(reading.totalMB);
+    const window = totals.slice(-SETTLE_WINDOW);
+    const waited = performance.now() - started;
+    const settled =
+      window.length === SETTLE_WINDOW && Math.max(...window) - Math.min(...window) < SETTLED_MB;
+    if (settled || waited >= SETTLE_LIMIT_MS) return { ...reading, settledAfterMs: waited };
+    await delay(SETTLE_STEP_MS);
+  }
 }
