@@ -93,7 +93,7 @@ describe("trimHeapOnceIdle", () => {
     const idleFrom = performance.now();
     await trimmed;
     const waited = performance.now() - idleFrom;
-    assert.ok(waited >= 700 && waited < 3000, `collected ${waited.toFixed(0)} ms after`);
+    assert.ok(waited >= 700 && waited < 4000, `collected ${waited.toFixed(0)} ms after`);
   });
 
   it("collects anyway once the thread has been idle for maxWaitMs on a busy machine", async () => {
