@@ -225,7 +225,8 @@ describe("interact sessions are isolated (bubblewrap)", { skip }, () => {
       const source = readFileSync(bundle, "utf8");
       assert.notEqual(escapeNonAscii(source), source, "control: the original is not ASCII");
     }
-    // A fresh Node in the sandbox loads the bundles as the host's worker does (playwright-preload.ts).
+    // A fresh Node in the sandbox, with the host's flags (they are part of what V8 checks), loads
+    // the bundles as the host's worker does (playwright-preload.ts).
     const load = `import { bundleCacheDir, loadPlaywrightBundles } from ${js(BUNDLES_MODULE)};
       const { fromCache, rejected } = loadPlaywrightBundles({
         cacheDir: bundleCacheDir(process.env.NODE_COMPILE_CACHE),
@@ -235,7 +236,8 @@ describe("interact sessions are isolated (bubblewrap)", { skip }, () => {
       t.server,
       a,
       `const { spawnSync } = await import("node:child_process");
-      const load = spawnSync(process.execPath, ["--input-type=module", "-e", ${js(load)}], {
+      const args = [...process.execArgv, "--input-type=module", "-e", ${js(load)}];
+      const load = spawnSync(process.execPath, args, {
         encoding: "utf8",
       });
       ({
