@@ -6,7 +6,7 @@ import { startSkiff, type RunningSkiff } from "../test/helpers/skiff-harness.ts"
 import { post, scrape, stop } from "./interact-bench.ts";
 import {
   hostPids,
-  sessionMemory,
+  settledSessionMemory,
   waitForWarmPool,
   type SessionMemory,
 } from "./session-processes.ts";
@@ -88,9 +88,10 @@ async function benchCallsAndMemory(server: RunningSkiff, site: TestSite) {
       python.push(await timedCall(server.url, withPython.id, "python"));
     }
     await waitForWarmPool(server, 2); // the pool's refill is over: both sessions are idle
+    // Each read once its host has collected its garbage, as in the interact benchmark.
     const memory = {
-      nodeOnly: sessionMemory(nodeOnly.hostPid),
-      withPython: sessionMemory(withPython.hostPid),
+      nodeOnly: await settledSessionMemory(nodeOnly.hostPid),
+      withPython: await settledSessionMemory(withPython.hostPid),
     };
     const calls = { node: latency(node), python: latency(python) };
     return {
