@@ -117,35 +117,60 @@ function valueImportsOf(file: string): string[] {
   ].map((m) => m[1] ?? "");
 }
 
-/** The packages the static value imports reached from `entry` load, Node's own aside. */
-function packagesLoadedBy(entry: string): { files: number; packages: string[] } {
-  const packages = new Set<string>();
+/** Packages a file loads with `require` when it runs: `require("…")`, `createRequire(…)("…")`. */
+function requiredPackagesOf(file: string): string[] {
+  const text = readFileSync(file, "utf8");
+  return [...text.matchAll(/(?:\brequire|createRequire\([^)]*\))\(\s*["']([^"'.][^"']*)["']/g)].map(
+    (m) => packageOf(m[1] ?? ""),
+  );
+}
+
+/** "playwright-core/lib/utilsBundle" is playwright-core; "@scope/name/x" is @scope/name. */
+function packageOf(specifier: string): string {
+  const parts = specifier.split("/");
+  return parts.slice(0, specifier.startsWith("@") ? 2 : 1).join("/");
+}
+
+/**
+ * What the static value imports reached from `entry` load, Node's own modules aside: the packages
+ * imported through Node's ES module loader, and those the files reached require.
+ */
+function packagesLoadedBy(entry: string): {
+  files: number;
+  imported: string[];
+  required: string[];
+} {
+  const imported = new Set<string>();
+  const required = new Set<string>();
   const seen = new Set<string>();
   const visit = (file: string) => {
     if (seen.has(file)) return;
     seen.add(file);
     for (const spec of valueImportsOf(file)) {
       if (spec.startsWith(".")) visit(path.resolve(path.dirname(file), spec));
-      else if (!spec.startsWith("node:")) packages.add(spec);
+      else if (!spec.startsWith("node:")) imported.add(packageOf(spec));
     }
+    for (const name of requiredPackagesOf(file)) required.add(name);
   };
   visit(entry);
-  return { files: seen.size, packages: [...packages].sort() };
+  return { files: seen.size, imported: [...imported].sort(), required: [...required].sort() };
 }
 
 // Every session host loads these in its own sandbox: a package more there is memory more in every
 // idle session. Acorn (1 MB) stays out of both threads: the server prepares node code for hosts
-// (session-calls.ts); the worker's WebSocket is the ws that Playwright bundles.
+// (session-calls.ts); the worker's WebSocket is the ws that Playwright bundles. The worker
+// requires Playwright rather than importing it: an import makes Node's module loader read and scan
+// the 3.6 MB core bundle for export names while it links the worker, in every session's start.
 describe("what a session host loads", () => {
-  it("in its worker: Playwright alone, beyond Node's own modules", () => {
-    const { files, packages } = packagesLoadedBy(path.join(src, "runtimes/node-worker.ts"));
-    assert.ok(files > 3, `followed ${files} files`);
-    assert.deepEqual(packages, ["playwright-core"]);
+  it("in its worker: Playwright alone, beyond Node's own modules, and by require", () => {
+    const loaded = packagesLoadedBy(path.join(src, "runtimes/node-worker.ts"));
+    assert.ok(loaded.files > 3, `followed ${loaded.files} files`);
+    assert.deepEqual(loaded, { files: loaded.files, imported: [], required: ["playwright-core"] });
   });
 
   it("on its main thread: the logger alone, beyond Node's own modules", () => {
-    const { files, packages } = packagesLoadedBy(path.join(src, "sandbox/session-host.ts"));
-    assert.ok(files > 10, `followed ${files} files`);
-    assert.deepEqual(packages, ["pino"]);
+    const loaded = packagesLoadedBy(path.join(src, "sandbox/session-host.ts"));
+    assert.ok(loaded.files > 10, `followed ${loaded.files} files`);
+    assert.deepEqual(loaded, { files: loaded.files, imported: ["pino"], required: [] });
   });
 });
