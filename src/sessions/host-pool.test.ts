@@ -38,10 +38,12 @@ interface PoolSetup {
   memoryRoom?: number;
   demandMemoryMs?: number;
   launchMs?: number;
+  maxOnDemand?: number;
 }
 
 function pool(size: number, setup: PoolSetup = {}) {
   const launched: FakeHost[] = [];
+  const launches = { running: 0, peak: 0 };
   let failures = setup.failFirst ?? 0;
   const hosts = new HostPool<FakeHost>({
     size,
@@ -49,17 +51,23 @@ function pool(size: number, setup: PoolSetup = {}) {
     // Hosts that fit in all: each live one takes its place.
     memoryRoom: () => (setup.memoryRoom ?? 100) - launched.filter((h) => h.isAlive).length,
     maxLaunching: 2,
+    maxOnDemand: setup.maxOnDemand ?? 100,
     demandMemoryMs: setup.demandMemoryMs ?? 60_000,
     logger: createLogger("silent"),
     launch: async () => {
-      await delay(setup.launchMs ?? 5);
-      if (failures-- > 0) throw new Error("no browser today");
+      launches.peak = Math.max(launches.peak, ++launches.running);
+      try {
+        await delay(setup.launchMs ?? 5);
+        if (failures-- > 0) throw new Error("no browser today");
+      } finally {
+        launches.running--;
+      }
       const host = new FakeHost(launched.length + 1);
       launched.push(host);
       return host;
     },
   });
-  return { hosts, launched };
+  return { hosts, launched, launches };
 }
 
 async function until(check: () => boolean, ms = 3000): Promise<void> {
@@ -127,6 +135,26 @@ describe("HostPool", () => {
     assert.ok(hosts.readyCount <= 1, "only its own size within a second of the last start");
     await until(() => hosts.readyCount === 4);
     assert.equal(launched.length, 1 + 5 + 4, "the warm one, five on demand, four to refill");
+    await hosts.close();
+  });
+
+  it("launches at most maxOnDemand hosts at once for sessions; the others wait their turn", async () => {
+    const { hosts, launched, launches } = pool(0, { maxOnDemand: 2, launchMs: 20 });
+    const taken = await Promise.all(Array.from({ length: 5 }, () => hosts.take()));
+    assert.equal(launches.peak, 2);
+    assert.deepEqual(taken.map((h) => h.pid).sort(), [1, 2, 3, 4, 5]);
+    assert.equal(launched.length, 5);
+    await hosts.close();
+  });
+
+  it("passes a failed launch's turn on to the next session waiting", async () => {
+    const { hosts, launches } = pool(0, { maxOnDemand: 1, failFirst: 1 });
+    const results = await Promise.allSettled(Array.from({ length: 3 }, () => hosts.take()));
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ["rejected", "fulfilled", "fulfilled"],
+    );
+    assert.equal(launches.peak, 1);
     await hosts.close();
   });
 

@@ -92,6 +92,7 @@ export async function startSessions(
     maxSize: config.SESSION_WARM_POOL_MAX,
     memoryRoom: hostsThatFit,
     maxLaunching: os.availableParallelism(),
+    maxOnDemand: os.availableParallelism(),
     demandMemoryMs: config.SESSION_WARM_POOL_IDLE_SECONDS * 1000,
     logger: log,
     launch: async () =>
