@@ -39,6 +39,7 @@ interface PoolSetup {
   demandMemoryMs?: number;
   launchMs?: number;
   maxOnDemand?: number;
+  onDemandTurnMs?: number;
 }
 
 function pool(size: number, setup: PoolSetup = {}) {
@@ -52,6 +53,7 @@ function pool(size: number, setup: PoolSetup = {}) {
     memoryRoom: () => (setup.memoryRoom ?? 100) - launched.filter((h) => h.isAlive).length,
     maxLaunching: 2,
     maxOnDemand: setup.maxOnDemand ?? 100,
+    onDemandTurnMs: setup.onDemandTurnMs ?? 60_000,
     demandMemoryMs: setup.demandMemoryMs ?? 60_000,
     logger: createLogger("silent"),
     launch: async () => {
@@ -155,6 +157,16 @@ describe("HostPool", () => {
       ["rejected", "fulfilled", "fulfilled"],
     );
     assert.equal(launches.peak, 1);
+    await hosts.close();
+  });
+
+  it("lets the next session launch once a hanging launch has held its turn too long", async () => {
+    const { hosts, launches } = pool(0, { maxOnDemand: 1, onDemandTurnMs: 100, launchMs: 1000 });
+    const started = Date.now();
+    const both = Promise.all([hosts.take(), hosts.take()]);
+    await until(() => launches.running === 2, 800);
+    assert.ok(Date.now() - started < 800, "the second launch started before the first ended");
+    await both;
     await hosts.close();
   });
 

@@ -22,6 +22,11 @@ export interface HostPoolOptions<H extends PooledHost> {
    * median much sooner two at a time (9.3 and 9.2 s against 5.1 and 5.5 s).
    */
   maxOnDemand: number;
+  /**
+   * A launch holds its turn at most this long: one that hangs (until its own timeouts, up to
+   * ~50 s) does not hold up the sessions queued behind it.
+   */
+  onDemandTurnMs: number;
   /** A burst is remembered this long; after it without a start the pool shrinks back to `size`. */
   demandMemoryMs: number;
   launch: () => Promise<H>;
@@ -93,12 +98,12 @@ export class HostPool<H extends PooledHost = SessionHostHandle> {
     }
     this.#onDemand++;
     try {
-      await this.#onDemandSlot();
+      const endTurn = await this.#onDemandTurn();
       try {
         if (this.#closed) throw new Error("the session host pool is closed");
         return await this.#options.launch();
       } finally {
-        this.#passOnDemandSlot();
+        endTurn();
       }
     } finally {
       this.#onDemand--;
@@ -106,17 +111,25 @@ export class HostPool<H extends PooledHost = SessionHostHandle> {
     }
   }
 
-  /** Waits for a turn to launch: at most `maxOnDemand` on-demand launches run at once. */
-  async #onDemandSlot(): Promise<void> {
+  /**
+   * Waits for a turn to launch (at most `maxOnDemand` on-demand launches run at once) and returns
+   * its end, which hands the turn to the next launch queued. The turn also ends by itself after
+   * `onDemandTurnMs`; ending it again does nothing.
+   */
+  async #onDemandTurn(): Promise<() => void> {
     if (this.#onDemandLaunching < this.#options.maxOnDemand) this.#onDemandLaunching++;
     else await new Promise<void>((resolve) => this.#onDemandQueue.push(resolve));
-  }
-
-  /** A launch is over: its slot goes to the next one queued, else it is free. */
-  #passOnDemandSlot(): void {
-    const next = this.#onDemandQueue.shift();
-    if (next) next();
-    else this.#onDemandLaunching--;
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      clearTimeout(timer);
+      const next = this.#onDemandQueue.shift();
+      if (next) next();
+      else this.#onDemandLaunching--;
+    };
+    const timer = setTimeout(end, this.#options.onDemandTurnMs).unref();
+    return end;
   }
 
   /** Stops the waiting hosts and any still launching. */

@@ -27,6 +27,8 @@ import type { NodeIdentity } from "../store/node-identity.ts";
 
 /** A host's memory, rounded up from an idle session's ~150–200 MB PSS (`./skiff bench`). */
 const HOST_MEMORY_BYTES = 250 * 1024 * 1024;
+/** How long a launch for a waiting session holds its turn: ~10× a start during a burst here. */
+const ON_DEMAND_TURN_MS = 10_000;
 /** The warm pool grows only into this share of the memory available. */
 const POOL_MEMORY_SHARE = 0.5;
 
@@ -93,6 +95,7 @@ export async function startSessions(
     memoryRoom: hostsThatFit,
     maxLaunching: os.availableParallelism(),
     maxOnDemand: os.availableParallelism(),
+    onDemandTurnMs: ON_DEMAND_TURN_MS,
     demandMemoryMs: config.SESSION_WARM_POOL_IDLE_SECONDS * 1000,
     logger: log,
     launch: async () =>
