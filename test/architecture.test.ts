@@ -168,6 +168,12 @@ describe("what a session host loads", () => {
     assert.deepEqual(loaded, { files: loaded.files, imported: [], required: ["playwright-core"] });
   });
 
+  it("before its worker starts: no package, and few files", () => {
+    const loaded = packagesLoadedBy(path.join(src, "sandbox/session-host-main.ts"));
+    assert.deepEqual(loaded, { files: loaded.files, imported: [], required: [] });
+    assert.ok(loaded.files <= 10, `session-host-main.ts loads ${loaded.files} files first`);
+  });
+
   it("on its main thread: the logger alone, beyond Node's own modules", () => {
     const loaded = packagesLoadedBy(path.join(src, "sandbox/session-host.ts"));
     assert.ok(loaded.files > 10, `followed ${loaded.files} files`);

@@ -320,7 +320,7 @@ describe("interact sessions are isolated (bubblewrap)", { skip }, () => {
     }
     assert.ok(pids.includes("1"), "pid 1 is the sandbox's own init");
     assert.ok(pids.length < 40 && pids.length < hostPids, `only a few pids: ${pids.length}`);
-    assert.ok(result.self.value?.includes("session-host.ts"), "control: /proc/self reads");
+    assert.ok(result.self.value?.includes("session-host-main.ts"), "control: /proc/self reads");
     assert.ok(pids.includes(String(result.selfPid)), "control: its own pid is listed");
   });
 

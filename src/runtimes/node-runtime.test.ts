@@ -6,6 +6,7 @@ import { pino } from "pino";
 import { launchCdpChromium, type CdpChromium } from "./cdp-chromium.ts";
 import { KILLED_EXIT_CODE, NodeRuntime } from "./node-runtime.ts";
 import { TRUNCATION_MARKER } from "./output-buffer.ts";
+import { startWorkerThread, workerSetup } from "./worker-thread.ts";
 
 const CHROME = "/usr/bin/chromium-headless-shell";
 const PAGE = `<!doctype html><title>Skiff test page</title>
@@ -202,5 +203,50 @@ describe("NodeRuntime with pickPage", () => {
       await Promise.all([setup.close(), picked.close()]);
       await chromium.close();
     }
+  });
+
+  describe("with a worker started ahead of it (session-host-main.ts)", () => {
+    let chromium: CdpChromium;
+    before(async () => {
+      chromium = await launchCdpChromium({ executablePath: CHROME });
+    });
+    after(async () => {
+      await chromium.close();
+    });
+    const runtimeWith = (thread: ReturnType<typeof startWorkerThread>) =>
+      new NodeRuntime({
+        cdpEndpoint: chromium.wsEndpoint,
+        logger: pino({ level: "silent" }),
+        firstThread: thread,
+      });
+
+    it("runs on that worker first", async () => {
+      const thread = startWorkerThread(workerSetup({}));
+      const runtime = runtimeWith(thread);
+      try {
+        assert.equal(await runtime.driverAddress(), thread.setup.driverAddress);
+        const r = await runtime.run("1 + 1", { timeoutMs: 10_000 });
+        assert.equal(r.result, "2", r.stderr);
+      } finally {
+        await runtime.close();
+      }
+      assert.notEqual(thread.exitCode, undefined, "closing the runtime ends that worker");
+    });
+
+    it("fails the first call if that worker exited before the runtime took it, then starts another", async () => {
+      const thread = startWorkerThread(workerSetup({}));
+      await thread.worker.terminate();
+      const runtime = runtimeWith(thread);
+      try {
+        const first = await runtime.run("1", { timeoutMs: 10_000 });
+        assert.equal(first.exitCode, 1);
+        assert.match(first.stderr, /worker exited/);
+        const next = await runtime.run("2", { timeoutMs: 10_000 });
+        assert.equal(next.result, "2", next.stderr);
+        assert.notEqual(await runtime.driverAddress(), thread.setup.driverAddress);
+      } finally {
+        await runtime.close();
+      }
+    });
   });
 });

@@ -1,9 +1,9 @@
-import { randomUUID } from "node:crypto";
 import type { Browser, Page } from "playwright-core";
 import type { Logger } from "../log.ts";
-import { OUTPUT_CAP_BYTES, OutputBuffer, capText } from "./output-buffer.ts";
+import { OutputBuffer, capText } from "./output-buffer.ts";
 import { REPLAY_FAILED_PREFIX, type ReplayRequest, type ReplayResult } from "./replay.ts";
 import { WorkerClient, type RunReply } from "./worker-client.ts";
+import { startWorkerThread, workerSetup, type WorkerThread } from "./worker-thread.ts";
 
 /** The fields of an interact reply (spec §2.3); success is `exitCode === 0 && !killed`. */
 export interface ExecResult {
@@ -32,12 +32,16 @@ export interface NodeRuntimeOptions {
   pickPage?: PickPage;
   logger: Logger;
   connectTimeoutMs?: number;
+  /**
+   * The first worker, started ahead by the caller (session-host-main.ts) with its own setup; the
+   * ones after a timeout start here, with `pickPage` and `connectTimeoutMs`.
+   */
+  firstThread?: WorkerThread;
 }
 
 /** A killed run exits like a SIGKILLed process does (128 + 9). */
 export const KILLED_EXIT_CODE = 137;
 
-const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
 /** The replay bounds itself by its own deadline; past that and this, its worker is stuck. */
 const REPLAY_SLACK_MS = 5_000;
 
@@ -53,10 +57,12 @@ export class NodeRuntime {
   #queue: Promise<unknown> = Promise.resolve();
   #nextId = 1;
   #closed = false;
+  #firstThread: WorkerThread | undefined;
 
   constructor(options: NodeRuntimeOptions) {
     this.#options = options;
     this.#logger = options.logger;
+    this.#firstThread = options.firstThread;
   }
 
   /**
@@ -128,6 +134,8 @@ export class NodeRuntime {
     const worker = this.#worker;
     this.#worker = undefined;
     await worker?.terminate();
+    await this.#firstThread?.worker.terminate();
+    this.#firstThread = undefined;
   }
 
   async #runBody(body: string, timeoutMs: number): Promise<ExecResult> {
@@ -169,17 +177,10 @@ export class NodeRuntime {
   #ensureWorker(): WorkerClient {
     if (this.#worker?.alive) return this.#worker;
     const { cdpEndpoint, pickPage, connectTimeoutMs } = this.#options;
-    this.#worker = new WorkerClient(
-      {
-        connectTimeoutMs: connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-        outputCapBytes: OUTPUT_CAP_BYTES,
-        // Abstract (no file): a sandbox's own network namespace keeps it private to the session.
-        driverAddress: `\0skiff-playwright-${randomUUID()}`,
-        ...(pickPage ? { pickPageSource: pickPage.toString() } : {}),
-      },
-      Promise.resolve(cdpEndpoint),
-      this.#logger,
-    );
+    const thread =
+      this.#firstThread ?? startWorkerThread(workerSetup({ pickPage, connectTimeoutMs }));
+    this.#firstThread = undefined;
+    this.#worker = new WorkerClient(thread, Promise.resolve(cdpEndpoint), this.#logger);
     return this.#worker;
   }
 

@@ -1,4 +1,4 @@
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import type { Logger } from "../log.ts";
 import type { BundleLoad } from "./playwright-preload.ts";
 import type {
@@ -6,9 +6,9 @@ import type {
   OutputStream,
   TaskMessage,
   WorkerMessage,
-  WorkerSetup,
 } from "./node-worker-messages.ts";
 import type { ReplayRequest } from "./replay.ts";
+import type { WorkerThread } from "./worker-thread.ts";
 
 export interface RunReply {
   result: string;
@@ -35,13 +35,13 @@ export class WorkerClient {
   readonly driverAddress: string;
 
   /**
-   * Starts the thread at once (it loads Playwright, the slow part of its start) and tells it the
+   * Takes a started thread (it loads Playwright, the slow part of its start) and tells it the
    * browser's endpoint when `cdpEndpoint` settles; if that rejects, the thread is stopped.
    */
-  constructor(setup: WorkerSetup, cdpEndpoint: Promise<string>, logger: Logger) {
+  constructor(thread: WorkerThread, cdpEndpoint: Promise<string>, logger: Logger) {
     this.#logger = logger;
-    this.driverAddress = setup.driverAddress;
-    this.#worker = new Worker(new URL("./node-worker.ts", import.meta.url), { workerData: setup });
+    this.driverAddress = thread.setup.driverAddress;
+    this.#worker = thread.worker;
     const endpointFailed = Promise.withResolvers<never>();
     cdpEndpoint.then(
       (endpoint) =>
@@ -62,10 +62,13 @@ export class WorkerClient {
         } else if (message.type === "fatal") reject(new Error(message.message));
         else this.#onRunMessage(message);
       });
-      this.#worker.on("exit", (code) => {
+      const onExit = (code: number) => {
         this.#onExit(code);
         reject(new Error(this.#exitReason));
-      });
+      };
+      // A thread started ahead (worker-thread.ts) may have ended before this listens.
+      if (thread.exitCode === undefined) this.#worker.on("exit", onExit);
+      else onExit(thread.exitCode);
     });
     this.#ready = Promise.race([started, endpointFailed.promise]);
     // Suppresses the unhandled rejection when no run ever waits on a failed start.

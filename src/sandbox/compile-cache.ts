@@ -9,8 +9,9 @@ import type { SandboxMode } from "./sandbox-launcher.ts";
 
 const run = promisify(execFile);
 
-/** The modules a session host compiles: its own, its runtime's worker and the replay. */
+/** The modules a session host compiles: its entry, its own, its runtime's worker and the replay. */
 const HOST_ENTRY_POINTS = [
+  "./session-host-main.ts",
   "./session-host.ts",
   "../runtimes/node-worker.ts",
   "../runtimes/replay.ts",

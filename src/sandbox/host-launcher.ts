@@ -52,7 +52,7 @@ export interface HostLaunchOptions {
 /** The file in a session directory (outside the sandbox's view) that names its host's pid. */
 export const HOST_PID_FILE = "host.pid";
 
-const HOST_SCRIPT = path.join(import.meta.dirname, "session-host.ts");
+const HOST_SCRIPT = path.join(import.meta.dirname, "session-host-main.ts");
 const SOCKET_NAME = "host.sock";
 const PROXY_SOCKET_NAME = "proxy.sock";
 const CDP_SOCKET_NAME = "cdp.sock";

@@ -1,6 +1,7 @@
 // The one process inside a session's sandbox: it owns the session's Chromium and runtimes and
 // answers the server over the channel socket. It is its own program, so its settings come from
-// argv, not from config.ts. Usage:
+// argv, not from config.ts. Sandboxes run it through session-host-main.ts, which starts the node
+// runtime's worker first; run alone it starts that worker itself. Usage:
 //   node session-host.ts --socket /run/skiff/host.sock --chrome <path> [--log-level info]
 import net from "node:net";
 import os from "node:os";
@@ -12,6 +13,7 @@ import { launchCdpChromium, type CdpChromium } from "../runtimes/cdp-chromium.ts
 import { trimHeapOnceIdle } from "../runtimes/idle-trim.ts";
 import { NodeRuntime } from "../runtimes/node-runtime.ts";
 import { PythonRuntime } from "../runtimes/python-runtime.ts";
+import type { WorkerThread } from "../runtimes/worker-thread.ts";
 import { settleWithin } from "../scrape/deadline.ts";
 import { ProxyForwarder } from "./proxy-forwarder.ts";
 import { Screencast, type ViewInput } from "./screencast.ts";
@@ -35,6 +37,8 @@ export interface SessionHostOptions {
   agentBrowser?: string | undefined;
   /** Playwright for Python's interpreter for `python` calls, or why there is none. */
   python?: { path: string } | { problem: string };
+  /** The node runtime's worker, started ahead with `pickContentPage` (session-host-main.ts). */
+  runtimeThread?: WorkerThread | undefined;
   logger: Logger;
 }
 
@@ -99,6 +103,7 @@ export class SessionHost {
       cdpEndpoint: this.#cdpEndpoint.promise,
       pickPage: pickContentPage,
       logger: options.logger,
+      ...(options.runtimeThread && { firstThread: options.runtimeThread }),
     });
     this.#runtime.start();
   }
@@ -357,15 +362,19 @@ function pythonArg(python: string | undefined, missing: string | undefined): Hos
   return missing ? { problem: missing } : undefined;
 }
 
-/** The entry point when run as a program; exits so that no stray handle outlives the session. */
-async function main(): Promise<void> {
-  const args = parseHostArgs(process.argv.slice(2));
+/**
+ * Runs the host as a program, on `argv`; exits so that no stray handle outlives the session.
+ * `runtimeThread` is the node runtime's worker if the caller started it (session-host-main.ts).
+ */
+export async function runSessionHost(argv: string[], runtimeThread?: WorkerThread): Promise<void> {
+  const args = parseHostArgs(argv);
   const logger = createLogger(args.logLevel);
   const host = new SessionHost({
     chromePath: args.chrome,
     proxySocket: args.proxySocket,
     agentBrowser: args.agentBrowser,
     ...(args.python ? { python: args.python } : {}),
+    runtimeThread,
     logger,
   });
   process.once("SIGTERM", () => void host.close().then(() => process.exit(0)));
@@ -374,4 +383,4 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) await runSessionHost(process.argv.slice(2));
