@@ -73,6 +73,7 @@ export class WorkerClient {
     this.#ready = Promise.race([started, endpointFailed.promise]);
     // Suppresses the unhandled rejection when no run ever waits on a failed start.
     this.#ready.catch(() => {});
+    if (thread.error) this.#logger.warn({ err: thread.error }, "node runtime worker error");
     this.#worker.on("error", (err) => this.#logger.warn({ err }, "node runtime worker error"));
   }
 

@@ -14,6 +14,8 @@ export interface WorkerThread {
   worker: Worker;
   /** Set once the thread has exited. */
   exitCode?: number;
+  /** Its first error, kept until a WorkerClient takes the thread and logs it. */
+  error?: Error;
 }
 
 /**
@@ -34,14 +36,16 @@ export function workerSetup(options: {
 }
 
 /**
- * Starts the thread now; it loads Playwright and waits for the browser's endpoint. Its exit is
- * recorded, and an error before a WorkerClient listens does not go unhandled (WorkerClient logs
- * the ones after).
+ * Starts the thread now; it loads Playwright and waits for the browser's endpoint. Its exit and
+ * first error are recorded for the WorkerClient that takes it, so an error before then does not
+ * go unhandled.
  */
 export function startWorkerThread(setup: WorkerSetup): WorkerThread {
   const worker = new Worker(new URL("./node-worker.ts", import.meta.url), { workerData: setup });
   const thread: WorkerThread = { setup, worker };
-  worker.on("error", () => {});
+  worker.on("error", (err) => {
+    thread.error ??= err;
+  });
   worker.once("exit", (code) => {
     thread.exitCode = code;
   });

@@ -170,6 +170,28 @@ describe("HostPool", () => {
     await hosts.close();
   });
 
+  it("gives a session waiting its turn a warm host that came up meanwhile", async () => {
+    const { hosts, launched } = pool(1, { maxOnDemand: 1, launchMs: 100 });
+    hosts.start();
+    const taken = await Promise.all([hosts.take(), hosts.take()]);
+    assert.deepEqual(taken.map((h) => h.pid).sort(), [1, 2]);
+    assert.equal(launched.length, 2, "the warm one and one on demand, not a third");
+    await hosts.close();
+  });
+
+  it("refuses the sessions still waiting for a turn once it closes", async () => {
+    const { hosts } = pool(0, { maxOnDemand: 1, launchMs: 300 });
+    const first = hosts.take();
+    const second = hosts.take();
+    await delay(20);
+    const started = Date.now();
+    const closing = hosts.close();
+    await assert.rejects(second, /closed/);
+    assert.ok(Date.now() - started < 200, "without waiting for the launch ahead of it");
+    await first;
+    await closing;
+  });
+
   it("grows only into the memory there is", async () => {
     const { hosts } = pool(0, { maxSize: 10, memoryRoom: 7 });
     await Promise.all(Array.from({ length: 5 }, () => hosts.take()));

@@ -101,7 +101,8 @@ export class HostPool<H extends PooledHost = SessionHostHandle> {
       const endTurn = await this.#onDemandTurn();
       try {
         if (this.#closed) throw new Error("the session host pool is closed");
-        return await this.#options.launch();
+        // A host the pool was launching before the burst may have come up meanwhile.
+        return this.#takeLive() ?? (await this.#options.launch());
       } finally {
         endTurn();
       }
@@ -138,6 +139,11 @@ export class HostPool<H extends PooledHost = SessionHostHandle> {
     clearTimeout(this.#shrinkTimer);
     clearTimeout(this.#growTimer);
     this.#closing.abort();
+    // Sessions waiting for a turn get one at once, and find the pool closed.
+    for (const next of this.#onDemandQueue.splice(0)) {
+      this.#onDemandLaunching++;
+      next();
+    }
     await Promise.all(this.#refills);
     await Promise.all(this.#ready.splice(0).map((host) => host.stop()));
   }
