@@ -6,7 +6,7 @@ import { Worker } from "node:worker_threads";
 import type { WorkerSetup } from "./node-worker-messages.ts";
 import { OUTPUT_CAP_BYTES } from "./output-buffer.ts";
 
-export const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
 
 /** A started node-worker.ts thread, with what befell it before a WorkerClient took it. */
 export interface WorkerThread {
