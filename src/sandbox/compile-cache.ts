@@ -3,7 +3,7 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import type { Logger } from "../log.ts";
-import { writeAsciiBundles, type FileReplacement } from "./ascii-bundles.ts";
+import { sandboxBundleFiles, type FileReplacement } from "./sandbox-bundles.ts";
 import type { FillOrder } from "./fill-compile-cache.ts";
 import type { SandboxMode } from "./sandbox-launcher.ts";
 
@@ -23,18 +23,18 @@ const FILL_TIMEOUT_MS = 60_000;
 export interface HostCode {
   /** A Node compile cache holding everything a host loads, given read-only to sandboxes. */
   compileCache: string;
-  /** Files sandboxes see replaced: Playwright's bundles as ASCII (ascii-bundles.ts). */
+  /** Files sandboxes see replaced: Playwright's bundles by their copies (sandbox-bundles.ts). */
   replacements: FileReplacement[];
 }
 
 /**
  * Prepares, in `dir`, what session hosts share, from a trusted process outside any sandbox:
- * ASCII copies of Playwright's bundles (only in mode "bwrap", where a sandbox can see them in
- * place of the originals), then a compile cache filled with what a host loads, as it will see it,
- * with the code of Playwright's bundles as their load left it (playwright-bundles.ts). A host then
- * neither strips TypeScript (Node loads a WebAssembly compiler per thread for that) nor compiles
- * Playwright: measured, ~30 MB less per session and a faster start. Undefined when it failed,
- * after a warning: hosts then work as before, only bigger and slower.
+ * copies of Playwright's bundles (sandbox-bundles.ts; only in mode "bwrap", where a sandbox sees
+ * them in place of the originals), then a compile cache filled with what a host loads, as it will
+ * see it, with the code of Playwright's bundles as their load left it (playwright-bundles.ts). A
+ * host then neither strips TypeScript (Node loads a WebAssembly compiler per thread for that) nor
+ * compiles Playwright: measured, ~30 MB less per session and a faster start. Undefined when it
+ * failed, after a warning: hosts then work as before, only bigger and slower.
  */
 export async function prepareHostCode(
   dir: string,
@@ -45,12 +45,16 @@ export async function prepareHostCode(
   const compileCache = path.join(dir, "cache");
   try {
     await mkdir(compileCache, { recursive: true, mode: 0o700 });
-    const replacements = mode === "bwrap" ? await writeAsciiBundles(path.join(dir, "ascii")) : [];
-    const order: FillOrder = { entryPoints: HOST_ENTRY_POINTS, replacements };
-    await run(process.execPath, [FILL_SCRIPT, JSON.stringify(order)], {
+    const copies = mode === "bwrap" ? path.join(dir, "bundles") : undefined;
+    const order: FillOrder = { entryPoints: HOST_ENTRY_POINTS, copies };
+    const { stdout } = await run(process.execPath, [FILL_SCRIPT, JSON.stringify(order)], {
       env: { NODE_COMPILE_CACHE: compileCache },
       timeout: FILL_TIMEOUT_MS,
     });
+    for (const problem of JSON.parse(stdout) as string[]) {
+      logger.warn(`a copy of Playwright's bundles for sandboxes is not made lazy: ${problem}`);
+    }
+    const replacements = copies ? sandboxBundleFiles(copies) : [];
     logger.debug(
       { dir, replaced: replacements.length, ms: Date.now() - started },
       "session host code prepared",

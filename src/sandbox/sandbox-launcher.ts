@@ -7,7 +7,7 @@ import { createInterface } from "node:readline";
 import type { Writable } from "node:stream";
 import { ConfigError } from "../config.ts";
 import type { Logger } from "../log.ts";
-import type { FileReplacement } from "./ascii-bundles.ts";
+import type { FileReplacement } from "./sandbox-bundles.ts";
 import { killProcessGroup } from "../runtimes/process-group.ts";
 
 export type SandboxMode = "bwrap" | "none";

@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import vm from "node:vm";
 import * as acorn from "acorn";
 import { PLAYWRIGHT_BUNDLES } from "../runtimes/playwright-bundles.ts";
-import { escapeNonAscii, writeAsciiBundles } from "./ascii-bundles.ts";
+import { escapeNonAscii, sandboxBundleFiles, writeSandboxBundles } from "./sandbox-bundles.ts";
 
 const NON_ASCII = /[^\x20-\x7e\n\r\t]/;
 
@@ -43,7 +43,7 @@ function placesOfNonAscii(source: string): Map<string, number> {
   return places;
 }
 
-describe("ASCII copies of Playwright's bundles", () => {
+describe("sandbox copies of Playwright's bundles", () => {
   it("escape each non-ASCII character where JavaScript reads it as the same program", () => {
     const source = [
       "// a comment — with a dash",
@@ -69,10 +69,12 @@ describe("ASCII copies of Playwright's bundles", () => {
     }
   });
 
-  it("are written as ASCII files that replace the bundles the worker loads", async () => {
+  it("are written as ASCII files, edited, that replace the bundles the worker loads", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "skiff-ascii-"));
     try {
-      const replacements = await writeAsciiBundles(dir);
+      const { replacements, problems } = await writeSandboxBundles(dir);
+      assert.deepEqual(problems, [], "the installed bundles are edited");
+      assert.deepEqual(replacements, sandboxBundleFiles(dir));
       assert.deepEqual(
         replacements.map((r) => r.path),
         PLAYWRIGHT_BUNDLES,
@@ -83,8 +85,10 @@ describe("ASCII copies of Playwright's bundles", () => {
           copy.every((byte) => byte < 0x80),
           `${r.with} is ASCII`,
         );
-        assert.equal(copy.toString("utf8"), escapeNonAscii(original));
+        assert.notEqual(copy.toString("utf8"), escapeNonAscii(original), "and edited");
       }
+      const again = await writeSandboxBundles(dir);
+      assert.deepEqual(again, { replacements, problems: [] }, "a second server writes the same");
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
