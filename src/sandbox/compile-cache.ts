@@ -51,7 +51,8 @@ export async function prepareHostCode(
       env: { NODE_COMPILE_CACHE: compileCache },
       timeout: FILL_TIMEOUT_MS,
     });
-    for (const problem of JSON.parse(stdout) as string[]) {
+    // The fill's last line says what it could not edit.
+    for (const problem of JSON.parse(stdout.trim().split("\n").at(-1)!) as string[]) {
       logger.warn(`a copy of Playwright's bundles for sandboxes is not made lazy: ${problem}`);
     }
     const replacements = copies ? sandboxBundleFiles(copies) : [];

@@ -3,7 +3,7 @@
 // session host's worker will (playwright-bundles.ts), imports what a host loads, so that Node
 // compiles the rest into its cache, then saves the bundles' code, everything their load compiled.
 // The code is keyed on each bundle's source, so the bundles are read as a sandbox sees them.
-// It prints, as JSON, why a copy is not edited, if one is not.
+// Its last line of output says, in JSON, why a copy is not edited, if one is not.
 import { mkdirSync, readFileSync } from "node:fs";
 import { bundleCacheDir, loadPlaywrightBundles } from "../runtimes/playwright-bundles.ts";
 import { writeSandboxBundles } from "./sandbox-bundles.ts";
@@ -32,4 +32,4 @@ for (const href of order.entryPoints) await import(href);
 const dir = bundleCacheDir(compileCache);
 mkdirSync(dir, { recursive: true, mode: 0o700 });
 bundles.save(dir);
-process.stdout.write(JSON.stringify(problems));
+process.stdout.write(`\n${JSON.stringify(problems)}\n`);

@@ -10,7 +10,6 @@
 // not matter), and a one-byte source. The one place an escape would change a value is a template
 // literal's raw text; sandbox-bundles.test.ts checks that the installed bundles have none there.
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -68,7 +67,7 @@ const EDITS: Record<string, (source: string) => Edited> = {
 const require = createRequire(import.meta.url);
 /** Beside the installed packages, as other tools keep theirs; keyed on what makes an edit. */
 const EDIT_CACHE = path.join(require.resolve("playwright-core/package.json"), "../../.cache/skiff");
-const EDITOR_SOURCE = readFileSync(new URL("./lazy-bundles.ts", import.meta.url), "utf8");
+const EDITOR = new URL("./lazy-bundles.ts", import.meta.url);
 
 /**
  * A bundle as lazy-bundles.ts edits it. Parsing the utilities bundle takes over a second, so an
@@ -78,7 +77,10 @@ const EDITOR_SOURCE = readFileSync(new URL("./lazy-bundles.ts", import.meta.url)
 async function editedBundle(bundle: string, source: string): Promise<Edited> {
   const edit = EDITS[path.basename(bundle)];
   if (!edit) return { problem: "no edit for it" };
-  const key = createHash("sha256").update(EDITOR_SOURCE).update(source).digest("hex");
+  const key = createHash("sha256")
+    .update(await readFile(EDITOR))
+    .update(source)
+    .digest("hex");
   const name = path.basename(bundle, ".js");
   const cached = path.join(EDIT_CACHE, `${name}-${key.slice(0, 32)}.js`);
   try {
