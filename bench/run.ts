@@ -13,7 +13,7 @@ import { benchMarkdown } from "./markdown-bench.ts";
 import { benchNodeRuntime } from "./node-runtime-bench.ts";
 import { benchProxy, printProxy } from "./proxy-bench.ts";
 import { benchPython, printPython } from "./python-bench.ts";
-import { PACE_MS, benchScrape } from "./scrape-bench.ts";
+import { BLOCK, PACE_MS, benchScrape } from "./scrape-bench.ts";
 import { benchSearch, printSearch } from "./search-bench.ts";
 import { fmt } from "./stats.ts";
 
@@ -32,7 +32,9 @@ try {
     console.log(
       `  ${name.padEnd(34)} p50 ${fmt(l.p50).padStart(6)} ms   p95 ${fmt(l.p95).padStart(6)} ms`,
     );
-  console.log(`/v2/scrape markdown of a local static page, ${s.samples} scrapes each`);
+  console.log(
+    `/v2/scrape markdown of a local static page, ${s.samples} scrapes each, in turns of ${BLOCK}`,
+  );
   console.log("  back to back:");
   row("skiff (fresh context per scrape)", s.tight.skiff);
   row("raw playwright, reused page", s.tight.rawReusedPage);

@@ -3,7 +3,7 @@ import { htmlToMarkdown } from "mdream";
 import { loadConfig } from "../src/config.ts";
 import { launchChromium } from "../src/browser/chromium.ts";
 import { createLogger } from "../src/log.ts";
-import { collect, latency, timeEach, type Latency } from "./stats.ts";
+import { collectInBlocks, latency, timeEach, type Latency } from "./stats.ts";
 import { startSkiff } from "../test/helpers/skiff-harness.ts";
 
 export interface ScrapeBench {
@@ -32,40 +32,44 @@ async function scrapeOnce(base: string, pageUrl: string): Promise<void> {
   if (!body.success || !body.data?.markdown) throw new Error(`scrape failed: ${res.status}`);
 }
 
+/** Samples in a row per side before the other side's turn (see collectInBlocks). */
+export const BLOCK = 10;
+
+/** How long one call of `fn` takes. */
+const timed = (fn: () => Promise<void>) => async (): Promise<number> => {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+};
+
+/** The same, after PACE_MS of pause that is not timed. */
+const paced = (fn: () => Promise<void>) => async (): Promise<number> => {
+  await pause();
+  return timed(fn)();
+};
+
 /** Raw playwright-core in this process: goto + content + the same converter, nothing else. */
-async function rawPlaywright(pageUrl: string, n: number) {
+async function rawPlaywright(pageUrl: string) {
   const config = loadConfig({ LOG_LEVEL: "silent" });
   const browser = await launchChromium({
     executablePath: config.CHROME_PATH,
     logger: createLogger("silent"),
   });
-  try {
-    const page = await browser.newPage();
-    const reused = async () => {
+  const page = await browser.newPage();
+  return {
+    reused: async () => {
       await page.goto(pageUrl, { waitUntil: "load" });
       htmlToMarkdown(await page.content());
-    };
-    const fresh = async () => {
+    },
+    fresh: async () => {
       const context = await browser.newContext();
       const p = await context.newPage();
       await p.goto(pageUrl, { waitUntil: "load" });
       htmlToMarkdown(await p.content());
       await context.close();
-    };
-    await timeEach(5, reused);
-    return {
-      reused: await timeEach(n, reused),
-      fresh: await timeEach(n, fresh),
-      pacedReused: await collect(n, async () => {
-        await pause();
-        const t0 = performance.now();
-        await reused();
-        return performance.now() - t0;
-      }),
-    };
-  } finally {
-    await browser.close();
-  }
+    },
+    close: () => browser.close(),
+  };
 }
 
 async function throughput(base: string, pageUrl: string, clients: number, total: number) {
@@ -78,27 +82,47 @@ async function throughput(base: string, pageUrl: string, clients: number, total:
   return total / ((performance.now() - t0) / 1000);
 }
 
+/**
+ * Skiff and raw Playwright take turns in blocks of BLOCK scrapes, so that both are timed in the
+ * same minutes of the machine; the throughput after them is Skiff's alone.
+ */
 export async function benchScrape(pageUrl: string, n = 60): Promise<ScrapeBench> {
-  const raw = await rawPlaywright(pageUrl, n);
+  const raw = await rawPlaywright(pageUrl);
+  try {
+    return await againstSkiff(pageUrl, n, raw);
+  } finally {
+    await raw.close();
+  }
+}
+
+async function againstSkiff(
+  pageUrl: string,
+  n: number,
+  raw: Awaited<ReturnType<typeof rawPlaywright>>,
+): Promise<ScrapeBench> {
   const server = await startSkiff({ LOG_LEVEL: "silent" });
   try {
-    await timeEach(5, () => scrapeOnce(server.url, pageUrl));
-    const tight = await timeEach(n, () => scrapeOnce(server.url, pageUrl));
-    const paced = await collect(n, async () => {
-      await pause();
-      const t0 = performance.now();
-      await scrapeOnce(server.url, pageUrl);
-      return performance.now() - t0;
+    const skiff = () => scrapeOnce(server.url, pageUrl);
+    await timeEach(5, raw.reused);
+    await timeEach(5, skiff);
+    const tight = await collectInBlocks(n, BLOCK, {
+      skiff: timed(skiff),
+      rawReusedPage: timed(raw.reused),
+      rawFreshContext: timed(raw.fresh),
+    });
+    const spaced = await collectInBlocks(n, BLOCK, {
+      skiff: paced(skiff),
+      rawReusedPage: paced(raw.reused),
     });
     const scrapesPerSecond = await throughput(server.url, pageUrl, 8, 160);
     return {
       samples: n,
       tight: {
-        skiff: latency(tight),
-        rawReusedPage: latency(raw.reused),
-        rawFreshContext: latency(raw.fresh),
+        skiff: latency(tight.skiff),
+        rawReusedPage: latency(tight.rawReusedPage),
+        rawFreshContext: latency(tight.rawFreshContext),
       },
-      paced: { skiff: latency(paced), rawReusedPage: latency(raw.pacedReused) },
+      paced: { skiff: latency(spaced.skiff), rawReusedPage: latency(spaced.rawReusedPage) },
       concurrentClients: 8,
       scrapesPerSecond,
     };
