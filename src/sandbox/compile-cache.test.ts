@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
+import { assertEditedAsciiCopies } from "../../test/helpers/bundle-copies.ts";
 import { recordLog } from "../../test/helpers/log-recorder.ts";
 import { bundleCacheDir, hasBundleCache } from "../runtimes/playwright-bundles.ts";
 import { prepareHostCode } from "./compile-cache.ts";
-import { escapeNonAscii, sandboxBundleFiles } from "./sandbox-bundles.ts";
+import { sandboxBundleFiles } from "./sandbox-bundles.ts";
 
 describe("the session hosts' shared code", () => {
   it("is prepared by the fill process: edited copies of the bundles and their code cache", async () => {
@@ -21,14 +22,7 @@ describe("the session hosts' shared code", () => {
       );
       assert.ok(code, "prepared");
       assert.deepEqual(code.replacements, sandboxBundleFiles(path.join(dir, "bundles")));
-      for (const r of code.replacements) {
-        const [original, copy] = await Promise.all([readFile(r.path, "utf8"), readFile(r.with)]);
-        assert.ok(
-          copy.every((byte) => byte < 0x80),
-          `${r.with} is ASCII`,
-        );
-        assert.notEqual(copy.toString("utf8"), escapeNonAscii(original), `${r.with} is edited`);
-      }
+      await assertEditedAsciiCopies(code.replacements);
       assert.ok(hasBundleCache(bundleCacheDir(code.compileCache)), "the bundles' code is cached");
     } finally {
       await rm(dir, { recursive: true, force: true });
