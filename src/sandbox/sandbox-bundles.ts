@@ -49,9 +49,11 @@ export async function writeSandboxBundles(dir: string): Promise<SandboxBundles> 
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const replacements = sandboxBundleFiles(dir);
   const problems: string[] = [];
+  // The editor's source keys the edit cache (editedBundle): read once, only when writing copies.
+  const editor = await readFile(EDITOR);
   for (const { path: bundle, with: copy } of replacements) {
     const source = await readFile(bundle, "utf8");
-    const edited = await editedBundle(bundle, source);
+    const edited = await editedBundle(bundle, source, editor);
     if ("problem" in edited) problems.push(`${path.basename(bundle)}: ${edited.problem}`);
     await writeFile(copy, escapeNonAscii("source" in edited ? edited.source : source), {
       mode: 0o600,
@@ -71,16 +73,13 @@ const EDITOR = new URL("./lazy-bundles.ts", import.meta.url);
 
 /**
  * A bundle as lazy-bundles.ts edits it. Parsing the utilities bundle takes over a second, so an
- * edit is kept in a cache keyed on the bundle and the editor's source; where the cache cannot be
- * written (a read-only install), each server edits again.
+ * edit is kept in a cache keyed on the bundle and the editor's source (`editor`); where the cache
+ * cannot be written (a read-only install), each server edits again.
  */
-async function editedBundle(bundle: string, source: string): Promise<Edited> {
+async function editedBundle(bundle: string, source: string, editor: Buffer): Promise<Edited> {
   const edit = EDITS[path.basename(bundle)];
   if (!edit) return { problem: "no edit for it" };
-  const key = createHash("sha256")
-    .update(await readFile(EDITOR))
-    .update(source)
-    .digest("hex");
+  const key = createHash("sha256").update(editor).update(source).digest("hex");
   const name = path.basename(bundle, ".js");
   const cached = path.join(EDIT_CACHE, `${name}-${key.slice(0, 32)}.js`);
   try {
