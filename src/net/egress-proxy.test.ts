@@ -6,7 +6,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
-import { EgressProxy, REFUSAL_HEADER, type ProxyListener } from "./egress-proxy.ts";
+import {
+  EgressProxy,
+  REFUSAL_HEADER,
+  type PeerEndpoint,
+  type ProxyListener,
+} from "./egress-proxy.ts";
 import type { Resolver } from "./target-policy.ts";
 
 /** A local HTTP server that counts what reaches it (connections and requests) and echoes. */
@@ -39,11 +44,21 @@ const names: Record<string, string[]> = {
 const resolve: Resolver = (host) =>
   names[host] ? Promise.resolve(names[host]) : Promise.reject(new Error(`ENOTFOUND ${host}`));
 
-function startProxy(allowPrivateTargets: boolean, ownPorts: number[] = []) {
+function startProxy(
+  allowPrivateTargets: boolean,
+  ownPorts: number[] = [],
+  peers: PeerEndpoint[] = [],
+) {
   const logs: { msg: string; reason?: string; client?: string }[] = [];
   const stream = { write: (line: string) => void logs.push(JSON.parse(line)) };
   const logger = pino({ level: "warn" }, stream);
-  const proxy = new EgressProxy({ resolve, allowPrivateTargets, logger, ownPorts: () => ownPorts });
+  const proxy = new EgressProxy({
+    resolve,
+    allowPrivateTargets,
+    logger,
+    ownPorts: () => ownPorts,
+    peers: () => peers,
+  });
   return { proxy, logs };
 }
 
@@ -253,6 +268,33 @@ describe("EgressProxy", () => {
       assert.equal(api.hits, 0);
       assert.equal(listener.counters.refusals, ports.length * hosts.length * 2);
       assert.equal(other.counters.refusals, 0);
+    });
+
+    it("refuses the cluster's internal ports on any address that reaches them, not other ports", async (t) => {
+      // `api` stands for this node's internal listener, a peer on 10.0.0.7 for another node's.
+      const peers = [
+        { address: "127.0.0.1", port: api.port },
+        { address: "10.0.0.7", port: up.port + 1 },
+      ];
+      const { proxy } = startProxy(true, [], peers);
+      t.after(() => proxy.close());
+      const listener = await proxy.listenTcp("s");
+      const refused = [
+        ...["127.0.0.1", "site.test", "[::ffff:127.0.0.1]", "mapped.test", "0.0.0.0"].map(
+          (host) => `${host}:${api.port}`,
+        ),
+        `mixed.test:${up.port + 1}`,
+      ];
+      for (const target of refused) {
+        const res = await get(via(listener), `http://${target}/`);
+        assert.match(String(res.headers[REFUSAL_HEADER]), /a Skiff node's internal port/, target);
+        const { head } = await tunnel(via(listener), target, rawGet("/"));
+        assert.match(header(head) ?? "", /a Skiff node's internal port/, target);
+      }
+      assert.equal(api.hits, 0);
+      const reached = await get(via(listener), `http://site.test:${up.port}/ok`);
+      assert.equal(reached.status, 200);
+      assert.match(reached.body, /^GET \/ok /);
     });
 
     it("serves a Unix-socket listener the same way and removes its file on close", async (t) => {

@@ -141,12 +141,13 @@ export class EgressProxy {
     return { ok: true, address };
   }
 
+  /** The port first: the address checks list this machine's interfaces, ~60 µs a request. */
   #isPeer(addresses: string[], port: number): boolean {
+    const peers = (this.#options.peers?.() ?? []).filter((peer) => peer.port === port);
+    if (peers.length === 0) return false;
     const local = addresses.some(isThisMachine);
-    return (this.#options.peers?.() ?? []).some(
-      (peer) =>
-        peer.port === port &&
-        (addresses.includes(peer.address) || (local && isThisMachine(peer.address))),
+    return peers.some(
+      (peer) => addresses.includes(peer.address) || (local && isThisMachine(peer.address)),
     );
   }
 
@@ -174,6 +175,8 @@ export class ProxyListener {
   readonly #server: http.Server;
   readonly #sockets = new Set<Duplex>();
   #socketPath: string | undefined;
+  /** Kept from the start: the policy asks for it on every request (getsockname otherwise). */
+  #port: number | undefined;
 
   constructor(label: string, hooks: ListenerHooks) {
     this.label = label;
@@ -187,8 +190,7 @@ export class ProxyListener {
 
   /** The TCP port, for a listener on 127.0.0.1. */
   get port(): number | undefined {
-    const address = this.#server.address();
-    return typeof address === "object" && address ? address.port : undefined;
+    return this.#port;
   }
 
   /** `http://127.0.0.1:<port>`, what a browser on the host is given as its proxy. */
@@ -207,6 +209,7 @@ export class ProxyListener {
     });
     const address = this.#server.address();
     if (typeof address === "string") this.#socketPath = address;
+    else if (address) this.#port = address.port;
   }
 
   /** Stops listening and cuts the connections still open. */
