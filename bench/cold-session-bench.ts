@@ -1,11 +1,14 @@
 // One cold session (no warm host): the first interact call after a scrape, against raw
 // playwright-core launching the same Chromium with the same flags, then a context, goto and title.
-// The server's own account of each start (its "session host started" log line) breaks it down.
+// The server's own account of each start (its "session host started" log line) breaks it down,
+// and /proc what each side's start cost of the CPU: on two cores a burst of starts is as fast as
+// the CPU each start takes.
 import { aloneWithSite } from "./alone.ts";
 import type { TestSite } from "../test/fixtures/site/test-site.ts";
 import { recordLog } from "../test/helpers/log-recorder.ts";
-import { startSkiff } from "../test/helpers/skiff-harness.ts";
+import { startSkiff, type RunningSkiff } from "../test/helpers/skiff-harness.ts";
 import { interactOk, rawBrowser, rawFirstCall, scrape, stop } from "./interact-bench.ts";
+import { childPids, hostPids, treeCpu, type TreeCpu } from "./session-processes.ts";
 import { fmt, latency, percentile, type Latency } from "./stats.ts";
 
 const SAMPLES = 5;
@@ -18,45 +21,108 @@ interface StartParts {
   runtimeMs: number;
 }
 
+/** CPU time one start took, in ms, by where it went (p50 of each over the samples). */
+export interface StartCpu {
+  /** The session host's Node processes (none for raw). */
+  host: number;
+  /** Their threads by name: the node runtime's worker, the main thread, V8's helpers… */
+  hostThreads: Record<string, number>;
+  /** The rest of the session's sandbox (or raw's browser): Chromium's processes. */
+  browser: number;
+  /** This process during the call: the server (or raw's Playwright) and the test site. */
+  thisProcess: number;
+  total: number;
+}
+
 export interface ColdSession {
   samples: number;
   skiff: Latency;
   raw: Latency;
   /** p50 of each part of a start, as the server logged them. */
   parts: StartParts;
+  cpu: { skiff: StartCpu; raw: StartCpu };
 }
 
-/** Launch, context, goto, title, each timed together; the browser's close is not. */
-async function rawColdCall(site: TestSite, pageUrl: string): Promise<number> {
+/** One start's reading: its time and its CPU. */
+interface Start {
+  ms: number;
+  tree: TreeCpu;
+  thisProcessMs: number;
+}
+
+const processCpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+
+/**
+ * Launch, context, goto, title, each timed together; the browser's close is not. Its CPU is read
+ * before the close, from the processes this one has launched since.
+ */
+async function rawColdCall(site: TestSite, pageUrl: string): Promise<Start> {
+  const before = childPids();
+  const cpu0 = processCpuMs();
   const t0 = performance.now();
   const browser = await rawBrowser(site);
   const launched = performance.now() - t0;
   try {
-    return launched + (await rawFirstCall(browser, pageUrl));
+    const ms = launched + (await rawFirstCall(browser, pageUrl));
+    const thisProcessMs = processCpuMs() - cpu0;
+    const launchedPids = [...childPids()].filter((pid) => !before.has(pid));
+    if (launchedPids.length !== 1) throw new Error("could not tell raw playwright's browser");
+    return { ms, tree: treeCpu(launchedPids[0]!), thisProcessMs };
   } finally {
     await browser.close();
   }
+}
+
+/** The first call on a new scrape; with no warm pool, its host is the one launched for it. */
+async function skiffColdCall(server: RunningSkiff, pageUrl: string): Promise<Start> {
+  const id = await scrape(server.url, pageUrl);
+  const before = new Set(hostPids(server).values());
+  const cpu0 = processCpuMs();
+  const t0 = performance.now();
+  await interactOk(server.url, id, "Skiff Test Article");
+  const ms = performance.now() - t0;
+  const thisProcessMs = processCpuMs() - cpu0;
+  const hosts = [...hostPids(server).values()].filter((pid) => !before.has(pid));
+  if (hosts.length !== 1)
+    throw new Error(`could not tell the session's host (${hosts.length} new)`);
+  const tree = treeCpu(hosts[0]!);
+  await stop(server.url, id);
+  return { ms, tree, thisProcessMs };
+}
+
+/** p50 of each figure over the starts. */
+function startCpu(starts: Start[]): StartCpu {
+  const p50 = (pick: (start: Start) => number) => percentile(starts.map(pick), 50);
+  const hostMs = ({ tree }: Start) =>
+    [...tree.byName].reduce((sum, [name, ms]) => (name.startsWith("node") ? sum + ms : sum), 0);
+  const threads = new Set(starts.flatMap((s) => [...s.tree.nodeThreads.keys()]));
+  const hostThreads: Record<string, number> = {};
+  for (const name of threads) hostThreads[name] = p50((s) => s.tree.nodeThreads.get(name) ?? 0);
+  return {
+    host: p50(hostMs),
+    hostThreads,
+    browser: p50((s) => s.tree.totalMs - hostMs(s)),
+    thisProcess: p50((s) => s.thisProcessMs),
+    total: p50((s) => s.tree.totalMs + s.thisProcessMs),
+  };
 }
 
 export async function benchColdSession(site: TestSite): Promise<ColdSession> {
   const pageUrl = `${site.url}/article`;
   const { logger, lines } = recordLog<StartParts>();
   const server = await startSkiff({ SESSION_WARM_POOL: "0" }, logger);
-  const skiff: number[] = [];
-  const raw: number[] = [];
+  const skiff: Start[] = [];
+  const raw: Start[] = [];
   try {
-    const warmup = await scrape(server.url, pageUrl);
-    await interactOk(server.url, warmup, "Skiff Test Article");
-    await stop(server.url, warmup);
+    await skiffColdCall(server, pageUrl);
     await rawColdCall(site, pageUrl);
     lines.length = 0;
     for (let i = 0; i < SAMPLES; i++) {
       raw.push(await rawColdCall(site, pageUrl));
-      const id = await scrape(server.url, pageUrl);
-      const t0 = performance.now();
-      await interactOk(server.url, id, "Skiff Test Article");
-      skiff.push(performance.now() - t0);
-      await stop(server.url, id);
+      skiff.push(await skiffColdCall(server, pageUrl));
     }
     const starts = lines.filter((l) => l.msg === "session host started");
     const part = (name: keyof StartParts) =>
@@ -70,7 +136,9 @@ export async function benchColdSession(site: TestSite): Promise<ColdSession> {
       chromiumMs: part("chromiumMs"),
       runtimeMs: part("runtimeMs"),
     };
-    return { samples: SAMPLES, skiff: latency(skiff), raw: latency(raw), parts };
+    const ms = (starts: Start[]) => latency(starts.map((s) => s.ms));
+    const cpu = { skiff: startCpu(skiff), raw: startCpu(raw) };
+    return { samples: SAMPLES, skiff: ms(skiff), raw: ms(raw), parts, cpu };
   } finally {
     await server.close();
   }
@@ -90,7 +158,32 @@ export function printColdSession(b: ColdSession): void {
   console.log(`    Chromium's launch                     ${fmt(chromiumMs, 0).padStart(5)} ms`);
   console.log(`    then waiting for the node runtime     ${fmt(runtimeMs, 0).padStart(5)} ms`);
   const rest = b.skiff.p50 - connectMs - openMs;
-  console.log(`    replay, the call, HTTP (the rest)     ${fmt(rest, 0).padStart(5)} ms\n`);
+  console.log(`    replay, the call, HTTP (the rest)     ${fmt(rest, 0).padStart(5)} ms`);
+  printStartCpu(b.cpu);
+}
+
+/**
+ * What a start costs of the CPU, each side's by where it went. Without its host's Node, a session
+ * costs its Chromium and the server's part: what a start would cost with a host that cost nothing.
+ */
+function printStartCpu({ skiff, raw }: ColdSession["cpu"]): void {
+  const threads = Object.entries(skiff.hostThreads)
+    .filter(([, ms]) => Math.round(ms) > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, ms]) => `${name} ${fmt(ms, 0)}`)
+    .join(", ");
+  const ms = (n: number) => fmt(n, 0).padStart(4);
+  console.log("  CPU of a start, ms (p50 of each figure):");
+  console.log(
+    `    skiff ${ms(skiff.total)}: the host's Node ${fmt(skiff.host, 0)} (${threads}), Chromium ${fmt(skiff.browser, 0)}, server and site ${fmt(skiff.thisProcess, 0)}`,
+  );
+  console.log(
+    `    raw   ${ms(raw.total)}: Chromium ${fmt(raw.browser, 0)}, playwright and site ${fmt(raw.thisProcess, 0)}`,
+  );
+  const withoutHost = skiff.total - skiff.host;
+  console.log(
+    `    ratio ${fmt(skiff.total / raw.total, 2)}; without the host's Node ${fmt(withoutHost / raw.total, 2)}\n`,
+  );
 }
 
 if (import.meta.main)

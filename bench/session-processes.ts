@@ -174,3 +174,67 @@ export async function settledSessionMemory(hostPid: number): Promise<SessionMemo
     await delay(SETTLE_STEP_MS);
   }
 }
+
+/** /proc counts CPU time in clock ticks of USER_HZ, 100 a second on Linux. */
+const MS_PER_TICK = 10;
+
+/** User and system CPU time of a process or thread so far, from its /proc stat line; 0 if gone. */
+function cpuMs(statFile: string): number {
+  const stat = read(statFile);
+  // The name (field 2) may hold spaces and parentheses: fields are counted after its last ")".
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) * MS_PER_TICK;
+}
+
+/** CPU time so far of the processes of `pid`'s tree, by name (processName), and of threads. */
+export interface TreeCpu {
+  totalMs: number;
+  byName: Map<string, number>;
+  /** The threads of its Node processes by name (WorkerThread, MainThread, V8Worker, …). */
+  nodeThreads: Map<string, number>;
+}
+
+/** What `pid` and everything under it have used of the CPU since they started. */
+export function treeCpu(pid: number): TreeCpu {
+  const out: TreeCpu = { totalMs: 0, byName: new Map(), nodeThreads: new Map() };
+  const add = (map: Map<string, number>, name: string, ms: number) =>
+    map.set(name, (map.get(name) ?? 0) + ms);
+  for (const p of processTree(pid)) {
+    const ms = cpuMs(`/proc/${p}/stat`);
+    const name = processName(p);
+    out.totalMs += ms;
+    add(out.byName, name, ms);
+    if (!name.startsWith("node")) continue;
+    let live = 0;
+    for (const tid of tasksOf(p)) {
+      // schedstat's first field is the thread's time on a CPU in ns: ticks, rounded down for each
+      // of a dozen threads, would lose tens of ms.
+      const threadMs = Number(read(`/proc/${p}/task/${tid}/schedstat`).split(" ")[0] ?? 0) / 1e6;
+      live += threadMs;
+      // Numbered pools (V8Worker, libuv-worker) are summed under one name.
+      add(out.nodeThreads, read(`/proc/${p}/task/${tid}/comm`).trim(), threadMs);
+    }
+    // A process's own line counts the threads that have ended too (to a tick, 10 ms).
+    if (ms - live >= MS_PER_TICK) add(out.nodeThreads, "threads that ended", ms - live);
+  }
+  return out;
+}
+
+function tasksOf(pid: number): string[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+}
+
+/** The direct children of this process, to tell a browser it launches from those before. */
+export function childPids(): Set<number> {
+  const out = new Set<number>();
+  for (const tid of tasksOf(process.pid)) {
+    for (const child of read(`/proc/${process.pid}/task/${tid}/children`).split(/\s+/)) {
+      if (child) out.add(Number(child));
+    }
+  }
+  return out;
+}
