@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, symlinkSync } from "node:fs";
 import path from "node:path";
-import type { Logger } from "../log.ts";
+import type { LevelLogger } from "../log.ts";
 import { contentTab, listTabs } from "./cdp-chromium.ts";
 import type { ExecResult } from "./node-runtime.ts";
 import { OutputBuffer } from "./output-buffer.ts";
@@ -14,7 +14,7 @@ export interface BashRuntimeOptions {
   agentBrowser: string;
   /** The session's /tmp: the shell's working folder and HOME, where agent-browser's daemon lives. */
   tmpDir: string;
-  logger: Logger;
+  logger: LevelLogger;
 }
 
 /** Commands to attach agent-browser get this long; the user's code gets its own timeout. */

@@ -1,5 +1,5 @@
 import type { Browser, Page } from "playwright-core";
-import type { Logger } from "../log.ts";
+import type { LevelLogger } from "../log.ts";
 import { OutputBuffer, capText } from "./output-buffer.ts";
 import { REPLAY_FAILED_PREFIX, type ReplayRequest, type ReplayResult } from "./replay.ts";
 import { WorkerClient, type RunReply } from "./worker-client.ts";
@@ -30,7 +30,7 @@ export interface NodeRuntimeOptions {
   cdpEndpoint: string | Promise<string>;
   /** Default: the first page of the first context (a new one if that context has none). */
   pickPage?: PickPage;
-  logger: Logger;
+  logger: LevelLogger;
   connectTimeoutMs?: number;
   /**
    * The first worker, started ahead by the caller (session-host-main.ts) with its own setup; the
@@ -52,7 +52,7 @@ const REPLAY_SLACK_MS = 5_000;
  */
 export class NodeRuntime {
   readonly #options: NodeRuntimeOptions;
-  readonly #logger: Logger;
+  readonly #logger: LevelLogger;
   #worker: WorkerClient | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #nextId = 1;

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import type { Duplex } from "node:stream";
-import type { Logger } from "../log.ts";
+import type { LevelLogger } from "../log.ts";
 import type { OutputStream } from "./node-worker-messages.ts";
 import { killProcessGroup } from "./process-group.ts";
 
@@ -14,7 +14,7 @@ export interface PythonInterpreterOptions {
   cdpEndpoint: string;
   /** The session's /tmp: the interpreter's working folder and HOME. */
   tmpDir: string;
-  logger: Logger;
+  logger: LevelLogger;
 }
 
 /** How a call ended: the runner's answer, or the interpreter's end. */
@@ -44,7 +44,7 @@ export class PythonInterpreter {
   readonly driverAddress: string;
   readonly ready: Promise<void>;
   readonly #child: ChildProcess;
-  readonly #logger: Logger;
+  readonly #logger: LevelLogger;
   #pending: Pending | undefined;
   #stderrTail = "";
   #exitReason: string | undefined;

@@ -1,4 +1,4 @@
-import type { Logger } from "../log.ts";
+import type { LevelLogger } from "../log.ts";
 import {
   KILLED_EXIT_CODE,
   withTimeout,
@@ -17,7 +17,7 @@ export interface PythonRuntimeOptions {
   cdpEndpoint: string;
   /** The session's /tmp: Python's working folder and HOME. */
   tmpDir: string;
-  logger: Logger;
+  logger: LevelLogger;
 }
 
 /** Importing Playwright and connecting to the browser; a loaded machine can take seconds. */

@@ -1,5 +1,5 @@
 import type { Worker } from "node:worker_threads";
-import type { Logger } from "../log.ts";
+import type { LevelLogger } from "../log.ts";
 import type { BundleLoad } from "./playwright-preload.ts";
 import type {
   ConnectMessage,
@@ -27,7 +27,7 @@ interface Pending {
 /** The main thread's handle on one node-worker.ts thread: one run at a time, by id. */
 export class WorkerClient {
   readonly #worker: Worker;
-  readonly #logger: Logger;
+  readonly #logger: LevelLogger;
   readonly #ready: Promise<void>;
   #pending: Pending | undefined;
   #exitReason: string | undefined;
@@ -38,7 +38,7 @@ export class WorkerClient {
    * Takes a started thread (it loads Playwright, the slow part of its start) and tells it the
    * browser's endpoint when `cdpEndpoint` settles; if that rejects, the thread is stopped.
    */
-  constructor(thread: WorkerThread, cdpEndpoint: Promise<string>, logger: Logger) {
+  constructor(thread: WorkerThread, cdpEndpoint: Promise<string>, logger: LevelLogger) {
     this.#logger = logger;
     this.driverAddress = thread.setup.driverAddress;
     this.#worker = thread.worker;

@@ -7,7 +7,7 @@ import net from "node:net";
 import os from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { createLogger, type Logger } from "../log.ts";
+import type { LevelLogger } from "../log.ts";
 import { BashRuntime } from "../runtimes/bash-runtime.ts";
 import { launchCdpChromium, type CdpChromium } from "../runtimes/cdp-chromium.ts";
 import { trimHeapOnceIdle } from "../runtimes/idle-trim.ts";
@@ -15,6 +15,7 @@ import { NodeRuntime } from "../runtimes/node-runtime.ts";
 import { PythonRuntime } from "../runtimes/python-runtime.ts";
 import type { WorkerThread } from "../runtimes/worker-thread.ts";
 import { settleWithin } from "../scrape/deadline.ts";
+import { createHostLogger } from "./host-log.ts";
 import { ProxyForwarder } from "./proxy-forwarder.ts";
 import { Screencast, type ViewInput } from "./screencast.ts";
 import { serveChannel, type HostConnection, type HostHandler } from "./serve-channel.ts";
@@ -39,7 +40,7 @@ export interface SessionHostOptions {
   python?: { path: string } | { problem: string };
   /** The node runtime's worker, started ahead with `pickContentPage` (session-host-main.ts). */
   runtimeThread?: WorkerThread | undefined;
-  logger: Logger;
+  logger: LevelLogger;
 }
 
 /**
@@ -368,7 +369,7 @@ function pythonArg(python: string | undefined, missing: string | undefined): Hos
  */
 export async function runSessionHost(argv: string[], runtimeThread?: WorkerThread): Promise<void> {
   const args = parseHostArgs(argv);
-  const logger = createLogger(args.logLevel);
+  const logger = createHostLogger(args.logLevel);
   const host = new SessionHost({
     chromePath: args.chrome,
     proxySocket: args.proxySocket,
