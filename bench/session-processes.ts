@@ -61,17 +61,16 @@ function read(file: string): string {
 /** `pid` and all its descendants, through /proc/<pid>/task/<tid>/children. */
 function processTree(pid: number): number[] {
   const out = [pid];
-  for (let i = 0; i < out.length; i++) {
-    let tasks: string[] = [];
-    try {
-      tasks = readdirSync(`/proc/${out[i]}/task`);
-    } catch {
-      continue;
-    }
-    for (const tid of tasks) {
-      for (const child of read(`/proc/${out[i]}/task/${tid}/children`).split(/\s+/)) {
-        if (child) out.push(Number(child));
-      }
+  for (let i = 0; i < out.length; i++) out.push(...childrenOf(out[i]!));
+  return out;
+}
+
+/** The processes `pid` started (through any of its threads) that are still running. */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const tid of tasksOf(pid)) {
+    for (const child of read(`/proc/${pid}/task/${tid}/children`).split(/\s+/)) {
+      if (child) out.push(Number(child));
     }
   }
   return out;
@@ -211,7 +210,7 @@ export function treeCpu(pid: number): TreeCpu {
       // of a dozen threads, would lose tens of ms.
       const threadMs = Number(read(`/proc/${p}/task/${tid}/schedstat`).split(" ")[0] ?? 0) / 1e6;
       live += threadMs;
-      // Numbered pools (V8Worker, libuv-worker) are summed under one name.
+      // The threads of a pool share a name (V8Worker, libuv-worker) and are summed under it.
       add(out.nodeThreads, read(`/proc/${p}/task/${tid}/comm`).trim(), threadMs);
     }
     // A process's own line counts the threads that have ended too (to a tick, 10 ms).
@@ -220,6 +219,7 @@ export function treeCpu(pid: number): TreeCpu {
   return out;
 }
 
+/** The thread ids of a process; none once it is gone. */
 function tasksOf(pid: number): string[] {
   try {
     return readdirSync(`/proc/${pid}/task`);
@@ -230,11 +230,5 @@ function tasksOf(pid: number): string[] {
 
 /** The direct children of this process, to tell a browser it launches from those before. */
 export function childPids(): Set<number> {
-  const out = new Set<number>();
-  for (const tid of tasksOf(process.pid)) {
-    for (const child of read(`/proc/${process.pid}/task/${tid}/children`).split(/\s+/)) {
-      if (child) out.add(Number(child));
-    }
-  }
-  return out;
+  return new Set(childrenOf(process.pid));
 }
