@@ -1,6 +1,8 @@
 // What running as a cluster costs, each against a baseline in the same run, on throwaway Postgres:
 // - scrapes per second through three nodes against one node with the same total concurrency
-//   (SCRAPE_CONCURRENCY 2 on each of three against 6 on one), both behind the same test balancer;
+//   (SCRAPE_CONCURRENCY 2 on each of three against 6 on one), both behind the same test balancer,
+//   both clusters up throughout and measured in mirrored order (one, three, three, one), each
+//   figure the mean of its two windows: a machine that speeds up or slows down weighs on both;
 // - an interact call (`await page.title()`) sent to a node that does not run the session, so it is
 //   forwarded over the owner's internal port, against the same call sent to the owner.
 import { aloneWithSite } from "./alone.ts";
@@ -20,7 +22,8 @@ export interface ClusterBench {
 }
 
 const TOTAL_CONCURRENCY = 6;
-const SECONDS = 20;
+/** Each cluster's throughput is measured over two windows of this many seconds. */
+const SECONDS = 10;
 const CALLS = 100;
 
 /** Settings for every node: limits high enough that only the browsers bound the work. */
@@ -99,39 +102,38 @@ async function roundTrips(
 export async function benchCluster(site: TestSite): Promise<ClusterBench | undefined> {
   const pageUrl = `${site.url}/article`;
   const onePostgres = startThrowawayPostgres();
-  if (!onePostgres) return undefined;
+  const threePostgres = startThrowawayPostgres();
+  if (!onePostgres || !threePostgres) return undefined;
   const one = await startCluster({
     postgres: onePostgres,
     count: 1,
     env: { ...LOAD_ENV, SCRAPE_CONCURRENCY: String(TOTAL_CONCURRENCY) },
   });
-  let oneNodePerSecond: number;
   try {
-    oneNodePerSecond = await throughput(one, pageUrl);
+    const three = await startCluster({
+      postgres: threePostgres,
+      env: { ...LOAD_ENV, SCRAPE_CONCURRENCY: String(TOTAL_CONCURRENCY / 3) },
+    });
+    try {
+      const one1 = await throughput(one, pageUrl);
+      const three1 = await throughput(three, pageUrl);
+      const three2 = await throughput(three, pageUrl);
+      const one2 = await throughput(one, pageUrl);
+      const [owner, edge] = three.nodes;
+      if (!owner || !edge) throw new Error("the cluster has fewer than two nodes");
+      const trips = await roundTrips(three, pageUrl, owner, edge);
+      return {
+        clients: TOTAL_CONCURRENCY,
+        seconds: 2 * SECONDS,
+        oneNodePerSecond: (one1 + one2) / 2,
+        threeNodesPerSecond: (three1 + three2) / 2,
+        ...trips,
+      };
+    } finally {
+      await three.stop();
+    }
   } finally {
     await one.stop();
-  }
-  const threePostgres = startThrowawayPostgres();
-  if (!threePostgres) return undefined;
-  const perNode = String(TOTAL_CONCURRENCY / 3);
-  const three = await startCluster({
-    postgres: threePostgres,
-    env: { ...LOAD_ENV, SCRAPE_CONCURRENCY: perNode },
-  });
-  try {
-    const threeNodesPerSecond = await throughput(three, pageUrl);
-    const [owner, edge] = three.nodes;
-    if (!owner || !edge) throw new Error("the cluster has fewer than two nodes");
-    const trips = await roundTrips(three, pageUrl, owner, edge);
-    return {
-      clients: TOTAL_CONCURRENCY,
-      seconds: SECONDS,
-      oneNodePerSecond,
-      threeNodesPerSecond,
-      ...trips,
-    };
-  } finally {
-    await three.stop();
   }
 }
 
@@ -139,7 +141,7 @@ export function printCluster(b: ClusterBench | undefined): void {
   console.log("cluster on Postgres (throwaway, fsync off), behind the test balancer");
   if (!b) return console.log("  skipped: Postgres is not installed\n");
   console.log(
-    `  /v2/scrape throughput, ${b.clients} clients for ${b.seconds} s, total SCRAPE_CONCURRENCY ${TOTAL_CONCURRENCY}`,
+    `  /v2/scrape throughput, ${b.clients} clients for ${b.seconds} s each (two windows, mirrored), total SCRAPE_CONCURRENCY ${TOTAL_CONCURRENCY}`,
   );
   console.log(`  one node                           ${fmt(b.oneNodePerSecond, 2)} scrapes/s`);
   console.log(`  three nodes                        ${fmt(b.threeNodesPerSecond, 2)} scrapes/s`);
