@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import type { RunningSkiff } from "../test/helpers/skiff-harness.ts";
+import { statFields } from "../test/helpers/proc-stat.ts";
 
 /** PSS of the processes of one name, split into anonymous and file-backed (+ shmem) pages. */
 export interface ProcessMemory {
@@ -177,11 +178,9 @@ export async function settledSessionMemory(hostPid: number): Promise<SessionMemo
 /** /proc counts CPU time in clock ticks of USER_HZ, 100 a second on Linux. */
 const MS_PER_TICK = 10;
 
-/** User and system CPU time of a process or thread so far, from its /proc stat line; 0 if gone. */
-function cpuMs(statFile: string): number {
-  const stat = read(statFile);
-  // The name (field 2) may hold spaces and parentheses: fields are counted after its last ")".
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+/** User and system CPU time of a process so far (proc(5) fields 14 and 15); 0 once it is gone. */
+function cpuMs(pid: number): number {
+  const fields = statFields(pid) ?? [];
   return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) * MS_PER_TICK;
 }
 
@@ -199,7 +198,7 @@ export function treeCpu(pid: number): TreeCpu {
   const add = (map: Map<string, number>, name: string, ms: number) =>
     map.set(name, (map.get(name) ?? 0) + ms);
   for (const p of processTree(pid)) {
-    const ms = cpuMs(`/proc/${p}/stat`);
+    const ms = cpuMs(p);
     const name = processName(p);
     out.totalMs += ms;
     add(out.byName, name, ms);

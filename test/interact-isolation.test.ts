@@ -14,6 +14,7 @@ import Firecrawl from "@mendable/firecrawl-js";
 import { PLAYWRIGHT_BUNDLES } from "../src/runtimes/playwright-bundles.ts";
 import { escapeNonAscii } from "../src/sandbox/sandbox-bundles.ts";
 import { postJson, useSkiffAndSite, type RunningSkiff } from "./helpers/skiff-harness.ts";
+import { statFields } from "./helpers/proc-stat.ts";
 
 const BUNDLES_MODULE = path.resolve(import.meta.dirname, "../src/runtimes/playwright-bundles.ts");
 
@@ -144,8 +145,8 @@ function readProc(pid: string, file: string): string {
 
 /** Running, as opposed to gone or a zombie waiting to be reaped. */
 function isRunning(pid: string): boolean {
-  const stat = readProc(pid, "stat");
-  return stat !== "" && !/^[ZX]/.test(stat.slice(stat.lastIndexOf(")") + 2));
+  const state = statFields(pid)?.[0];
+  return state !== undefined && !/^[ZX]/.test(state);
 }
 
 async function waitUntil(condition: () => boolean, what: string, ms = 5000): Promise<void> {

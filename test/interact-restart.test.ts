@@ -12,6 +12,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { SqliteStore } from "../src/store/sqlite-store.ts";
 import { startTestSite, type TestSite } from "./fixtures/site/test-site.ts";
 import { postJson } from "./helpers/skiff-harness.ts";
+import { statFields } from "./helpers/proc-stat.ts";
 
 type Mode = "bwrap" | "none";
 
@@ -31,16 +32,6 @@ interface Proc {
   pid: number;
   startTime: string;
   cmdline: string;
-}
-
-/** The fields of /proc/<pid>/stat after the command name (which may hold spaces): state first. */
-function statFields(pid: number): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  } catch {
-    return undefined;
-  }
 }
 
 function snapshot(pid: number): Proc | undefined {

@@ -5,6 +5,7 @@ import { after, before, describe, it } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { CHROME_PATH } from "../../test/fixtures/site/test-browser.ts";
 import { startTestSite, type TestSite } from "../../test/fixtures/site/test-site.ts";
+import { statFields } from "../../test/helpers/proc-stat.ts";
 import { createLogger } from "../log.ts";
 import type { HostChannel } from "./host-channel.ts";
 import { toFunctionBody } from "../runtimes/last-expression.ts";
@@ -78,12 +79,7 @@ async function survivors(pids: string[]): Promise<string[]> {
 
 /** A process's state letter from /proc (Z: a zombie, dead but not yet reaped), or "" when gone. */
 function state(pid: string): string {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-  } catch {
-    return "";
-  }
+  return statFields(pid)?.[0] ?? "";
 }
 
 function cmdline(pid: string): string {

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { statFields } from "../../test/helpers/proc-stat.ts";
 import { createLogger } from "../log.ts";
 import { SqliteStore } from "../store/sqlite-store.ts";
 import { sessionRow } from "../store/store-contract.ts";
@@ -280,12 +281,7 @@ async function diesWithin(pid: number, ms: number): Promise<boolean> {
 }
 
 function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
-  } catch {
-    return true;
-  }
+  return statFields(pid)?.[0]?.startsWith("Z") ?? true;
 }
 
 function killQuietly(pid: number): void {
