@@ -96,15 +96,13 @@ async function skiffColdCall(server: RunningSkiff, pageUrl: string): Promise<Sta
 /** p50 of each figure over the starts. */
 function startCpu(starts: Start[]): StartCpu {
   const p50 = (pick: (start: Start) => number) => percentile(starts.map(pick), 50);
-  const hostMs = ({ tree }: Start) =>
-    [...tree.byName].reduce((sum, [name, ms]) => (name.startsWith("node") ? sum + ms : sum), 0);
   const threads = new Set(starts.flatMap((s) => [...s.tree.nodeThreads.keys()]));
   const hostThreads: Record<string, number> = {};
   for (const name of threads) hostThreads[name] = p50((s) => s.tree.nodeThreads.get(name) ?? 0);
   return {
-    host: p50(hostMs),
+    host: p50((s) => s.tree.nodeMs),
     hostThreads,
-    browser: p50((s) => s.tree.totalMs - hostMs(s)),
+    browser: p50((s) => s.tree.totalMs - s.tree.nodeMs),
     thisProcess: p50((s) => s.thisProcessMs),
     total: p50((s) => s.tree.totalMs + s.thisProcessMs),
   };

@@ -184,25 +184,25 @@ function cpuMs(pid: number): number {
   return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) * MS_PER_TICK;
 }
 
-/** CPU time so far of the processes of `pid`'s tree, by name (processName), and of threads. */
+/** CPU time so far of the processes of `pid`'s tree, of its Node processes and their threads. */
 export interface TreeCpu {
   totalMs: number;
-  byName: Map<string, number>;
+  /** Its Node processes together (a session's host). */
+  nodeMs: number;
   /** The threads of its Node processes by name (WorkerThread, MainThread, V8Worker, …). */
   nodeThreads: Map<string, number>;
 }
 
 /** What `pid` and everything under it have used of the CPU since they started. */
 export function treeCpu(pid: number): TreeCpu {
-  const out: TreeCpu = { totalMs: 0, byName: new Map(), nodeThreads: new Map() };
-  const add = (map: Map<string, number>, name: string, ms: number) =>
-    map.set(name, (map.get(name) ?? 0) + ms);
+  const out: TreeCpu = { totalMs: 0, nodeMs: 0, nodeThreads: new Map() };
+  const addThread = (name: string, ms: number) =>
+    out.nodeThreads.set(name, (out.nodeThreads.get(name) ?? 0) + ms);
   for (const p of processTree(pid)) {
     const ms = cpuMs(p);
-    const name = processName(p);
     out.totalMs += ms;
-    add(out.byName, name, ms);
-    if (!name.startsWith("node")) continue;
+    if (!processName(p).startsWith("node")) continue;
+    out.nodeMs += ms;
     let live = 0;
     for (const tid of tasksOf(p)) {
       // schedstat's first field is the thread's time on a CPU in ns: ticks, rounded down for each
@@ -210,10 +210,10 @@ export function treeCpu(pid: number): TreeCpu {
       const threadMs = Number(read(`/proc/${p}/task/${tid}/schedstat`).split(" ")[0] ?? 0) / 1e6;
       live += threadMs;
       // The threads of a pool share a name (V8Worker, libuv-worker) and are summed under it.
-      add(out.nodeThreads, read(`/proc/${p}/task/${tid}/comm`).trim(), threadMs);
+      addThread(read(`/proc/${p}/task/${tid}/comm`).trim(), threadMs);
     }
     // A process's own line counts the threads that have ended too (to a tick, 10 ms).
-    if (ms - live >= MS_PER_TICK) add(out.nodeThreads, "threads that ended", ms - live);
+    if (ms - live >= MS_PER_TICK) addThread("threads that ended", ms - live);
   }
   return out;
 }
