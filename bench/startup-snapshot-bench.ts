@@ -6,7 +6,7 @@
 // worker from its creation), its process's CPU since then and, after a pause, its process's
 // memory. All read the bundles as sandboxes see them (sandbox-bundles.ts).
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -181,14 +181,12 @@ else if (mode === "worker") {
 
 /** Builds the snapshot of a Node with Playwright loaded from `files` (snapshotEntry). */
 async function buildSnapshot(dir: string, files: Record<string, string>): Promise<string> {
+  // What the stand-ins list as their keys while building: this process may load the modules.
   const keys = Object.fromEntries(
-    await Promise.all(
-      DEFERRED_MODULES.map(async (name) => {
-        const names = `Object.getOwnPropertyNames(require("${name}"))`;
-        const { stdout } = await run(process.execPath, ["-p", `JSON.stringify(${names})`]);
-        return [name, JSON.parse(stdout) as string[]] as const;
-      }),
-    ),
+    DEFERRED_MODULES.map((name) => [
+      name,
+      Object.getOwnPropertyNames(process.getBuiltinModule(`node:${name}`)),
+    ]),
   );
   const entry = path.join(path.dirname(PLAYWRIGHT_BUNDLES[0]!), "..", "index.js");
   const order = { files, entry, deferred: DEFERRED_MODULES, keys };
@@ -198,7 +196,7 @@ async function buildSnapshot(dir: string, files: Record<string, string>): Promis
   const blob = path.join(dir, "playwright.blob");
   const started = Date.now();
   await run(process.execPath, ["--snapshot-blob", blob, "--build-snapshot", builder]);
-  const mb = fmt(readFileSync(blob).length / 1e6);
+  const mb = fmt(statSync(blob).size / 1e6);
   console.log(`snapshot built in ${Date.now() - started} ms, ${mb} MB`);
   return blob;
 }
@@ -211,7 +209,11 @@ export async function probeStartupSnapshot(): Promise<void> {
     const files = Object.fromEntries(replacements.map((r) => [r.path, r.with]));
     const script = writeCodeCacheScript(dir, files);
     // Every side as a host runs: TypeScript from Node's compile cache, a small young generation.
-    const env = { ...process.env, NODE_COMPILE_CACHE: path.join(dir, "compile") };
+    const env = {
+      ...process.env,
+      NODE_COMPILE_CACHE: path.join(dir, "compile"),
+      CDP_ENDPOINT: chromium.wsEndpoint,
+    };
     const flags = ["--max-semi-space-size=1"];
     await run(process.execPath, [...flags, script, "fill"], { env });
     const blob = await buildSnapshot(dir, files);
@@ -221,13 +223,11 @@ export async function probeStartupSnapshot(): Promise<void> {
       worker: [script, "worker"],
       bare: ["-e", `(${measure.toString()})(undefined, "")`],
     };
-    const readings = new Map<string, Reading[]>();
+    const readings = new Map(Object.keys(sides).map((side) => [side, [] as Reading[]]));
     for (let i = 0; i < ROUNDS; i++) {
       for (const [side, args] of Object.entries(sides)) {
-        const options = { env: { ...env, CDP_ENDPOINT: chromium.wsEndpoint } };
-        const { stdout } = await run(process.execPath, [...flags, ...args], options);
-        const reading = JSON.parse(stdout.trim().split("\n").at(-1)!) as Reading;
-        readings.set(side, [...(readings.get(side) ?? []), reading]);
+        const { stdout } = await run(process.execPath, [...flags, ...args], { env });
+        readings.get(side)!.push(JSON.parse(stdout.trim().split("\n").at(-1)!) as Reading);
       }
     }
     const p50 = (side: string, field: keyof Reading) =>
