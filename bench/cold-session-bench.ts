@@ -3,6 +3,7 @@
 // The server's own account of each start (its "session host started" log line) breaks it down,
 // and /proc what each side's start cost of the CPU: on two cores a burst of starts is as fast as
 // the CPU each start takes.
+import { setTimeout as delay } from "node:timers/promises";
 import { aloneWithSite } from "./alone.ts";
 import type { TestSite } from "../test/fixtures/site/test-site.ts";
 import { recordLog } from "../test/helpers/log-recorder.ts";
@@ -12,6 +13,8 @@ import { childPids, hostPids, treeCpu, type TreeCpu } from "./session-processes.
 import { fmt, latency, percentile, type Latency } from "./stats.ts";
 
 const SAMPLES = 5;
+/** After the server looks quiet, for what a stop leaves behind (a browser's exit, its files). */
+const QUIET_MS = 250;
 
 /** What the launcher logs of each start, in ms. */
 interface StartParts {
@@ -93,6 +96,20 @@ async function skiffColdCall(server: RunningSkiff, pageUrl: string): Promise<Sta
   return { ms, tree, thisProcessMs };
 }
 
+/**
+ * Waits until nothing of the last start runs on: the stopped session's host gone (a stop goes on
+ * after the DELETE answers) and the scrape pool's warm contexts made again. Neither side is then
+ * timed against the other's leftovers, whenever the server does that work.
+ */
+async function untilQuiet(server: RunningSkiff, warmContexts: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (hostPids(server).size > 0 || server.skiff.pool.stats.warmAvailable < warmContexts) {
+    if (Date.now() > deadline) throw new Error("the server was still busy 30 s after a start");
+    await delay(20);
+  }
+  await delay(QUIET_MS);
+}
+
 /** p50 of each figure over the starts. */
 function startCpu(starts: Start[]): StartCpu {
   const p50 = (pick: (start: Start) => number) => percentile(starts.map(pick), 50);
@@ -114,12 +131,16 @@ export async function benchColdSession(site: TestSite): Promise<ColdSession> {
   const server = await startSkiff({ SESSION_WARM_POOL: "0" }, logger);
   const skiff: Start[] = [];
   const raw: Start[] = [];
+  const warmContexts = server.skiff.pool.stats.warmAvailable;
+  const quiet = () => untilQuiet(server, warmContexts);
   try {
     await skiffColdCall(server, pageUrl);
     await rawColdCall(site, pageUrl);
     lines.length = 0;
     for (let i = 0; i < SAMPLES; i++) {
+      await quiet();
       raw.push(await rawColdCall(site, pageUrl));
+      await quiet();
       skiff.push(await skiffColdCall(server, pageUrl));
     }
     const starts = lines.filter((l) => l.msg === "session host started");
