@@ -25,6 +25,7 @@ import { createSearchBackend } from "./search/create-search-backend.ts";
 import { SearchService } from "./search/search-service.ts";
 import type { SessionManager } from "./sessions/session-manager.ts";
 import { startSessions } from "./sessions/start-sessions.ts";
+import { SessionStarts } from "./sessions/session-starts.ts";
 import { NodeHeartbeat } from "./cluster/node-heartbeat.ts";
 import { endSessionsOfNodes } from "./sessions/orphan-reaper.ts";
 import { PostgresStore } from "./store/postgres-store.ts";
@@ -102,10 +103,13 @@ export async function createSkiff(
     ownPorts: () => listeningPorts(app),
     peers: () => peers?.current ?? [],
   });
+  // Session starts go before the scrape pool's warm contexts (session-starts.ts).
+  const sessionStarts = new SessionStarts();
   const pool = new BrowserPool({
     config,
     logger: logger.child({ component: "browser-pool" }),
     egress,
+    yieldTo: sessionStarts,
   });
   const llm = modelOf(config, logger);
   const keys = config.AUTH === "keys";
@@ -133,7 +137,17 @@ export async function createSkiff(
     logger,
     teamConcurrency: keys ? config.TEAM_MAX_CONCURRENT_SCRAPES : undefined,
   });
-  const sessions = await startSessions(config, store, profiles, egress, logger, llm, credits, node);
+  const sessions = await startSessions(
+    config,
+    store,
+    profiles,
+    egress,
+    logger,
+    llm,
+    credits,
+    node,
+    sessionStarts,
+  );
   heartbeat.whenNodesDie((nodeIds) =>
     endSessionsOfNodes({ store, logger, nodeIds, now: Date.now() }),
   );

@@ -6,6 +6,7 @@ import Firecrawl from "@mendable/firecrawl-js";
 import { LLM_SETTING_NAMES } from "./fixtures/scripted-llm.ts";
 import { sdkError } from "./helpers/interact-client.ts";
 import { postJson, useSkiffAndSite } from "./helpers/skiff-harness.ts";
+import { until } from "./helpers/until.ts";
 
 const t = useSkiffAndSite({ SESSION_WARM_POOL: "1" });
 const sdk = () => new Firecrawl({ apiUrl: t.server.url, apiKey: "" });
@@ -229,5 +230,8 @@ describe("interact errors, with the spec's messages", () => {
       reply.body.error,
       "Failed to initialize browser session from the original scrape context. Please rerun the scrape and try again.",
     );
+    // The failed start is over, so the scrape pool's warm contexts, which wait for starts, return.
+    const pool = t.server.skiff.pool;
+    await until(() => pool.stats.warmAvailable === 2, "the scrape pool's warm contexts");
   });
 });

@@ -5,6 +5,7 @@ import type { Page } from "playwright-core";
 import { killBrowsers, testPool } from "../../test/fixtures/site/test-browser.ts";
 import { startTestSite, type TestSite } from "../../test/fixtures/site/test-site.ts";
 import { AppError } from "../errors.ts";
+import { SessionStarts } from "../sessions/session-starts.ts";
 import type { BrowserPool } from "./browser-pool.ts";
 import { DEFAULT_CONTEXT_SPEC } from "./context-options.ts";
 
@@ -187,6 +188,44 @@ describe("BrowserPool", () => {
     assert.equal(pool.stats.restarts, restarts + 1);
     assert.equal(await visit(pool, "/article"), "Skiff Test Article");
     await eventually(() => pool.ready && pool.stats.warmAvailable === 2);
+  });
+});
+
+describe("BrowserPool: warm contexts wait for session starts", () => {
+  const starts = new SessionStarts();
+  let pool: BrowserPool;
+
+  before(async () => {
+    pool = testPool(site, { SCRAPE_WARM_CONTEXTS: 1 }, { yieldTo: starts });
+    await pool.start();
+  });
+
+  after(async () => {
+    await pool.stop(1000);
+  });
+
+  test("a scrape's warm context is made again only once no session is starting", async () => {
+    assert.equal(pool.stats.warmAvailable, 1);
+    const endStart = starts.begin();
+    assert.equal(await visit(pool), "Skiff test site");
+    await sleep(500);
+    assert.equal(pool.stats.warmAvailable, 0, "no warm context while a session starts");
+    endStart();
+    await eventually(() => pool.stats.warmAvailable === 1);
+  });
+
+  test("scrapes during a start still run, each in a context of its own", async () => {
+    const endStart = starts.begin();
+    const hits = pool.stats.warmHits;
+    assert.deepEqual(await Promise.all([visit(pool), visit(pool, "/article")]), [
+      "Skiff test site",
+      "Skiff Test Article",
+    ]);
+    assert.equal(pool.stats.warmHits, hits + 1, "the one warm context, then new ones");
+    await sleep(300);
+    assert.equal(pool.stats.warmAvailable, 0);
+    endStart();
+    await eventually(() => pool.stats.warmAvailable === 1);
   });
 });
 

@@ -37,6 +37,8 @@ export interface BrowserPoolOptions {
   egress?: EgressProxy | undefined;
   /** How long a job's shared context outlives its last page, for the job's next page. */
   sharedIdleMs?: number;
+  /** Work someone waits for (session starts): warm contexts are made only while it is idle. */
+  yieldTo?: { readonly busy: boolean; idle(): Promise<void> } | undefined;
 }
 
 export interface PoolStats {
@@ -86,6 +88,9 @@ export class BrowserPool {
   #onIdle: (() => void) | undefined;
   #warmTimer: NodeJS.Timeout | undefined;
   #warming = false;
+  #yieldTo: BrowserPoolOptions["yieldTo"];
+  /** Warming waits for `yieldTo` to be idle. */
+  #waitingToWarm = false;
   #counts = { scrapesRun: 0, warmHits: 0 };
   #shared: SharedContexts<Generation>;
 
@@ -94,6 +99,7 @@ export class BrowserPool {
     this.#logger = options.logger;
     this.#extraArgs = options.extraArgs ?? [];
     this.#egress = options.egress;
+    this.#yieldTo = options.yieldTo;
     this.#slots = new SlotQueue(options.config.SCRAPE_CONCURRENCY);
     this.#generations = new Generations({
       launch: () =>
@@ -272,8 +278,9 @@ export class BrowserPool {
   }
 
   /**
-   * Warm pages are made while no scrape runs: a page is a new tab and renderer, about 100 ms of
-   * the browser's main thread, which would slow down the scrapes it is meant to speed up.
+   * Warm pages are made while no scrape runs and no session starts: a page is a new tab and
+   * renderer, about 100 ms of the browser's main thread, which would slow down the scrapes it is
+   * meant to speed up, and take cores from a session's start (session-starts.ts).
    */
   #warmWhenIdle(): void {
     clearTimeout(this.#warmTimer);
@@ -281,7 +288,10 @@ export class BrowserPool {
     this.#warmTimer.unref();
   }
 
-  /** Makes warm pages one at a time until the target is met or a scrape comes in. */
+  /**
+   * Makes warm pages one at a time until the target is met or a scrape comes in; while a session
+   * starts, it waits for the starts to end and begins again.
+   */
   async #warmUp(): Promise<void> {
     if (this.#warming) return;
     this.#warming = true;
@@ -292,11 +302,21 @@ export class BrowserPool {
         (generation = this.#generations.current) &&
         this.#wantsMore(generation)
       ) {
+        if (this.#yieldTo?.busy) return this.#warmAfterStarts(this.#yieldTo);
         if (!(await this.#warmOne(generation))) break;
       }
     } finally {
       this.#warming = false;
     }
+  }
+
+  #warmAfterStarts(starts: { idle(): Promise<void> }): void {
+    if (this.#waitingToWarm) return;
+    this.#waitingToWarm = true;
+    void starts.idle().then(() => {
+      this.#waitingToWarm = false;
+      this.#warmWhenIdle();
+    });
   }
 
   #wantsMore(generation: Generation): boolean {

@@ -27,6 +27,7 @@ import { SessionEnder } from "./session-ender.ts";
 import { SessionHolds } from "./session-holds.ts";
 import { RunningSessions, sessionKey } from "./running-sessions.ts";
 import { SessionStarter } from "./session-starter.ts";
+import type { SessionStarts } from "./session-starts.ts";
 import { SessionCalls } from "./session-calls.ts";
 import { buildReplayContext } from "./replay-context.ts";
 import { SessionProfiles } from "./session-profiles.ts";
@@ -62,6 +63,8 @@ export interface SessionManagerOptions {
   logger: Logger;
   /** This node, named on each session's row so that a peer can end its sessions if it dies. */
   node: NodeIdentity;
+  /** Starts under way, which the scrape pool's warm contexts wait for (session-starts.ts). */
+  starts: SessionStarts;
 }
 
 /**
@@ -120,6 +123,7 @@ export class SessionManager {
       sessions: this.#sessions,
       holds: this.#holds,
       opener,
+      starts: options.starts,
       end: (session, reason) => this.#ender.end(session, reason),
     });
   }

@@ -6,6 +6,7 @@ import { LiveSession } from "./live-session.ts";
 import type { RunningSessions } from "./running-sessions.ts";
 import type { SessionHolds } from "./session-holds.ts";
 import type { NewSession, OpenedSession, SessionOpener } from "./session-opener.ts";
+import type { SessionStarts } from "./session-starts.ts";
 
 export interface SessionStarterDeps {
   /** Sessions this server runs at once, counting the ones being created (429 beyond). */
@@ -13,6 +14,8 @@ export interface SessionStarterDeps {
   sessions: RunningSessions;
   holds: SessionHolds;
   opener: SessionOpener;
+  /** Told of each start until its session is open (or fails), for work that waits for them. */
+  starts: SessionStarts;
   /** Ends a session whose TTL or idle time ran out. */
   end(session: LiveSession, reason: SessionEndReason): Promise<unknown>;
 }
@@ -39,12 +42,15 @@ export class SessionStarter {
       return Promise.reject(new AppError("SESSION_LIMIT", concurrencyLimitMessage(maxSessions)));
     }
     holds.keepCredits(spec.id, hold);
+    const endStart = this.#deps.starts.begin();
     // Added before the first await, so that a second first call on this scrape joins this one.
-    const creation = this.#open(spec).catch((err: unknown) => {
-      holds.releaseTeamSlot(spec.id);
-      holds.releaseCredits(spec.id);
-      throw err;
-    });
+    const creation = this.#open(spec)
+      .catch((err: unknown) => {
+        holds.releaseTeamSlot(spec.id);
+        holds.releaseCredits(spec.id);
+        throw err;
+      })
+      .finally(endStart);
     return sessions.addCreation(spec.scrapeId ?? spec.id, creation);
   }
 

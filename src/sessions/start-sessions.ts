@@ -23,6 +23,7 @@ import {
   reapOrphanSessions,
 } from "./orphan-reaper.ts";
 import { SessionManager } from "./session-manager.ts";
+import type { SessionStarts } from "./session-starts.ts";
 import type { NodeIdentity } from "../store/node-identity.ts";
 
 /** A host's memory, rounded up from an idle session's ~150–200 MB PSS (`./skiff bench`). */
@@ -56,6 +57,7 @@ export async function startSessions(
   llm: LlmModel | undefined,
   credits: Credits,
   node: NodeIdentity,
+  starts: SessionStarts,
 ): Promise<Sessions> {
   const log = logger.child({ component: "sessions" });
   const mode = await detectSandboxMode(config.SANDBOX, log);
@@ -124,6 +126,7 @@ export async function startSessions(
     teamConcurrency: config.AUTH === "keys" ? config.TEAM_MAX_CONCURRENT_SESSIONS : undefined,
     logger: log,
     node,
+    starts,
   });
   return { manager, mode, pool };
 }
