@@ -3,9 +3,10 @@
  * launched, the scrape replayed). Someone waits for a start, and a start is CPU-bound (a sandbox,
  * a Node with Playwright, a Chromium), so work done ahead of need waits until none is under way:
  * the scrape pool makes its warm contexts after them (`BrowserPool`'s `yieldTo`). On two cores a
- * warm context made during a cold session's start (the scrape it follows had just ended) slowed it
- * by ~50 ms: a first call in 369–382 ms against 320–339 ms with the warm context made seconds
- * later (four interleaved pairs).
+ * warm context made during a cold session's start (25 ms after the scrape it follows) slowed it:
+ * a cold first call took 385–416 ms with it, 347–367 ms once it waited (four interleaved pairs,
+ * `bench/cold-session-bench.ts`). While starts follow each other without a gap, scrapes make
+ * their contexts as they come, as they do whenever the warm ones are used up.
  */
 export class SessionStarts {
   #underway = 0;
