@@ -72,6 +72,11 @@ function readEndpoint(child: ChildProcess, timeoutMs: number): Promise<string> {
       clearTimeout(timer);
       reject(new Error(`chromium exited (code ${code}) before opening its CDP port`));
     });
+    // A binary that cannot be run (ENOENT, EACCES) is reported here, not as an uncaught error.
+    child.once("error", (err) => {
+      clearTimeout(timer);
+      reject(new Error(`chromium could not be started: ${err.message}`));
+    });
   });
 }
 
