@@ -4,7 +4,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import type { Logger } from "../log.ts";
 import { sandboxBundleFiles, type FileReplacement } from "./sandbox-bundles.ts";
-import type { FillOrder } from "./fill-compile-cache.ts";
+import type { FillOrder, FillReport } from "./fill-compile-cache.ts";
 import type { SandboxMode } from "./sandbox-launcher.ts";
 
 const run = promisify(execFile);
@@ -31,29 +31,38 @@ export interface HostCode {
  * Prepares, in `dir`, what session hosts share, from a trusted process outside any sandbox:
  * copies of Playwright's bundles (sandbox-bundles.ts; only in mode "bwrap", where a sandbox sees
  * them in place of the originals), then a compile cache filled with what a host loads, as it will
- * see it, with the code of Playwright's bundles as their load left it (playwright-bundles.ts). A
- * host then neither strips TypeScript (Node loads a WebAssembly compiler per thread for that) nor
- * compiles Playwright: measured, ~30 MB less per session and a faster start. Undefined when it
- * failed, after a warning: hosts then work as before, only bigger and slower.
+ * see it, with the code of Playwright's bundles as their load and a rehearsal of a session's start
+ * on `chromePath` left it (playwright-bundles.ts, fill-compile-cache.ts). A host then neither
+ * strips TypeScript (Node loads a WebAssembly compiler per thread for that) nor compiles
+ * Playwright: measured, ~30 MB less per session and a faster start. Undefined when it failed,
+ * after a warning: hosts then work as before, only bigger and slower.
  */
 export async function prepareHostCode(
   dir: string,
   mode: SandboxMode,
   logger: Logger,
+  chromePath?: string,
 ): Promise<HostCode | undefined> {
   const started = Date.now();
   const compileCache = path.join(dir, "cache");
   try {
     await mkdir(compileCache, { recursive: true, mode: 0o700 });
     const copies = mode === "bwrap" ? path.join(dir, "bundles") : undefined;
-    const order: FillOrder = { entryPoints: HOST_ENTRY_POINTS, copies };
+    const order: FillOrder = { entryPoints: HOST_ENTRY_POINTS, copies, chromePath };
     const { stdout } = await run(process.execPath, [FILL_SCRIPT, JSON.stringify(order)], {
       env: { NODE_COMPILE_CACHE: compileCache },
       timeout: FILL_TIMEOUT_MS,
     });
-    // The fill's last line says what it could not edit.
-    for (const problem of JSON.parse(stdout.trim().split("\n").at(-1)!) as string[]) {
+    // The fill's last line says what it could not do.
+    const report = JSON.parse(stdout.trim().split("\n").at(-1)!) as FillReport;
+    for (const problem of report.copies) {
       logger.warn(`a copy of Playwright's bundles for sandboxes is not made lazy: ${problem}`);
+    }
+    if (report.rehearsal !== undefined) {
+      logger.warn(
+        `the session host code cache holds Playwright's load but not a session's start, whose ` +
+          `rehearsal failed: ${report.rehearsal}`,
+      );
     }
     const replacements = copies ? sandboxBundleFiles(copies) : [];
     logger.debug(

@@ -64,7 +64,7 @@ interface OpenSession {
  * zygote: a session is one user's, so a crash there ends only that session, and an idle session's
  * Chromium is two processes (browser, renderer) instead of six.
  */
-const SESSION_CHROMIUM_ARGS = [
+export const SESSION_CHROMIUM_ARGS = [
   "--headless",
   "--disable-popup-blocking",
   "--in-process-gpu",

@@ -106,6 +106,7 @@ export async function startSessions(
           path.join(parentDir, "host-code"),
           mode,
           log,
+          config.CHROME_PATH,
         )),
         mode,
         chromePath: config.CHROME_PATH,
