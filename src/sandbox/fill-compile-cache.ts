@@ -6,6 +6,7 @@
 // compiled. The code is keyed on each bundle's source, so the bundles are read as a sandbox sees
 // them. Its last line of output, in JSON, says what it could not do (FillReport).
 import { mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { bundleCacheDir, loadPlaywrightBundles } from "../runtimes/playwright-bundles.ts";
 import { writeSandboxBundles } from "./sandbox-bundles.ts";
 
@@ -43,7 +44,6 @@ async function rehearse(chromePath: string): Promise<void> {
   const { openCdpTransport } = await import("../runtimes/cdp-transport.ts");
   const { pickContentPage, replayScrape } = await import("../runtimes/replay.ts");
   const { SESSION_CHROMIUM_ARGS } = await import("./session-host.ts");
-  const { createRequire } = await import("node:module");
   const { chromium: playwright } = createRequire(import.meta.url)(
     "playwright-core",
   ) as typeof import("playwright-core");
