@@ -86,7 +86,6 @@ async function goto(page: Page, url: string, deadline: Deadline): Promise<void> 
   }
 }
 
-/** Keeps the last non-blank tab (a link may have opened it), closes the rest, brings it to front. */
 /**
  * A tab a page opened exists in the browser as soon as `window.open` returns (Chromium creates it
  * before answering), but reaches Playwright a moment later. So the browser's own count of tabs
@@ -111,6 +110,7 @@ async function waitForOpenedTabs(
   }
 }
 
+/** Keeps the last non-blank tab (a link may have opened it), closes the rest, brings it to front. */
 async function keepOneTab(context: BrowserContext, deadline: Deadline): Promise<Page> {
   const pages = context.pages();
   const keep = pages.filter((p) => p.url() !== "about:blank").at(-1) ?? pages[0];
