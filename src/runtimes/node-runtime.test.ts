@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
-import { launchCdpChromium, type CdpChromium } from "./cdp-chromium.ts";
+import { launchCdpChromium, listTabs, type CdpChromium } from "./cdp-chromium.ts";
 import { KILLED_EXIT_CODE, NodeRuntime } from "./node-runtime.ts";
 import { TRUNCATION_MARKER } from "./output-buffer.ts";
 import { startWorkerThread, workerSetup } from "./worker-thread.ts";
@@ -13,7 +13,15 @@ const PAGE = `<!doctype html><title>Skiff test page</title>
 <button id="b" onclick="this.textContent = 'clicked'">press</button>`;
 
 function startSite(): Promise<{ server: Server; url: string }> {
-  const server = createServer((_req, res) => {
+  const server = createServer((req, res) => {
+    if (req.url === "/download") {
+      res.writeHead(200, {
+        "content-type": "application/pdf",
+        "content-disposition": 'attachment; filename="x.pdf"',
+      });
+      res.end("%PDF-1.4");
+      return;
+    }
     res.writeHead(200, { "content-type": "text/html" });
     res.end(PAGE);
   });
@@ -169,6 +177,22 @@ describe("NodeRuntime", () => {
     assert.equal(r.exitCode, 1);
     assert.match(r.error ?? "", /worker exited \(code 3\)/);
     assert.equal((await run("page.url()")).result, site.url);
+  });
+
+  it("closes a tab that never showed a document before the next worker connects", async () => {
+    // The popup's load becomes a download while the worker is stuck, so it never saw it begin.
+    const stuck = await run(
+      `await page.evaluate(() => { window.open("/download"); });
+      while (true) {}`,
+      2000,
+    );
+    assert.equal(stuck.killed, true);
+    const tabs = await listTabs(new URL(chromium.wsEndpoint).host);
+    assert.deepEqual(tabs.filter((t) => t.url === "").length, 1, "the popup shows no document");
+    // Without the sweep, this worker waits for that tab's first document until its timeout.
+    const next = await run("[context.pages().length, await page.title()]");
+    assert.equal(next.exitCode, 0, next.stderr);
+    assert.equal(next.result, '[1,"Skiff test page"]');
   });
 
   it("survives a stray rejection from a timer", async () => {

@@ -1,5 +1,6 @@
 import type { Browser, Page } from "playwright-core";
 import type { LevelLogger } from "../log.ts";
+import { closeTabsWithoutDocument } from "./cdp-chromium.ts";
 import { OutputBuffer, capText } from "./output-buffer.ts";
 import { REPLAY_FAILED_PREFIX, type ReplayRequest, type ReplayResult } from "./replay.ts";
 import { WorkerClient, type RunReply } from "./worker-client.ts";
@@ -44,6 +45,8 @@ export const KILLED_EXIT_CODE = 137;
 
 /** The replay bounds itself by its own deadline; past that and this, its worker is stuck. */
 const REPLAY_SLACK_MS = 5_000;
+/** How long a tab may take to show its first document before a new worker closes it. */
+const FIRST_DOCUMENT_GRACE_MS = 2_000;
 
 /**
  * Runs `language: "node"` interact code against a session's browser, one call at a time. The
@@ -58,6 +61,7 @@ export class NodeRuntime {
   #nextId = 1;
   #closed = false;
   #firstThread: WorkerThread | undefined;
+  #workersStarted = 0;
 
   constructor(options: NodeRuntimeOptions) {
     this.#options = options;
@@ -180,8 +184,26 @@ export class NodeRuntime {
     const thread =
       this.#firstThread ?? startWorkerThread(workerSetup({ pickPage, connectTimeoutMs }));
     this.#firstThread = undefined;
-    this.#worker = new WorkerClient(thread, Promise.resolve(cdpEndpoint), this.#logger);
+    const endpoint = Promise.resolve(cdpEndpoint);
+    const ready = this.#workersStarted++ === 0 ? endpoint : endpoint.then((e) => this.#sweep(e));
+    this.#worker = new WorkerClient(thread, ready, this.#logger);
     return this.#worker;
+  }
+
+  /**
+   * Before a worker after the first connects to a browser that user code has had, closes the tabs
+   * that would hold its connection (`closeTabsWithoutDocument`). Tabs that cannot be listed are
+   * logged, and the worker connects all the same.
+   */
+  async #sweep(cdpEndpoint: string): Promise<string> {
+    try {
+      const host = new URL(cdpEndpoint).host;
+      const closed = await closeTabsWithoutDocument(host, FIRST_DOCUMENT_GRACE_MS);
+      if (closed > 0) this.#logger.info({ closed }, "closed tabs that never showed a document");
+    } catch (err) {
+      this.#logger.warn({ err }, "could not look for tabs that never showed a document");
+    }
+    return cdpEndpoint;
   }
 
   async #kill(worker: WorkerClient, timeoutMs: number): Promise<void> {
