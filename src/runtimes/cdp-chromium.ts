@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { setTimeout as delay } from "node:timers/promises";
 import { CHROMIUM_DEFAULT_ARGS } from "../browser/chromium-args.ts";
 import { killProcessGroup } from "./process-group.ts";
 
@@ -106,27 +105,6 @@ export async function listTabs(cdpHost: string): Promise<PageTarget[]> {
   const targets = (await response.json()) as (PageTarget & { type: string })[];
   return targets.filter((t) => t.type === "page");
 }
-
-/**
- * Closes the tabs that never showed a document (Chromium lists their URL as ""), after giving the
- * ones still loading their first page `graceMs` to show it; returns how many it closed.
- * Playwright's connection waits for every tab's first document, and a tab whose first load became
- * a download (or had no content) never shows one: a worker stuck when such a tab opened never saw
- * its download begin, and every worker after it timed out connecting.
- */
-export async function closeTabsWithoutDocument(cdpHost: string, graceMs: number): Promise<number> {
-  const until = Date.now() + graceMs;
-  const blank = async () => (await listTabs(cdpHost)).filter((t) => t.url === "");
-  let tabs = await blank();
-  while (tabs.length > 0 && Date.now() < until) {
-    await delay(TAB_POLL_MS);
-    tabs = await blank();
-  }
-  await Promise.all(tabs.map((t) => fetch(`http://${cdpHost}/json/close/${t.id}`)));
-  return tabs.length;
-}
-
-const TAB_POLL_MS = 100;
 
 /** The session's content tab, by the rule the replay leaves it: the first that is not blank. */
 export function contentTab(tabs: PageTarget[]): PageTarget {

@@ -195,6 +195,16 @@ describe("NodeRuntime", () => {
     assert.equal(next.result, '[1,"Skiff test page"]');
   });
 
+  it("closes a tab stuck in its own JavaScript; the next call runs on a new page", async () => {
+    const stuck = await run("await page.evaluate(() => { while (true) {} })", 2000);
+    assert.equal(stuck.killed, true);
+    // Without the sweep, this worker waits for the stuck tab until its timeout.
+    const next = await run("[context.pages().length, page.url()]");
+    assert.equal(next.exitCode, 0, next.stderr);
+    assert.equal(next.result, '[1,"about:blank"]');
+    assert.equal((await run(`await page.goto(${JSON.stringify(site.url)})`)).exitCode, 0);
+  });
+
   it("survives a stray rejection from a timer", async () => {
     const r = await run(`setTimeout(() => { Promise.reject(new Error("late")) }, 0);
       await new Promise((r) => setTimeout(r, 50)); "still here"`);

@@ -1,10 +1,11 @@
 import type { Browser, Page } from "playwright-core";
 import type { LevelLogger } from "../log.ts";
-import { closeTabsWithoutDocument } from "./cdp-chromium.ts";
 import { OutputBuffer, capText } from "./output-buffer.ts";
 import { REPLAY_FAILED_PREFIX, type ReplayRequest, type ReplayResult } from "./replay.ts";
 import { WorkerClient, type RunReply } from "./worker-client.ts";
 import { startWorkerThread, workerSetup, type WorkerThread } from "./worker-thread.ts";
+import { sweepTabs } from "./tab-sweep.ts";
+import { withTimeout } from "./with-timeout.ts";
 
 /** The fields of an interact reply (spec §2.3); success is `exitCode === 0 && !killed`. */
 export interface ExecResult {
@@ -45,8 +46,11 @@ export const KILLED_EXIT_CODE = 137;
 
 /** The replay bounds itself by its own deadline; past that and this, its worker is stuck. */
 const REPLAY_SLACK_MS = 5_000;
-/** How long a tab may take to show its first document before a new worker closes it. */
-const FIRST_DOCUMENT_GRACE_MS = 2_000;
+/**
+ * How long a tab may take to show its first document, or to evaluate `0`, before a worker after
+ * the first closes it (tab-sweep.ts).
+ */
+const SWEEP_GRACE_MS = 2_000;
 
 /**
  * Runs `language: "node"` interact code against a session's browser, one call at a time. The
@@ -192,16 +196,17 @@ export class NodeRuntime {
 
   /**
    * Before a worker after the first connects to a browser that user code has had, closes the tabs
-   * that would hold its connection (`closeTabsWithoutDocument`). Tabs that cannot be listed are
-   * logged, and the worker connects all the same.
+   * that would hold its connection (tab-sweep.ts). Tabs that cannot be listed are logged, and the
+   * worker connects all the same.
    */
   async #sweep(cdpEndpoint: string): Promise<string> {
     try {
-      const host = new URL(cdpEndpoint).host;
-      const closed = await closeTabsWithoutDocument(host, FIRST_DOCUMENT_GRACE_MS);
-      if (closed > 0) this.#logger.info({ closed }, "closed tabs that never showed a document");
+      const swept = await sweepTabs(new URL(cdpEndpoint).host, SWEEP_GRACE_MS);
+      if (swept.withoutDocument + swept.stuck > 0) {
+        this.#logger.warn(swept, "closed tabs that a new Playwright connection would wait on");
+      }
     } catch (err) {
-      this.#logger.warn({ err }, "could not look for tabs that never showed a document");
+      this.#logger.warn({ err }, "could not look for tabs that a new connection would wait on");
     }
     return cdpEndpoint;
   }
@@ -216,19 +221,6 @@ export class NodeRuntime {
 
   #discard(worker: WorkerClient): void {
     if (this.#worker === worker) this.#worker = undefined;
-  }
-}
-
-/** The promise's value, or "timeout" after `ms`. */
-export async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | "timeout"> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -1,13 +1,9 @@
 import type { LevelLogger } from "../log.ts";
-import {
-  KILLED_EXIT_CODE,
-  withTimeout,
-  type ExecResult,
-  type NodeRuntime,
-} from "./node-runtime.ts";
+import { KILLED_EXIT_CODE, type ExecResult, type NodeRuntime } from "./node-runtime.ts";
 import { OutputBuffer, capText } from "./output-buffer.ts";
 import { processResult } from "./process-group.ts";
 import { PythonInterpreter } from "./python-interpreter.ts";
+import { withTimeout } from "./with-timeout.ts";
 
 export interface PythonRuntimeOptions {
   /** The virtual environment's Python, or why Playwright for Python cannot run here. */

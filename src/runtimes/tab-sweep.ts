@@ -1,0 +1,83 @@
+// Before a new Playwright connection to a browser that user code has had (the node runtime's
+// worker after a timeout), the tabs that would hold that connection forever are closed.
+// Playwright's connection initialises every tab, and two kinds of tab never let it:
+// - a tab that never showed a document (Chromium lists its URL as ""): Playwright waits for its
+//   first one, and a popup whose load became a download while the code that opened it was stuck
+//   never shows one (the worker that would have seen the download begin was stuck);
+// - a tab stuck in its own JavaScript (`page.evaluate(() => { while (true) {} })` runs on there
+//   after the call's timeout), which answers no DevTools command. A new DevTools session cannot
+//   interrupt that script either: attaching waits for the same thread. Closing the tab can.
+// Either way every later call failed after the connection's timeout, for the rest of the session.
+import { setTimeout as delay } from "node:timers/promises";
+import { listTabs, type PageTarget } from "./cdp-chromium.ts";
+import { withTimeout } from "./with-timeout.ts";
+
+/** What a sweep closed. */
+export interface Swept {
+  withoutDocument: number;
+  stuck: number;
+}
+
+const POLL_MS = 100;
+
+/**
+ * Closes the tabs at `cdpHost` that would hold a new connection: the ones that show no document
+ * after `graceMs` (a first page may still be loading), and the ones that do not evaluate `0`
+ * within it.
+ */
+export async function sweepTabs(cdpHost: string, graceMs: number): Promise<Swept> {
+  const verdicts = await Promise.all(
+    (await listTabs(cdpHost)).map((tab) =>
+      tab.url === "" ? untilDocument(cdpHost, tab, graceMs) : stuckIn(tab, graceMs),
+    ),
+  );
+  const closing = verdicts.filter((v) => v.close);
+  await Promise.all(closing.map((v) => fetch(`http://${cdpHost}/json/close/${v.id}`)));
+  const count = (reason: Verdict["reason"]) => closing.filter((v) => v.reason === reason).length;
+  return { withoutDocument: count("withoutDocument"), stuck: count("stuck") };
+}
+
+interface Verdict {
+  id: string;
+  close: boolean;
+  reason: keyof Swept;
+}
+
+/** Whether the tab is still without a document once `graceMs` has passed. */
+async function untilDocument(cdpHost: string, tab: PageTarget, graceMs: number): Promise<Verdict> {
+  const until = Date.now() + graceMs;
+  const blank = async () => (await listTabs(cdpHost)).some((t) => t.id === tab.id && t.url === "");
+  let close = true;
+  while (close && Date.now() < until) {
+    await delay(POLL_MS);
+    close = await blank();
+  }
+  return { id: tab.id, close, reason: "withoutDocument" };
+}
+
+/**
+ * Whether the tab, once its DevTools socket is open, leaves `0` unevaluated for `graceMs`. A tab
+ * whose socket fails or does not open is left alone: that is not a tab this can judge.
+ */
+async function stuckIn(tab: PageTarget, graceMs: number): Promise<Verdict> {
+  const socket = new WebSocket(tab.webSocketDebuggerUrl);
+  let opened = false;
+  try {
+    const answered = new Promise<void>((resolve) => {
+      socket.addEventListener("open", () => {
+        opened = true;
+        socket.send(
+          JSON.stringify({ id: 1, method: "Runtime.evaluate", params: { expression: "0" } }),
+        );
+      });
+      socket.addEventListener("message", (event) => {
+        if ((JSON.parse(String(event.data)) as { id?: number }).id === 1) resolve();
+      });
+      socket.addEventListener("error", () => resolve());
+    });
+    const close = (await withTimeout(answered, graceMs)) === "timeout" && opened;
+    return { id: tab.id, close, reason: "stuck" };
+  } finally {
+    socket.close();
+  }
+}
