@@ -289,6 +289,18 @@ outcome`;
     assert.equal(await result(shared, PID), next, "which stays");
   });
 
+  it("kills a call stuck in the page's own JavaScript; the next call gets a new blank tab", async () => {
+    const id = await scrape("/tabs");
+    assert.equal(await result(id, "await page.title()"), "Tabs page");
+    const stuck = await python(id, 'await page.evaluate("() => { while (true) {} }")', 2);
+    assert.deepEqual([stuck.success, stuck.killed], [false, true]);
+    // The new interpreter's connection would wait on that tab for good; it is closed first.
+    // Before, that wait outlived the call, and the server ended the session as crashed.
+    const next = await python(id, "[len(context.pages), page.url]", 20);
+    assert.equal(next.success, true, next.stderr ?? next.error);
+    assert.equal(next.result, '[1,"about:blank"]');
+  });
+
   it("keeps the interpreter warm: later calls run in the same process, and fast", async (context) => {
     const id = await scrape("/tabs");
     await run(id, "node", "page.url()");

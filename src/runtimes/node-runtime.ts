@@ -4,7 +4,7 @@ import { OutputBuffer, capText } from "./output-buffer.ts";
 import { REPLAY_FAILED_PREFIX, type ReplayRequest, type ReplayResult } from "./replay.ts";
 import { WorkerClient, type RunReply } from "./worker-client.ts";
 import { startWorkerThread, workerSetup, type WorkerThread } from "./worker-thread.ts";
-import { sweepTabs } from "./tab-sweep.ts";
+import { sweepBeforeConnecting } from "./tab-sweep.ts";
 import { withTimeout } from "./with-timeout.ts";
 
 /** The fields of an interact reply (spec §2.3); success is `exitCode === 0 && !killed`. */
@@ -46,11 +46,6 @@ export const KILLED_EXIT_CODE = 137;
 
 /** The replay bounds itself by its own deadline; past that and this, its worker is stuck. */
 const REPLAY_SLACK_MS = 5_000;
-/**
- * How long a tab may take to show its first document, or to evaluate `0`, before a worker after
- * the first closes it (tab-sweep.ts).
- */
-const SWEEP_GRACE_MS = 2_000;
 
 /**
  * Runs `language: "node"` interact code against a session's browser, one call at a time. The
@@ -189,26 +184,16 @@ export class NodeRuntime {
       this.#firstThread ?? startWorkerThread(workerSetup({ pickPage, connectTimeoutMs }));
     this.#firstThread = undefined;
     const endpoint = Promise.resolve(cdpEndpoint);
-    const ready = this.#workersStarted++ === 0 ? endpoint : endpoint.then((e) => this.#sweep(e));
+    // A worker after the first connects to a browser that user code has had (tab-sweep.ts).
+    const ready =
+      this.#workersStarted++ === 0
+        ? endpoint
+        : endpoint.then(async (e) => {
+            await sweepBeforeConnecting(e, this.#logger);
+            return e;
+          });
     this.#worker = new WorkerClient(thread, ready, this.#logger);
     return this.#worker;
-  }
-
-  /**
-   * Before a worker after the first connects to a browser that user code has had, closes the tabs
-   * that would hold its connection (tab-sweep.ts). Tabs that cannot be listed are logged, and the
-   * worker connects all the same.
-   */
-  async #sweep(cdpEndpoint: string): Promise<string> {
-    try {
-      const swept = await sweepTabs(new URL(cdpEndpoint).host, SWEEP_GRACE_MS);
-      if (swept.withoutDocument + swept.stuck > 0) {
-        this.#logger.warn(swept, "closed tabs that a new Playwright connection would wait on");
-      }
-    } catch (err) {
-      this.#logger.warn({ err }, "could not look for tabs that a new connection would wait on");
-    }
-    return cdpEndpoint;
   }
 
   async #kill(worker: WorkerClient, timeoutMs: number): Promise<void> {

@@ -3,6 +3,7 @@ import { KILLED_EXIT_CODE, type ExecResult, type NodeRuntime } from "./node-runt
 import { OutputBuffer, capText } from "./output-buffer.ts";
 import { processResult } from "./process-group.ts";
 import { PythonInterpreter } from "./python-interpreter.ts";
+import { sweepBeforeConnecting } from "./tab-sweep.ts";
 import { withTimeout } from "./with-timeout.ts";
 
 export interface PythonRuntimeOptions {
@@ -22,11 +23,16 @@ const START_TIMEOUT_MS = 30_000;
 /**
  * Runs `language: "python"` code with Playwright for Python's async API, in an interpreter kept
  * warm for the session: the first call pays its start, later calls do not. A call past its
- * timeout kills the interpreter (the page lives on) and a fresh one starts for the next call.
+ * timeout kills the interpreter (the page lives on) and a fresh one starts at once, which the
+ * next call waits for. A call's timeout counts its wait for the interpreter, as a node call's
+ * counts its worker's connection, so that the host answers within the time the server gives it.
  */
 export class PythonRuntime {
   readonly #options: PythonRuntimeOptions;
   #interpreter: PythonInterpreter | undefined;
+  /** The start under way, shared by whoever needs the interpreter meanwhile. */
+  #starting: Promise<PythonInterpreter> | undefined;
+  #starts = 0;
   #queue: Promise<unknown> = Promise.resolve();
   #nextId = 1;
   #closed = false;
@@ -50,20 +56,25 @@ export class PythonRuntime {
   async #run(code: string, timeoutMs: number): Promise<ExecResult> {
     const { python } = this.#options;
     if ("problem" in python) return unavailable(python.problem);
-    let interpreter: PythonInterpreter;
-    try {
-      interpreter = await this.#started(python.path);
-    } catch (err) {
-      return unavailable(`Playwright for Python did not start: ${(err as Error).message}`);
-    }
     const output = { stdout: new OutputBuffer(), stderr: new OutputBuffer() };
-    const call = interpreter.run(this.#nextId++, code, (stream, text) =>
-      output[stream].append(text),
+    let running: PythonInterpreter | undefined;
+    const call = this.#started(python.path).then(
+      (interpreter) => {
+        running = interpreter;
+        return interpreter.run(this.#nextId++, code, (stream, text) => output[stream].append(text));
+      },
+      (err: unknown) => ({ startFailed: (err as Error).message }),
     );
     const reply = await withTimeout(call, timeoutMs);
-    if (reply === "timeout") this.#replace(interpreter);
+    if (reply === "timeout" && !running) {
+      return unavailable(`Playwright for Python did not start within the call's ${timeoutMs} ms`);
+    }
+    if (reply === "timeout") this.#replace(running!, python.path);
     const streams = { stdout: output.stdout.toString(), stderr: output.stderr.toString() };
     if (reply === "timeout") return processResult({ ...streams, result: "" }, KILLED, timeoutMs);
+    if ("startFailed" in reply) {
+      return unavailable(`Playwright for Python did not start: ${reply.startFailed}`);
+    }
     if ("exited" in reply) {
       const stderr = streams.stderr + reply.exited;
       return processResult({ ...streams, stderr, result: "" }, FAILED, timeoutMs);
@@ -72,13 +83,29 @@ export class PythonRuntime {
     return processResult({ ...streams, result: capText(reply.result) }, exit, timeoutMs);
   }
 
-  /** The interpreter, started if there is none or if the one there talks to a worker now gone. */
-  async #started(python: string): Promise<PythonInterpreter> {
+  /** The interpreter, or the start under way; a failed start is tried again by the next call. */
+  #started(python: string): Promise<PythonInterpreter> {
+    if (!this.#starting) {
+      const starting = this.#start(python);
+      this.#starting = starting;
+      const done = () => {
+        if (this.#starting === starting) this.#starting = undefined;
+      };
+      starting.then(done, done);
+    }
+    return this.#starting;
+  }
+
+  /** Starts an interpreter if there is none or if the one there talks to a worker now gone. */
+  async #start(python: string): Promise<PythonInterpreter> {
     const driverAddress = await this.#options.node.driverAddress();
     const current = this.#interpreter;
     if (current?.alive && current.driverAddress === driverAddress) return current;
     current?.kill();
     const { cdpEndpoint, tmpDir, logger } = this.#options;
+    // One after the first connects to a browser that user code has had (tab-sweep.ts).
+    if (this.#starts++ > 0) await sweepBeforeConnecting(cdpEndpoint, logger);
+    if (this.#closed) throw new Error("the session is closing");
     const started = performance.now();
     const interpreter = new PythonInterpreter({
       python,
@@ -98,13 +125,10 @@ export class PythonRuntime {
   }
 
   /** Kills a runaway interpreter; its successor starts now, while the caller reads the reply. */
-  #replace(interpreter: PythonInterpreter): void {
+  #replace(interpreter: PythonInterpreter, python: string): void {
     interpreter.kill();
     if (this.#interpreter === interpreter) this.#interpreter = undefined;
-    if (this.#closed || "problem" in this.#options.python) return;
-    const python = this.#options.python.path;
-    const next = this.#queue.then(() => this.#started(python));
-    this.#queue = next.catch(() => {});
+    if (!this.#closed) this.#started(python).catch(() => {});
   }
 }
 

@@ -9,8 +9,34 @@
 //   interrupt that script either: attaching waits for the same thread. Closing the tab can.
 // Either way every later call failed after the connection's timeout, for the rest of the session.
 import { setTimeout as delay } from "node:timers/promises";
+import type { LevelLogger } from "../log.ts";
 import { listTabs, type PageTarget } from "./cdp-chromium.ts";
 import { withTimeout } from "./with-timeout.ts";
+
+/**
+ * How long a tab may take to show its first document, or to evaluate `0`, before a sweep closes
+ * it.
+ */
+const GRACE_MS = 2_000;
+
+/**
+ * Sweeps the browser at `cdpEndpoint` (`ws://…/devtools/browser/…`) before a new connection to it,
+ * logging what it closed. A browser whose tabs cannot be listed is logged too, and the connection
+ * is tried all the same.
+ */
+export async function sweepBeforeConnecting(
+  cdpEndpoint: string,
+  logger: LevelLogger,
+): Promise<void> {
+  try {
+    const swept = await sweepTabs(new URL(cdpEndpoint).host, GRACE_MS);
+    if (swept.withoutDocument + swept.stuck > 0) {
+      logger.warn(swept, "closed tabs that a new Playwright connection would wait on");
+    }
+  } catch (err) {
+    logger.warn({ err }, "could not look for tabs that a new connection would wait on");
+  }
+}
 
 /** What a sweep closed. */
 export interface Swept {
