@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, it } from "node:test";
 import { createLogger } from "../log.ts";
 import type { NodeRuntime } from "./node-runtime.ts";
@@ -43,4 +45,47 @@ describe("PythonRuntime whose interpreter cannot start in time", () => {
       assert.equal(reply.error, "Playwright for Python did not start within the call's 300 ms");
     },
   );
+});
+
+describe("PythonRuntime whose interpreter starts after a call gave up on it", () => {
+  it("does not run that call's code once it is up; the next call's runs", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "skiff-python-"));
+    // Stands in for Python and the runner: ready on fd 3 after 0.5 s, then answers each call,
+    // noting every call it ran in $TMPDIR/ran.
+    const fake = path.join(dir, "python");
+    writeFileSync(
+      fake,
+      `#!/bin/bash
+sleep 0.5
+echo '{"ready":true}' >&3
+while read -r line <&3; do
+  echo "$line" >> "$TMPDIR/ran"
+  id=$(sed 's/^{"id":\\([0-9]*\\).*/\\1/' <<< "$line")
+  printf '{"id":%s,"result":"ran","failed":false}\n' "$id" >&3
+done
+`,
+      { mode: 0o755 },
+    );
+    const runtime = new PythonRuntime({
+      python: { path: fake },
+      node: { driverAddress: () => Promise.resolve("@driver") } as unknown as NodeRuntime,
+      cdpEndpoint: "ws://127.0.0.1:9/devtools/browser/x",
+      tmpDir: dir,
+      logger: createLogger("silent"),
+    });
+    try {
+      const early = await runtime.run("first = 1", { timeoutMs: 100 });
+      assert.equal(early.error, "Playwright for Python did not start within the call's 100 ms");
+      const next = await runtime.run("second = 2", { timeoutMs: 5000 });
+      assert.equal(next.result, "ran", next.stderr);
+      const ran = readFileSync(path.join(dir, "ran"), "utf8").trim().split("\n");
+      assert.deepEqual(
+        ran.map((line) => (JSON.parse(line) as { code: string }).code),
+        ["second = 2"],
+      );
+    } finally {
+      runtime.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -58,14 +58,18 @@ export class PythonRuntime {
     if ("problem" in python) return unavailable(python.problem);
     const output = { stdout: new OutputBuffer(), stderr: new OutputBuffer() };
     let running: PythonInterpreter | undefined;
+    let answered = false;
     const call = this.#started(python.path).then(
       (interpreter) => {
+        // A start that outlived the call must not run its code after the call has answered.
+        if (answered) return { exited: "the call had already answered" };
         running = interpreter;
         return interpreter.run(this.#nextId++, code, (stream, text) => output[stream].append(text));
       },
       (err: unknown) => ({ startFailed: (err as Error).message }),
     );
     const reply = await withTimeout(call, timeoutMs);
+    answered = true;
     if (reply === "timeout" && !running) {
       return unavailable(`Playwright for Python did not start within the call's ${timeoutMs} ms`);
     }

@@ -97,7 +97,7 @@ async function stuckIn(tab: PageTarget, graceMs: number): Promise<Verdict> {
         );
       });
       socket.addEventListener("message", (event) => {
-        if ((JSON.parse(String(event.data)) as { id?: number }).id === 1) resolve();
+        if (replyId(String(event.data)) === 1) resolve();
       });
       socket.addEventListener("error", () => resolve());
     });
@@ -105,5 +105,14 @@ async function stuckIn(tab: PageTarget, graceMs: number): Promise<Verdict> {
     return { id: tab.id, close, reason: "stuck" };
   } finally {
     socket.close();
+  }
+}
+
+/** The id of a DevTools reply; undefined for an event, or for what is not JSON. */
+function replyId(text: string): unknown {
+  try {
+    return (JSON.parse(text) as { id?: unknown }).id;
+  } catch {
+    return undefined;
   }
 }
