@@ -61,6 +61,21 @@ describe("interact in bash with agent-browser", () => {
     assert.equal((await stdout(id, "agent-browser get title")).trim(), "Skiff Test Article");
   });
 
+  it("answers within its timeout when agent-browser cannot attach, and the session lives on", async () => {
+    const id = await scrape("/article");
+    // The page's own script loops from now on: attaching to it takes agent-browser ~16 s.
+    const loop = "await page.evaluate(() => { setTimeout(() => { while (true) {} }, 100) })";
+    assert.equal((await run(id, "node", loop)).success, true);
+    const started = performance.now();
+    const reply = await bash(id, "agent-browser get url", 1);
+    const seconds = (performance.now() - started) / 1000;
+    assert.deepEqual([reply.success, reply.killed], [false, false]);
+    assert.match(reply.error ?? "", /^agent-browser did not attach .* within the call's 1000 ms$/);
+    assert.ok(seconds < 4, `answered after ${seconds.toFixed(1)} s`);
+    // Before, the host answered after the server's slack and the session was ended as crashed.
+    assert.equal((await run(id, "node", "1 + 1")).result, "2");
+  });
+
   it("fills a field by its ref and submits the form", async () => {
     const id = await scrape("/form");
     const snapshot = await stdout(id, "agent-browser snapshot -i");

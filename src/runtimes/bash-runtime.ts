@@ -6,6 +6,7 @@ import { contentTab, listTabs } from "./cdp-chromium.ts";
 import type { ExecResult } from "./node-runtime.ts";
 import { OutputBuffer } from "./output-buffer.ts";
 import { processResult, runToExit, type ProcessExit } from "./process-group.ts";
+import { withTimeout } from "./with-timeout.ts";
 
 export interface BashRuntimeOptions {
   /** `ws://127.0.0.1:<port>/devtools/browser/<id>` of the session's Chromium. */
@@ -56,10 +57,18 @@ export class BashRuntime {
     return this.#enqueue("agent-browser", args, options.timeoutMs);
   }
 
+  /**
+   * The attach counts within the call's timeout, as a node call's connection does, so that the
+   * host answers within the time the server gives the call; one that outlives the call goes on
+   * for the next, and the call's own command does not run.
+   */
   #enqueue(command: string, args: string[], timeoutMs: number): Promise<ExecResult> {
     const job = this.#queue.then(async () => {
-      await this.#attach();
-      return this.#collect(command, args, timeoutMs);
+      const started = performance.now();
+      const attached = await withTimeout(this.#attach(), timeoutMs);
+      if (attached === "timeout") return notAttached(timeoutMs);
+      const left = Math.max(1, timeoutMs - (performance.now() - started));
+      return this.#collect(command, args, left, timeoutMs);
     });
     this.#queue = job.catch(() => {});
     return job;
@@ -102,9 +111,15 @@ export class BashRuntime {
     return output.stdout.toString();
   }
 
-  async #collect(command: string, args: string[], timeoutMs: number): Promise<ExecResult> {
+  /** Runs the command for `leftMs`, the part of the call's `timeoutMs` the attach left. */
+  async #collect(
+    command: string,
+    args: string[],
+    leftMs: number,
+    timeoutMs: number,
+  ): Promise<ExecResult> {
     const output = { stdout: new OutputBuffer(), stderr: new OutputBuffer() };
-    const exit = await this.#spawn(command, args, timeoutMs, output);
+    const exit = await this.#spawn(command, args, leftMs, output);
     const streams = {
       stdout: output.stdout.toString(),
       stderr: output.stderr.toString(),
@@ -128,6 +143,11 @@ export class BashRuntime {
     });
     return runToExit(child, command, timeoutMs, output);
   }
+}
+
+function notAttached(timeoutMs: number): ExecResult {
+  const error = `agent-browser did not attach to the session's browser within the call's ${timeoutMs} ms`;
+  return { stdout: "", stderr: error, result: "", exitCode: 1, killed: false, error };
 }
 
 interface AgentTab {
