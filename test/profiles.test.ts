@@ -105,6 +105,25 @@ describe("profiles", () => {
     assert.match(after.markdown ?? "", /kept across a crash/);
   });
 
+  it("saves a writer's state after its last call when its host cannot read it at the end", async () => {
+    const doc = await scrape("/dashboard", { name: "stuck" });
+    const id = String(doc.metadata?.scrapeId);
+    const set = await sdk().interact(id, {
+      code: `await page.evaluate(() => localStorage.setItem("greeting", "kept past a stuck tab"))`,
+    });
+    assert.equal(set.success, true, set.error);
+    // A second after this call (its snapshot is taken), the page's own script loops for good:
+    // the state's read at the end times out on it.
+    const loop = await sdk().interact(id, {
+      code: "await page.evaluate(() => { setTimeout(() => { while (true) {} }, 1000) })",
+    });
+    assert.equal(loop.success, true, loop.error);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await sdk().stopInteraction(id);
+    const after = await scrape("/dashboard", { name: "stuck", saveChanges: false });
+    assert.match(after.markdown ?? "", /kept past a stuck tab/);
+  });
+
   it("survives a restart of the server", async () => {
     await server.close();
     server = await start();

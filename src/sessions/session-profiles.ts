@@ -50,7 +50,8 @@ export class SessionProfiles {
 
   /**
    * A writer's state is saved: from its host if the host still answers, else the snapshot taken
-   * after its last call (a host that died mid-call loses that call's changes). The lease is freed.
+   * after its last call (a host that died mid-call loses that call's changes; so does one that
+   * cannot read it, a tab stuck in its own JavaScript, say). The lease is freed.
    */
   async close(
     teamId: string,
@@ -62,7 +63,7 @@ export class SessionProfiles {
     if (!profile?.writer) return;
     const log = { profile: profile.name, sessionId: holder };
     try {
-      const state = host.isAlive ? await host.storageState() : lastState;
+      const state = host.isAlive ? await this.#fromHost(host, lastState, log) : lastState;
       if (state) {
         await this.#vault.save(teamId, profile.name, state as StorageState);
         this.#logger.info(log, "profile saved");
@@ -74,6 +75,14 @@ export class SessionProfiles {
     } finally {
       await this.release(teamId, profile, holder);
     }
+  }
+
+  #fromHost(host: SessionHostHandle, lastState: unknown, log: object): Promise<unknown> {
+    return host.storageState().catch((err: unknown) => {
+      if (!lastState) throw err;
+      this.#logger.warn({ ...log, err }, "profile state unreadable; saving the last call's");
+      return lastState;
+    });
   }
 
   /** After a writer's call: its state now, kept in case its host dies before the end. */
