@@ -41,6 +41,17 @@ describe("profiles", () => {
     return { id, reply };
   }
 
+  /** Opens a writer session on `profile` whose page stores `greeting`; returns its scrape id. */
+  async function greetInSession(profile: string, greeting: string): Promise<string> {
+    const doc = await scrape("/dashboard", { name: profile });
+    const id = String(doc.metadata?.scrapeId);
+    const set = await sdk().interact(id, {
+      code: `await page.evaluate(() => localStorage.setItem("greeting", ${JSON.stringify(greeting)}))`,
+    });
+    assert.equal(set.success, true, set.error);
+    return id;
+  }
+
   it("logs in once in a session; a later scrape with the profile is logged in", async () => {
     const before = await scrape("/dashboard", { name: "ada", saveChanges: false });
     assert.match(before.markdown ?? "", /Please log in/);
@@ -93,12 +104,7 @@ describe("profiles", () => {
   });
 
   it("saves a writer's state after its last call even when its host dies", async () => {
-    const doc = await scrape("/dashboard", { name: "crashy" });
-    const id = String(doc.metadata?.scrapeId);
-    const set = await sdk().interact(id, {
-      code: `await page.evaluate(() => localStorage.setItem("greeting", "kept across a crash"))`,
-    });
-    assert.equal(set.success, true, set.error);
+    const id = await greetInSession("crashy", "kept across a crash");
     const crash = await sdk().interact(id, { code: `process.kill(process.pid, "SIGKILL")` });
     assert.equal(crash.success, false);
     const after = await scrape("/dashboard", { name: "crashy", saveChanges: false });
@@ -106,12 +112,7 @@ describe("profiles", () => {
   });
 
   it("saves a writer's state after its last call when its host cannot read it at the end", async () => {
-    const doc = await scrape("/dashboard", { name: "stuck" });
-    const id = String(doc.metadata?.scrapeId);
-    const set = await sdk().interact(id, {
-      code: `await page.evaluate(() => localStorage.setItem("greeting", "kept past a stuck tab"))`,
-    });
-    assert.equal(set.success, true, set.error);
+    const id = await greetInSession("stuck", "kept past a stuck tab");
     // A second after this call (its snapshot is taken), the page's own script loops for good:
     // the state's read at the end times out on it.
     const loop = await sdk().interact(id, {
