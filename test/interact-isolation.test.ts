@@ -13,7 +13,12 @@ import { setTimeout as delay } from "node:timers/promises";
 import Firecrawl from "@mendable/firecrawl-js";
 import { PLAYWRIGHT_BUNDLES } from "../src/runtimes/playwright-bundles.ts";
 import { escapeNonAscii } from "../src/sandbox/sandbox-bundles.ts";
-import { postJson, useSkiffAndSite, type RunningSkiff } from "./helpers/skiff-harness.ts";
+import {
+  postJson,
+  serverWarnings,
+  useSkiffAndSite,
+  type RunningSkiff,
+} from "./helpers/skiff-harness.ts";
 import { statFields } from "./helpers/proc-stat.ts";
 
 const BUNDLES_MODULE = path.resolve(import.meta.dirname, "../src/runtimes/playwright-bundles.ts");
@@ -365,6 +370,11 @@ describe("interact sessions are isolated (bubblewrap)", { skip }, () => {
     await waitUntil(() => !isRunning(hostA), "A's sandbox exits");
     await waitUntil(() => chromiumA.every((pid) => !isRunning(pid)), "A's Chromium is gone");
     await waitUntil(() => !existsSync(a.hostDir), "A's session directory is removed");
+    const endedLine = () => serverWarnings().find((l) => l.msg === "interact session ended");
+    await waitUntil(() => endedLine() !== undefined, "the server warns that A's session ended");
+    const ended = endedLine();
+    assert.equal(ended?.reason, "crashed");
+    assert.equal(ended?.cause, "the session host closed its channel (it exited)");
 
     const again = await interact(t.server, a, "page.url()");
     assert.equal(again.status, 410);

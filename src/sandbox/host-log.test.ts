@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { pino } from "pino";
-import { createHostLogger } from "./host-log.ts";
+import { createHostLogger, parseHostLogLine } from "./host-log.ts";
 
 /** A logger writing into an array, one parsed line each. */
 function recorded(): { lines: Record<string, unknown>[]; write: (l: string) => void } {
@@ -50,5 +50,26 @@ describe("the session host's logger", () => {
 
   it("refuses a level it does not know", () => {
     assert.throws(() => createHostLogger("loud"), /unknown log level "loud"/);
+  });
+
+  it("is read back by the server at the host's level, with the host's fields", () => {
+    const host: string[] = [];
+    const log = createHostLogger("debug", (line) => host.push(line.trimEnd()));
+    log.warn({ code: 9 }, "the session's browser exited; the host exits");
+    log.error(new TypeError("the worker broke"));
+    log.debug("session host heap trimmed");
+    const [warned, failed, trimmed] = host.map(parseHostLogLine);
+    assert.deepEqual(warned, {
+      level: "warn",
+      fields: { code: 9 },
+      msg: "the session's browser exited; the host exits",
+    });
+    assert.equal(failed?.level, "error");
+    assert.equal((failed?.fields.err as { type: string }).type, "TypeError");
+    assert.equal(failed?.msg, "the worker broke");
+    assert.equal(trimmed?.level, "debug");
+    for (const other of ["plain text", "{not json", '{"level":35,"msg":"?"}', "[1]", "null"]) {
+      assert.equal(parseHostLogLine(other), undefined, other);
+    }
   });
 });

@@ -49,3 +49,33 @@ function record(level: number, first: unknown, msg: string | undefined): Record<
 function describeError(err: Error): Record<string, unknown> {
   return { type: err.constructor.name, message: err.message, stack: err.stack };
 }
+
+export type LevelName = "trace" | "debug" | "info" | "warn" | "error" | "fatal";
+
+/** A line as the server logs it again: at the host's level, with the host's fields. */
+export interface HostLogLine {
+  level: LevelName;
+  fields: Record<string, unknown>;
+  msg: string | undefined;
+}
+
+/**
+ * Reads back a line this logger wrote (the host's stdout), so the server logs it at the host's
+ * own level; undefined for any other line. Its time and service give way to the server's.
+ */
+export function parseHostLogLine(line: string): HostLogLine | undefined {
+  if (!line.startsWith("{")) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== "object" || parsed === null) return undefined;
+  const { level, msg, ...fields } = parsed as Record<string, unknown>;
+  delete fields.time;
+  delete fields.service;
+  const name = Object.entries(LEVELS).find(([, value]) => value === level)?.[0];
+  if (name === undefined || name === "silent") return undefined;
+  return { level: name as LevelName, fields, msg: typeof msg === "string" ? msg : undefined };
+}

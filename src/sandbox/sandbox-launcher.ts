@@ -7,6 +7,7 @@ import { createInterface } from "node:readline";
 import type { Writable } from "node:stream";
 import { ConfigError } from "../config.ts";
 import type { Logger } from "../log.ts";
+import { parseHostLogLine } from "./host-log.ts";
 import type { FileReplacement } from "./sandbox-bundles.ts";
 import { killProcessGroup } from "../runtimes/process-group.ts";
 
@@ -280,17 +281,22 @@ export class SandboxProcess {
     return exit;
   }
 
-  /** The host's stdout/stderr go to the log, a line at a time, for crash diagnosis. */
+  /**
+   * The host's output goes to the log a line at a time, for crash diagnosis: a line the host logged
+   * (host-log.ts) at the host's own level, any other line from stdout at debug and from stderr (a
+   * crash's trace) at warn. Code in the session can write there too, so the host's fields stay
+   * under `host` and never stand in for the server's own (sandboxPid, a session's id).
+   */
   #pipeOutput(): void {
-    for (const [stream, level] of [
-      [this.#child.stdout, "debug"],
-      [this.#child.stderr, "warn"],
-    ] as const) {
-      if (!stream) continue;
-      const lines = createInterface({ input: stream, crlfDelay: Infinity });
-      lines.on("line", (line) =>
-        this.#logger[level]({ stream: level === "debug" ? "stdout" : "stderr" }, line),
-      );
+    for (const stream of ["stdout", "stderr"] as const) {
+      const output = this.#child[stream];
+      if (!output) continue;
+      const lines = createInterface({ input: output, crlfDelay: Infinity });
+      lines.on("line", (line) => {
+        const logged = stream === "stdout" ? parseHostLogLine(line) : undefined;
+        if (logged) this.#logger[logged.level]({ stream, host: logged.fields }, logged.msg);
+        else this.#logger[stream === "stdout" ? "debug" : "warn"]({ stream }, line);
+      });
     }
   }
 }

@@ -5,8 +5,9 @@ import { after, before, describe, it } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { CHROME_PATH } from "../../test/fixtures/site/test-browser.ts";
 import { startTestSite, type TestSite } from "../../test/fixtures/site/test-site.ts";
+import { recordLog } from "../../test/helpers/log-recorder.ts";
 import { statFields } from "../../test/helpers/proc-stat.ts";
-import { createLogger } from "../log.ts";
+import { createLogger, type Logger } from "../log.ts";
 import type { HostChannel } from "./host-channel.ts";
 import { toFunctionBody } from "../runtimes/last-expression.ts";
 import { connectSandboxedHost } from "./host-launcher.ts";
@@ -35,7 +36,7 @@ interface Host {
 }
 
 /** Starts the session host as the server does, sharing the host network (no egress proxy here). */
-async function startHost(mode: SandboxMode = "bwrap"): Promise<Host> {
+async function startHost(mode: SandboxMode = "bwrap", log: Logger = logger): Promise<Host> {
   const started = performance.now();
   const { channel, proc } = await connectSandboxedHost({
     command: process.execPath,
@@ -51,7 +52,7 @@ async function startHost(mode: SandboxMode = "bwrap"): Promise<Host> {
     mode,
     workDir: await createSessionDir(),
     shareNetwork: true,
-    logger,
+    logger: log,
     heartbeatMs: 1000,
     missedHeartbeats: 3,
   });
@@ -198,4 +199,19 @@ describe("session host in a bwrap sandbox", { skip }, () => {
       assert.deepEqual(await survivors(pids), []);
     });
   }
+
+  it("exits when its Chromium dies, and its warning reaches the server's log at warn", async (t) => {
+    const { logger: recording, lines } = recordLog<{ stream: string }>();
+    const other = await startHost("bwrap", recording);
+    t.after(() => other.proc.kill());
+    // The browser process is the one Chromium process without a --type (renderer, gpu…).
+    const browser = chromiumPids(other.proc).filter((pid) => !cmdline(pid).includes("--type="));
+    assert.equal(browser.length, 1, "one browser process");
+    process.kill(Number(browser[0]), "SIGKILL");
+    assert.deepEqual(await other.proc.exited, { code: 0, signal: null });
+    const said = lines.find((l) => l.msg === "the session's browser exited; the host exits");
+    assert.ok(said, `the host's warning is in the log: ${JSON.stringify(lines)}`);
+    assert.equal((said as { level?: number }).level, 40);
+    assert.equal(said.stream, "stdout");
+  });
 });

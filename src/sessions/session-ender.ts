@@ -108,8 +108,17 @@ export class SessionEnder {
     const claimed = await this.#deps.store
       .claimSessionEnded(row.id, end)
       .finally(() => this.#deps.holds.releaseCredits(row.id));
-    this.#deps.logger.info(
-      { sessionId: row.id, scrapeId: row.scrapeId, ...end, refusals: host.egress.refusals },
+    // A crash is the operator's business: at warn, with what the channel saw (exit, silence…).
+    const crashed = reason === "crashed" && !host.isAlive;
+    const cause = crashed ? { cause: (await host.channelClosed).message } : {};
+    this.#deps.logger[crashed ? "warn" : "info"](
+      {
+        sessionId: row.id,
+        scrapeId: row.scrapeId,
+        ...end,
+        refusals: host.egress.refusals,
+        ...cause,
+      },
       "interact session ended",
     );
     return { durationMs, creditsBilled: claimed ? credits : undefined };
