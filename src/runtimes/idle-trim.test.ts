@@ -2,7 +2,14 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { constants, PerformanceObserver } from "node:perf_hooks";
-import { procStatCpu, trimHeapOnceIdle, type MachineCpu, type TrimOptions } from "./idle-trim.ts";
+import { Worker } from "node:worker_threads";
+import {
+  exposedGc,
+  procStatCpu,
+  trimHeapOnceIdle,
+  type MachineCpu,
+  type TrimOptions,
+} from "./idle-trim.ts";
 
 /** A machine whose CPU time grows a tick a read, idle or not as `idle()` says at that read. */
 function fakeMachine(idle: () => boolean): () => MachineCpu {
@@ -111,5 +118,27 @@ describe("trimHeapOnceIdle", () => {
     const after = procStatCpu();
     assert.ok(after && after.total > before.total, "the machine's CPU time grows");
     assert.ok(after.idle >= before.idle && after.idle - before.idle <= after.total - before.total);
+  });
+
+  it("finds gc, or answers none, while another thread of the process looks it up too", async (t) => {
+    // Both loops run at once: a lookup that another thread's raced finds no gc (it threw before).
+    const LOOKUPS = 3000;
+    const lookUp = `const { exposedGc } = await import(${JSON.stringify(import.meta.resolve("./idle-trim.ts"))});
+      const { parentPort } = await import("node:worker_threads");
+      let found = 0;
+      for (let i = 0; i < ${LOOKUPS}; i++) if (exposedGc()) found++;
+      parentPort.postMessage(found);`;
+    const worker = new Worker(`(async () => { ${lookUp} })()`, { eval: true });
+    const fromWorker = new Promise<number>((resolve, reject) => {
+      worker.once("message", resolve);
+      worker.once("error", reject);
+    });
+    await new Promise((resolve) => worker.once("online", resolve));
+    let found = 0;
+    for (let i = 0; i < LOOKUPS; i++) if (exposedGc()) found++;
+    const foundInWorker = await fromWorker;
+    assert.ok(found > 0 && foundInWorker > 0, `gc found ${found} and ${foundInWorker} times`);
+    for (let i = 0; i < 100; i++) assert.ok(exposedGc(), "alone, the lookup always finds it");
+    t.diagnostic(`found ${found} and ${foundInWorker} of ${LOOKUPS} each`);
   });
 });

@@ -58,9 +58,11 @@ export function trimHeapOnceIdle(options: TrimOptions = {}): void {
     threadIdle = utilization < IDLE_UTILIZATION ? threadIdle + 1 : 0;
     bothIdle = threadIdle > 0 && machineIdle ? bothIdle + 1 : 0;
     if (bothIdle < IDLE_CHECKS && threadIdle < maxIdleChecks) return;
+    const gc = exposedGc();
+    if (!gc) return; // Another thread's lookup raced this one: the next check tries again.
     clearInterval(timer);
     const started = performance.now();
-    exposedGc()({ type: "major", execution: "sync", flavor: "last-resort" });
+    gc({ type: "major", execution: "sync", flavor: "last-resort" });
     options.onTrimmed?.(performance.now() - started);
   }, CHECK_MS);
   timer.unref();
@@ -94,12 +96,16 @@ export function procStatCpu(): MachineCpu | undefined {
 /**
  * `--expose-gc` on the command line would change V8's flag hash, and every host would then miss
  * the shared compile cache (+30 MB each, measured). Set and cleared around one lookup, the hash
- * is what it was.
+ * is what it was. V8's flags belong to the process, not the thread: when the host's two threads
+ * look up at once, one's clear can come between the other's set and lookup, and that lookup finds
+ * no `gc`. Undefined then; it threw, and a ReferenceError in the host's main thread kills the
+ * host and ends its session as crashed (3000 lookups in each of two threads miss 4-10 times).
  */
-function exposedGc(): Gc {
+export function exposedGc(): Gc | undefined {
   v8.setFlagsFromString("--expose-gc");
   try {
-    return vm.runInNewContext("gc") as Gc;
+    const gc: unknown = vm.runInNewContext("globalThis.gc");
+    return typeof gc === "function" ? (gc as Gc) : undefined;
   } finally {
     v8.setFlagsFromString("--no-expose-gc");
   }
