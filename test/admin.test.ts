@@ -8,7 +8,9 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { hashApiKey } from "../src/auth/api-keys.ts";
-import { startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
+import { printServerLogOnFailure, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
+
+printServerLogOnFailure();
 
 const ADMIN_KEY = "test-admin-key-0123456789abcdef";
 const CLI = path.resolve(import.meta.dirname, "../scripts/admin.ts");

@@ -10,7 +10,14 @@ import {
   type ScriptedLlm,
 } from "./fixtures/scripted-llm.ts";
 import { serveOnLoopback } from "./fixtures/loopback-server.ts";
-import { postJson, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
+import {
+  printServerLogOnFailure,
+  postJson,
+  startSkiff,
+  type RunningSkiff,
+} from "./helpers/skiff-harness.ts";
+
+printServerLogOnFailure();
 
 const ADMIN_KEY = "admin-key-for-the-change-tracking-test-0123";
 

@@ -3,7 +3,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startCrawlSite, type CrawlSite } from "./fixtures/crawl-site.ts";
-import { startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
+import { printServerLogOnFailure, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
+
+printServerLogOnFailure();
 
 const ADMIN_KEY = "admin-key-for-the-fairness-test-0123456789";
 

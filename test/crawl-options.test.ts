@@ -10,7 +10,14 @@ import {
   startCrawlSite,
   type CrawlSite,
 } from "./fixtures/crawl-site.ts";
-import { postJson, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
+import {
+  printServerLogOnFailure,
+  postJson,
+  startSkiff,
+  type RunningSkiff,
+} from "./helpers/skiff-harness.ts";
+
+printServerLogOnFailure();
 
 let server: RunningSkiff;
 let site: CrawlSite;

@@ -3,7 +3,14 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startScriptedLlm, type ScriptedLlm } from "./fixtures/scripted-llm.ts";
 import { startTestSite, type TestSite } from "./fixtures/site/test-site.ts";
-import { postJson, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
+import {
+  printServerLogOnFailure,
+  postJson,
+  startSkiff,
+  type RunningSkiff,
+} from "./helpers/skiff-harness.ts";
+
+printServerLogOnFailure();
 
 let llm: ScriptedLlm;
 let server: RunningSkiff;

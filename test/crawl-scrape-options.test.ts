@@ -6,7 +6,14 @@ import Firecrawl from "@mendable/firecrawl-js";
 import { startScriptedLlm, type ScriptedLlm } from "./fixtures/scripted-llm.ts";
 import { logInToProfile } from "./helpers/interact-client.ts";
 import { startTestSite, type TestSite } from "./fixtures/site/test-site.ts";
-import { postJson, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
+import {
+  printServerLogOnFailure,
+  postJson,
+  startSkiff,
+  type RunningSkiff,
+} from "./helpers/skiff-harness.ts";
+
+printServerLogOnFailure();
 
 let llm: ScriptedLlm;
 let server: RunningSkiff;

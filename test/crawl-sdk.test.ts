@@ -3,7 +3,14 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import Firecrawl from "@mendable/firecrawl-js";
 import WebSocket from "ws";
-import { postJson, startSkiff, useSkiffAndSite } from "./helpers/skiff-harness.ts";
+import {
+  printServerLogOnFailure,
+  postJson,
+  startSkiff,
+  useSkiffAndSite,
+} from "./helpers/skiff-harness.ts";
+
+printServerLogOnFailure();
 
 const t = useSkiffAndSite({ SCRAPE_CONCURRENCY: "4" });
 const sdk = () => new Firecrawl({ apiUrl: t.server.url, apiKey: "" });

@@ -2,7 +2,14 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { SITEMAP_ONLY, startCrawlSite, type CrawlSite } from "./fixtures/crawl-site.ts";
-import { postJson, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
+import {
+  printServerLogOnFailure,
+  postJson,
+  startSkiff,
+  type RunningSkiff,
+} from "./helpers/skiff-harness.ts";
+
+printServerLogOnFailure();
 
 let server: RunningSkiff;
 let site: CrawlSite;

@@ -11,7 +11,14 @@ import {
   type ScriptedTurn,
 } from "./fixtures/scripted-llm.ts";
 import { startTestSite, type TestSite } from "./fixtures/site/test-site.ts";
-import { postJson, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
+import {
+  printServerLogOnFailure,
+  postJson,
+  startSkiff,
+  type RunningSkiff,
+} from "./helpers/skiff-harness.ts";
+
+printServerLogOnFailure();
 
 let llm: ScriptedLlm;
 let server: RunningSkiff;

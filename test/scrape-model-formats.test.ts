@@ -13,7 +13,14 @@ import {
 } from "./fixtures/scripted-llm.ts";
 import { startTestSite, type TestSite } from "./fixtures/site/test-site.ts";
 import { serveOnLoopback } from "./fixtures/loopback-server.ts";
-import { postJson, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
+import {
+  printServerLogOnFailure,
+  postJson,
+  startSkiff,
+  type RunningSkiff,
+} from "./helpers/skiff-harness.ts";
+
+printServerLogOnFailure();
 
 const RELEASE_NOTES = readFileSync(
   path.join(import.meta.dirname, "fixtures/pages/table-code.html"),

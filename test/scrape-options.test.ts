@@ -3,7 +3,14 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { postJson, startSkiff, useSkiffAndSite } from "./helpers/skiff-harness.ts";
+import {
+  printServerLogOnFailure,
+  postJson,
+  startSkiff,
+  useSkiffAndSite,
+} from "./helpers/skiff-harness.ts";
+
+printServerLogOnFailure();
 
 const t = useSkiffAndSite();
 

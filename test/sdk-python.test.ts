@@ -13,7 +13,9 @@ import {
 } from "./fixtures/scripted-llm.ts";
 import { startFakeSearxng, type FakeSearxng } from "./fixtures/searxng.ts";
 import { startTestSite, type TestSite } from "./fixtures/site/test-site.ts";
-import { startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
+import { printServerLogOnFailure, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
+
+printServerLogOnFailure();
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const PYTHON = path.join(ROOT, ".skiff", "python", "bin", "python");

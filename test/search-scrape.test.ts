@@ -2,9 +2,16 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import Firecrawl from "@mendable/firecrawl-js";
-import { postJson, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
+import {
+  printServerLogOnFailure,
+  postJson,
+  startSkiff,
+  type RunningSkiff,
+} from "./helpers/skiff-harness.ts";
 import { webResults } from "./fixtures/searxng.ts";
 import { useSearchServer } from "./helpers/search-harness.ts";
+
+printServerLogOnFailure();
 
 const ADMIN_KEY = "admin-key-for-the-search-test-0123456789";
 
