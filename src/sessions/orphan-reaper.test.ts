@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -16,6 +16,7 @@ import {
   processIsAlive,
   reapOrphanHosts,
   reapOrphanSessions,
+  startedAfter,
 } from "./orphan-reaper.ts";
 
 describe("reapOrphanSessions", () => {
@@ -220,6 +221,21 @@ describe("reapOrphanHosts", () => {
     assert.equal(await reapOrphanHosts(hostReapOptions(root)), 1);
     assert.deepEqual(await exitOf(host), { code: null, signal: "SIGKILL" });
     assert.equal(existsSync(path.join(root, String(process.pid))), false);
+  });
+
+  it("spares a host that started after its pid file was written: it took a dead host's pid", async () => {
+    const newcomer = startProcess("fake-session-host");
+    const ours = startProcess("fake-session-host");
+    const minuteAgo = new Date(Date.now() - 60_000);
+    const written = hostFolder(deadPid(), "a", pidOf(newcomer));
+    utimesSync(path.join(written, HOST_PID_FILE), minuteAgo, minuteAgo);
+    hostFolder(deadPid(), "b", pidOf(ours));
+    assert.equal(startedAfter(pidOf(newcomer), minuteAgo.getTime()), true);
+    assert.equal(startedAfter(pidOf(ours), Date.now()), false);
+
+    assert.equal(await reapOrphanHosts(hostReapOptions(root)), 1);
+    assert.deepEqual(await exitOf(ours), { code: null, signal: "SIGKILL" });
+    assert.equal(processIsAlive(pidOf(newcomer)), true, "the newcomer runs on");
   });
 
   it("killSessionHost spares a process that took over a stored host pid", async () => {

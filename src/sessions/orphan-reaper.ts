@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { readdir, readFile, rm } from "node:fs/promises";
+import { readdir, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { sessionCredits } from "../billing/session-credits.ts";
 import type { Logger } from "../log.ts";
@@ -125,8 +125,9 @@ export async function reapOrphanHosts(opts: HostReapOptions): Promise<number> {
     const pid = Number(owner);
     if (!Number.isInteger(pid) || (pid !== process.pid && opts.isAlive(pid))) continue;
     const ownerDir = path.join(opts.sessionsRoot, owner);
-    for (const hostPid of await hostPids(ownerDir)) {
+    for (const { pid: hostPid, writtenAt } of await hostPids(ownerDir)) {
       if (!opts.isAlive(hostPid) || !isSessionHost(hostPid)) continue;
+      if (startedAfter(hostPid, writtenAt)) continue; // another host has the dead one's pid
       opts.killGroup(hostPid);
       killed++;
     }
@@ -136,14 +137,41 @@ export async function reapOrphanHosts(opts: HostReapOptions): Promise<number> {
   return killed;
 }
 
-async function hostPids(ownerDir: string): Promise<number[]> {
+interface HostPidFile {
+  pid: number;
+  /** When the launcher wrote it: its host had started by then. */
+  writtenAt: number;
+}
+
+async function hostPids(ownerDir: string): Promise<HostPidFile[]> {
   const sessions = await readdir(ownerDir).catch(() => []);
-  const pids = await Promise.all(
-    sessions.map((name) =>
-      readFile(path.join(ownerDir, name, HOST_PID_FILE), "utf8").then(Number, () => NaN),
-    ),
+  const read = async (name: string): Promise<HostPidFile> => {
+    const file = path.join(ownerDir, name, HOST_PID_FILE);
+    const [text, info] = await Promise.all([readFile(file, "utf8"), stat(file)]);
+    return { pid: Number(text), writtenAt: info.mtimeMs };
+  };
+  const hosts = await Promise.all(sessions.map((name) => read(name).catch(() => undefined)));
+  return hosts.filter(
+    (h): h is HostPidFile => h !== undefined && Number.isInteger(h.pid) && h.pid > 0,
   );
-  return pids.filter((pid) => Number.isInteger(pid) && pid > 0);
+}
+
+/**
+ * Whether `pid` started well after `time` (ms since the epoch): then it is not the process a pid
+ * written at `time` named, but one that got its number since. /proc gives the start in clock
+ * ticks since boot (USER_HZ, 100 on Linux) and the boot in whole seconds, so this allows 2 s. A
+ * wall clock stepped forward since the write can make it spare a host, never kill a stranger.
+ */
+export function startedAfter(pid: number, time: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const startTicks = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+    const btime = /^btime (\d+)$/m.exec(readFileSync("/proc/stat", "latin1"))?.[1];
+    if (!Number.isFinite(startTicks) || btime === undefined) return false;
+    return Number(btime) * 1000 + startTicks * 10 > time + 2000;
+  } catch {
+    return false;
+  }
 }
 
 /** Guards against a recycled pid: only bubblewrap or the host script itself is ours to kill. */
