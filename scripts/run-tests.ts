@@ -38,5 +38,8 @@ run("tests (node --test)", process.execPath, [
   "--test",
   "--test-reporter=spec",
   "--test-timeout=180000",
+  // Every test file: a failed test prints what its servers warned about meanwhile.
+  "--import",
+  path.join(root, "test/helpers/print-server-warnings.ts"),
   ...files,
 ]);

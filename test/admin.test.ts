@@ -8,9 +8,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { hashApiKey } from "../src/auth/api-keys.ts";
-import { printServerLogOnFailure, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
-
-printServerLogOnFailure();
+import { startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
 
 const ADMIN_KEY = "test-admin-key-0123456789abcdef";
 const CLI = path.resolve(import.meta.dirname, "../scripts/admin.ts");

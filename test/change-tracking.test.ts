@@ -10,14 +10,7 @@ import {
   type ScriptedLlm,
 } from "./fixtures/scripted-llm.ts";
 import { serveOnLoopback } from "./fixtures/loopback-server.ts";
-import {
-  printServerLogOnFailure,
-  postJson,
-  startSkiff,
-  type RunningSkiff,
-} from "./helpers/skiff-harness.ts";
-
-printServerLogOnFailure();
+import { postJson, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
 
 const ADMIN_KEY = "admin-key-for-the-change-tracking-test-0123";
 

@@ -3,9 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startCrawlSite, type CrawlSite } from "./fixtures/crawl-site.ts";
-import { printServerLogOnFailure, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
-
-printServerLogOnFailure();
+import { startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
 
 const ADMIN_KEY = "admin-key-for-the-fairness-test-0123456789";
 

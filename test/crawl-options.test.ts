@@ -10,14 +10,7 @@ import {
   startCrawlSite,
   type CrawlSite,
 } from "./fixtures/crawl-site.ts";
-import {
-  printServerLogOnFailure,
-  postJson,
-  startSkiff,
-  type RunningSkiff,
-} from "./helpers/skiff-harness.ts";
-
-printServerLogOnFailure();
+import { postJson, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
 
 let server: RunningSkiff;
 let site: CrawlSite;

@@ -3,14 +3,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { startScriptedLlm, type ScriptedLlm } from "./fixtures/scripted-llm.ts";
 import { startTestSite, type TestSite } from "./fixtures/site/test-site.ts";
-import {
-  printServerLogOnFailure,
-  postJson,
-  startSkiff,
-  type RunningSkiff,
-} from "./helpers/skiff-harness.ts";
-
-printServerLogOnFailure();
+import { postJson, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
 
 let llm: ScriptedLlm;
 let server: RunningSkiff;

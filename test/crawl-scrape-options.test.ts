@@ -6,14 +6,7 @@ import Firecrawl from "@mendable/firecrawl-js";
 import { startScriptedLlm, type ScriptedLlm } from "./fixtures/scripted-llm.ts";
 import { logInToProfile } from "./helpers/interact-client.ts";
 import { startTestSite, type TestSite } from "./fixtures/site/test-site.ts";
-import {
-  printServerLogOnFailure,
-  postJson,
-  startSkiff,
-  type RunningSkiff,
-} from "./helpers/skiff-harness.ts";
-
-printServerLogOnFailure();
+import { postJson, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
 
 let llm: ScriptedLlm;
 let server: RunningSkiff;

@@ -3,14 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import Firecrawl from "@mendable/firecrawl-js";
 import WebSocket from "ws";
-import {
-  printServerLogOnFailure,
-  postJson,
-  startSkiff,
-  useSkiffAndSite,
-} from "./helpers/skiff-harness.ts";
-
-printServerLogOnFailure();
+import { postJson, startSkiff, useSkiffAndSite } from "./helpers/skiff-harness.ts";
 
 const t = useSkiffAndSite({ SCRAPE_CONCURRENCY: "4" });
 const sdk = () => new Firecrawl({ apiUrl: t.server.url, apiKey: "" });

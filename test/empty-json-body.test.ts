@@ -3,9 +3,7 @@
 // covered by itself). Requests go over a real socket, with the headers `requests` sends.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { printServerLogOnFailure, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
-
-printServerLogOnFailure();
+import { startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
 
 const ADMIN_KEY = "an-admin-key-for-this-test";
 const NO_SUCH_ID = "01900000-0000-7000-8000-000000000000";

@@ -17,9 +17,7 @@ import {
   STATUS_WARNING,
 } from "./helpers/extract-client.ts";
 import { call, ledgerOf, type Reply } from "./helpers/http-call.ts";
-import { printServerLogOnFailure, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
-
-printServerLogOnFailure();
+import { startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
 
 const ADMIN_KEY = "admin-key-for-the-extract-test-0123456789";
 const SCHEMA = {

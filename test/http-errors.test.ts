@@ -3,9 +3,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import Fastify from "fastify";
 import { registerErrorHandling } from "../src/api/error-handler.ts";
-import { printServerLogOnFailure, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
-
-printServerLogOnFailure();
+import { startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
 
 let server: RunningSkiff;
 before(async () => (server = await startSkiff()));

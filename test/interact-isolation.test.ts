@@ -13,12 +13,8 @@ import { setTimeout as delay } from "node:timers/promises";
 import Firecrawl from "@mendable/firecrawl-js";
 import { PLAYWRIGHT_BUNDLES } from "../src/runtimes/playwright-bundles.ts";
 import { escapeNonAscii } from "../src/sandbox/sandbox-bundles.ts";
-import {
-  postJson,
-  serverWarnings,
-  useSkiffAndSite,
-  type RunningSkiff,
-} from "./helpers/skiff-harness.ts";
+import { postJson, useSkiffAndSite, type RunningSkiff } from "./helpers/skiff-harness.ts";
+import { serverWarnings } from "./helpers/server-warnings.ts";
 import { statFields } from "./helpers/proc-stat.ts";
 
 const BUNDLES_MODULE = path.resolve(import.meta.dirname, "../src/runtimes/playwright-bundles.ts");

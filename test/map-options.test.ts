@@ -2,14 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { SITEMAP_ONLY, startCrawlSite, type CrawlSite } from "./fixtures/crawl-site.ts";
-import {
-  printServerLogOnFailure,
-  postJson,
-  startSkiff,
-  type RunningSkiff,
-} from "./helpers/skiff-harness.ts";
-
-printServerLogOnFailure();
+import { postJson, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
 
 let server: RunningSkiff;
 let site: CrawlSite;

@@ -8,12 +8,10 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { printServerLogOnFailure, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
+import { startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
 import { startTestSite, type TestSite } from "./fixtures/site/test-site.ts";
 import { startFakeSearxng, webResults, type FakeSearxng } from "./fixtures/searxng.ts";
 import { startScriptedLlm, type ScriptedLlm } from "./fixtures/scripted-llm.ts";
-
-printServerLogOnFailure();
 
 const ADMIN_KEY = "admin-key-for-the-mcp-search-test-0123456789";
 const require = createRequire(import.meta.url);

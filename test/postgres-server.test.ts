@@ -7,10 +7,8 @@ import { after, before, describe, it } from "node:test";
 import Firecrawl from "@mendable/firecrawl-js";
 import { startTestSite, type TestSite } from "./fixtures/site/test-site.ts";
 import { logInToProfile } from "./helpers/interact-client.ts";
-import { printServerLogOnFailure, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
+import { startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
 import { startThrowawayPostgres } from "./helpers/throwaway-postgres.ts";
-
-printServerLogOnFailure();
 
 const ADMIN_KEY = "admin-key-for-the-postgres-test-0123456789";
 const cluster = startThrowawayPostgres();

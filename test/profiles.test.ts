@@ -9,14 +9,7 @@ import { after, before, describe, it } from "node:test";
 import Firecrawl from "@mendable/firecrawl-js";
 import { logInToProfile } from "./helpers/interact-client.ts";
 import { startTestSite, type TestSite } from "./fixtures/site/test-site.ts";
-import {
-  printServerLogOnFailure,
-  postJson,
-  startSkiff,
-  type RunningSkiff,
-} from "./helpers/skiff-harness.ts";
-
-printServerLogOnFailure();
+import { postJson, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
 
 const LOCKED =
   "Another session is currently writing to this profile. Only one writer is allowed at a time. You can still access it with saveChanges: false, or try again later.";

@@ -11,14 +11,7 @@ import {
   type ScriptedTurn,
 } from "./fixtures/scripted-llm.ts";
 import { startTestSite, type TestSite } from "./fixtures/site/test-site.ts";
-import {
-  printServerLogOnFailure,
-  postJson,
-  startSkiff,
-  type RunningSkiff,
-} from "./helpers/skiff-harness.ts";
-
-printServerLogOnFailure();
+import { postJson, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
 
 let llm: ScriptedLlm;
 let server: RunningSkiff;

@@ -13,14 +13,7 @@ import {
 } from "./fixtures/scripted-llm.ts";
 import { startTestSite, type TestSite } from "./fixtures/site/test-site.ts";
 import { serveOnLoopback } from "./fixtures/loopback-server.ts";
-import {
-  printServerLogOnFailure,
-  postJson,
-  startSkiff,
-  type RunningSkiff,
-} from "./helpers/skiff-harness.ts";
-
-printServerLogOnFailure();
+import { postJson, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
 
 const RELEASE_NOTES = readFileSync(
   path.join(import.meta.dirname, "fixtures/pages/table-code.html"),

@@ -3,14 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import {
-  printServerLogOnFailure,
-  postJson,
-  startSkiff,
-  useSkiffAndSite,
-} from "./helpers/skiff-harness.ts";
-
-printServerLogOnFailure();
+import { postJson, startSkiff, useSkiffAndSite } from "./helpers/skiff-harness.ts";
 
 const t = useSkiffAndSite();
 

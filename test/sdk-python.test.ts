@@ -13,9 +13,7 @@ import {
 } from "./fixtures/scripted-llm.ts";
 import { startFakeSearxng, type FakeSearxng } from "./fixtures/searxng.ts";
 import { startTestSite, type TestSite } from "./fixtures/site/test-site.ts";
-import { printServerLogOnFailure, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
-
-printServerLogOnFailure();
+import { startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const PYTHON = path.join(ROOT, ".skiff", "python", "bin", "python");

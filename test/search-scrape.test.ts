@@ -2,16 +2,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import Firecrawl from "@mendable/firecrawl-js";
-import {
-  printServerLogOnFailure,
-  postJson,
-  startSkiff,
-  type RunningSkiff,
-} from "./helpers/skiff-harness.ts";
+import { postJson, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
 import { webResults } from "./fixtures/searxng.ts";
 import { useSearchServer } from "./helpers/search-harness.ts";
-
-printServerLogOnFailure();
 
 const ADMIN_KEY = "admin-key-for-the-search-test-0123456789";
 

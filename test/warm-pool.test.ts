@@ -6,10 +6,8 @@ import { after, before, describe, it } from "node:test";
 import { startTestSite, type TestSite } from "./fixtures/site/test-site.ts";
 import { interactClient } from "./helpers/interact-client.ts";
 import { recordLog } from "./helpers/log-recorder.ts";
-import { printServerLogOnFailure, startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
+import { startSkiff, type RunningSkiff } from "./helpers/skiff-harness.ts";
 import { until } from "./helpers/until.ts";
-
-printServerLogOnFailure();
 
 /** The server's log lines, parsed; the test looks for its pool's and launcher's messages. */
 const { logger, lines } = recordLog<{ warmHosts: number; stopped: number; hostPid: number }>();

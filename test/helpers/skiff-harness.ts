@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { after, afterEach, before } from "node:test";
-import { pino } from "pino";
+import { after, before } from "node:test";
 import { loadConfig } from "../../src/config.ts";
 import type { Logger } from "../../src/log.ts";
 import type { Resolver } from "../../src/net/target-policy.ts";
 import { createSkiff, type Skiff } from "../../src/server.ts";
 import { startTestSite, type TestSite } from "../fixtures/site/test-site.ts";
+import { serversLogger } from "./server-warnings.ts";
 
 export interface RunningSkiff {
   url: string;
@@ -22,54 +22,10 @@ export const testResolver: Resolver = (hostname) =>
     ? Promise.reject(new Error(`ENOTFOUND ${hostname}`))
     : Promise.resolve(["127.0.0.1"]);
 
-/** The server's warnings and errors since the current test began, for `printServerLogOnFailure`. */
-const recentWarnings: string[] = [];
-const MAX_RECENT_WARNINGS = 300;
-
-/**
- * The servers' logger: warnings and errors kept for the current test, and with
- * SKIFF_TEST_LOG_LEVEL set, every line at that level on stdout as it happens.
- */
-function testLogger(): Logger {
-  const keep = (line: string) => {
-    recentWarnings.push(line);
-    if (recentWarnings.length > MAX_RECENT_WARNINGS) recentWarnings.shift();
-  };
-  const streams: pino.StreamEntry[] = [{ level: "warn", stream: { write: keep } }];
-  const shown = process.env.SKIFF_TEST_LOG_LEVEL ?? "silent";
-  const shownValue = pino.levels.values[shown]; // undefined for "silent"
-  if (shownValue !== undefined)
-    streams.push({ level: shown as pino.Level, stream: process.stdout });
-  const level = shownValue !== undefined && shownValue < 40 ? shown : "warn";
-  return pino({ level, base: { service: "skiff" } }, pino.multistream(streams));
-}
-const serversLogger = testLogger();
-
-/** The warnings and errors servers this process started logged in the current test, parsed. */
-export function serverWarnings(): Record<string, unknown>[] {
-  return recentWarnings.map((line) => JSON.parse(line) as Record<string, unknown>);
-}
-
-/**
- * Registers a hook that prints, after a test that failed, what the servers this process started
- * warned about while it ran (why a session ended, say, where the test only sees that it did). A
- * failure on CI then explains itself.
- */
-export function printServerLogOnFailure(): void {
-  afterEach((t) => {
-    const failed = "passed" in t && t.passed === false;
-    if (failed && recentWarnings.length > 0) {
-      process.stderr.write(`── the server's warnings during "${t.fullName}":\n`);
-      process.stderr.write(recentWarnings.join(""));
-    }
-    recentWarnings.length = 0;
-  });
-}
-
 /** A real Skiff on a free loopback port, with its own data dir and a ready browser pool. */
 export async function startSkiff(
   env: Record<string, string> = {},
-  /** Instead of one at LOG_LEVEL on stdout (a benchmark reads the server's own timings). */
+  /** Instead of the tests' own (server-warnings.ts): a benchmark reads the server's own timings. */
   logger?: Logger,
 ): Promise<RunningSkiff> {
   const dataDir = mkdtempSync(path.join(tmpdir(), "skiff-test-"));
@@ -123,7 +79,6 @@ export function useSkiffAndSite(env: Record<string, string> = {}): {
   site: TestSite;
 } {
   const running = {} as { server: RunningSkiff; site: TestSite };
-  printServerLogOnFailure();
   before(async () => {
     [running.server, running.site] = await Promise.all([startSkiff(env), startTestSite()]);
   });
