@@ -49,7 +49,7 @@ describe("reapOrphanSessions", () => {
       logger: createLogger("silent"),
       now: 100_000,
       isAlive: (pid: number) => pid === liveOwner || pid === 555,
-      kill: (pid: number) => void killed.push(pid),
+      kill: (pid: number, startedBy: number) => void killed.push(pid, startedBy),
       deadNodes: new Set<string>(),
       killNodeHosts: true,
     };
@@ -58,7 +58,7 @@ describe("reapOrphanSessions", () => {
       reaped.map((s) => s.id),
       [orphan.id],
     );
-    assert.deepEqual(killed, [555]);
+    assert.deepEqual(killed, [555, 90_000], "the host, started by the row's last activity");
     const ended = await store.getSessionByScrape(orphan.scrapeId ?? "");
     assert.equal(ended?.status, "destroyed");
     assert.equal(ended?.endReason, "server-restart");
@@ -240,11 +240,16 @@ describe("reapOrphanHosts", () => {
 
   it("killSessionHost spares a process that took over a stored host pid", async () => {
     const stranger = startProcess("not-ours");
+    const newcomer = startProcess("fake-session-host");
     const host = startProcess("fake-session-host");
-    killSessionHost(pidOf(stranger));
-    killSessionHost(pidOf(host));
+    killSessionHost(pidOf(stranger), Date.now());
+    // A host that started after the row's last activity is another one, with the old pid.
+    killSessionHost(pidOf(newcomer), Date.now() - 60_000);
+    killSessionHost(pidOf(host), Date.now());
     assert.deepEqual(await exitOf(host), { code: null, signal: "SIGKILL" });
+    await new Promise((r) => setTimeout(r, 200));
     assert.equal(processIsAlive(pidOf(stranger)), true);
+    assert.equal(processIsAlive(pidOf(newcomer)), true, "the newcomer runs on");
   });
 
   it("does nothing when there is no sessions folder yet", async () => {

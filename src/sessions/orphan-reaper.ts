@@ -15,9 +15,10 @@ export interface ReapOptions {
   isAlive: (pid: number) => boolean;
   /**
    * Stops what is left of a host (its sandbox dies with its parent; this is the backstop). Rows
-   * outlive reboots and pids do not: the real one checks the pid is still a host.
+   * outlive reboots and pids do not: the real one checks the pid is still a host, started by
+   * `startedBy` (the row's last activity, which the host's start came before).
    */
-  kill: (pid: number) => void;
+  kill: (pid: number, startedBy: number) => void;
   /** Nodes declared dead: on SQLite, every earlier run of this server. */
   deadNodes: ReadonlySet<string>;
   /**
@@ -52,7 +53,7 @@ export async function reapOrphanSessions(opts: ReapOptions): Promise<SessionRow[
   for (const session of orphans) {
     const local = session.nodeId === null || opts.killNodeHosts;
     if (local && session.hostPid !== null && opts.isAlive(session.hostPid)) {
-      opts.kill(session.hostPid);
+      opts.kill(session.hostPid, session.lastActivityAt);
     }
   }
   const reaped = await endSessions(opts.store, orphans, opts.now, "server-restart");
@@ -184,7 +185,10 @@ function isSessionHost(pid: number): boolean {
   }
 }
 
-/** Kills a session host's process group, unless `pid` now belongs to something else. */
-export function killSessionHost(pid: number): void {
-  if (isSessionHost(pid)) killProcessGroup(pid);
+/**
+ * Kills a session host's process group, unless `pid` now belongs to something else: a process
+ * that is no host, or one that started after `startedBy`, when the host named by `pid` ran.
+ */
+export function killSessionHost(pid: number, startedBy: number): void {
+  if (isSessionHost(pid) && !startedAfter(pid, startedBy)) killProcessGroup(pid);
 }

@@ -114,7 +114,7 @@ export class SessionOpener {
     if (host.pid === undefined) return;
     row.hostPid = host.pid;
     try {
-      await this.#deps.store.setSessionHostPid(row.id, host.pid);
+      await this.#deps.store.setSessionHostPid(row.id, host.pid, row.lastActivityAt);
     } catch (err) {
       this.#deps.queueCleanup(host.stop());
       throw new AppError("UNKNOWN_ERROR", "Failed to persist browser session.", { cause: err });

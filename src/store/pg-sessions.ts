@@ -41,8 +41,12 @@ export class PgSessions {
     );
   }
 
-  async setSessionHostPid(id: string, hostPid: number): Promise<void> {
-    await this.#db.query(`UPDATE sessions SET host_pid = $1 WHERE id = $2`, [hostPid, id]);
+  async setSessionHostPid(id: string, hostPid: number, at: number): Promise<void> {
+    await this.#db.query(
+      `UPDATE sessions SET host_pid = $1, last_activity_at = GREATEST(last_activity_at, $2)
+       WHERE id = $3`,
+      [hostPid, at, id],
+    );
   }
 
   async claimSessionEnded(id: string, end: SessionEnd): Promise<boolean> {

@@ -156,8 +156,8 @@ export class PostgresStore implements Store {
     return this.#sessions.touchSession(id, at, opts);
   }
 
-  setSessionHostPid(id: string, hostPid: number): Promise<void> {
-    return this.#sessions.setSessionHostPid(id, hostPid);
+  setSessionHostPid(id: string, hostPid: number, at: number): Promise<void> {
+    return this.#sessions.setSessionHostPid(id, hostPid, at);
   }
 
   claimSessionEnded(id: string, end: SessionEnd): Promise<boolean> {

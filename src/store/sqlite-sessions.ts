@@ -41,8 +41,12 @@ export class SqliteSessions {
       .run(at, opts.usedPrompt ? 1 : 0, id);
   }
 
-  setSessionHostPid(id: string, hostPid: number): void {
-    this.#db.prepare(`UPDATE sessions SET host_pid = ? WHERE id = ?`).run(hostPid, id);
+  setSessionHostPid(id: string, hostPid: number, at: number): void {
+    this.#db
+      .prepare(
+        `UPDATE sessions SET host_pid = ?, last_activity_at = max(last_activity_at, ?) WHERE id = ?`,
+      )
+      .run(hostPid, at, id);
   }
 
   claimSessionEnded(id: string, end: SessionEnd): boolean {

@@ -172,8 +172,8 @@ export class SqliteStore implements Store {
     return Promise.resolve(this.#sessions.touchSession(id, at, opts));
   }
 
-  setSessionHostPid(id: string, hostPid: number): Promise<void> {
-    return Promise.resolve(this.#sessions.setSessionHostPid(id, hostPid));
+  setSessionHostPid(id: string, hostPid: number, at: number): Promise<void> {
+    return Promise.resolve(this.#sessions.setSessionHostPid(id, hostPid, at));
   }
 
   claimSessionEnded(id: string, end: SessionEnd): Promise<boolean> {

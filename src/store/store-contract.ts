@@ -245,7 +245,8 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       const gone = sessionRow();
       await store.insertSession(live);
       await store.insertSession(gone);
-      await store.setSessionHostPid(live.id, 777);
+      await store.setSessionHostPid(live.id, 776, live.lastActivityAt + 5_000);
+      await store.setSessionHostPid(live.id, 777, 0); // a time before it: activity stays
       await store.claimSessionEnded(gone.id, {
         endedAt: 2,
         reason: "idle",
@@ -254,6 +255,11 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       });
       const active = await store.listActiveSessions();
       assert.equal(active.find((s) => s.id === live.id)?.hostPid, 777);
+      assert.equal(
+        active.find((s) => s.id === live.id)?.lastActivityAt,
+        live.lastActivityAt + 5_000,
+        "the time its host had started by",
+      );
       assert.equal(
         active.some((s) => s.id === gone.id),
         false,

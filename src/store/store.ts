@@ -146,7 +146,11 @@ export interface Store extends JobQueue, TeamLimits, NodeRegistry, ChangeHistory
   /** The session of a scrape, whatever its status: a stopped one still answers 410. */
   getSessionByScrape(scrapeId: string): Promise<SessionRow | undefined>;
   touchSession(id: string, at: number, opts?: { usedPrompt?: boolean }): Promise<void>;
-  setSessionHostPid(id: string, hostPid: number): Promise<void>;
+  /**
+   * Records the session's host. `at`, a time its host had started by, raises the row's last
+   * activity, so that a reaper can tell the host from a process that took its pid later.
+   */
+  setSessionHostPid(id: string, hostPid: number, at: number): Promise<void>;
   /**
    * Marks an active session destroyed and records how it ended, with its charge in the team's
    * ledger in the same transaction. True only for the one caller that made the change, so a
