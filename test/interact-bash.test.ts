@@ -53,12 +53,15 @@ describe("interact in bash with agent-browser", () => {
 
   it("kills a call at its timeout, and the session and agent-browser live on", async () => {
     const id = await scrape("/article");
+    const daemon = "cat ~/.agent-browser/default.pid";
+    const before = await stdout(id, `agent-browser get url >/dev/null && ${daemon}`);
     const started = performance.now();
     const reply = await bash(id, "sleep 100 | cat", 2);
     const seconds = (performance.now() - started) / 1000;
     assert.equal(reply.killed, true);
     assert.ok(seconds >= 2 && seconds < 6, `${seconds.toFixed(1)} s`);
     assert.equal((await stdout(id, "agent-browser get title")).trim(), "Skiff Test Article");
+    assert.equal(await stdout(id, daemon), before, "the same daemon: its refs carry on");
   });
 
   it("answers within its timeout when agent-browser cannot attach, and the session lives on", async () => {
@@ -74,6 +77,30 @@ describe("interact in bash with agent-browser", () => {
     assert.ok(seconds < 4, `answered after ${seconds.toFixed(1)} s`);
     // Before, the host answered after the server's slack and the session was ended as crashed.
     assert.equal((await run(id, "node", "1 + 1")).result, "2");
+  });
+
+  it("after a call that a stuck page timed out, sweeps the page and goes on in a new tab", async () => {
+    const id = await scrape("/article");
+    assert.equal((await stdout(id, "agent-browser get title")).trim(), "Skiff Test Article");
+    const loop = "await page.evaluate(() => { setTimeout(() => { while (true) {} }, 100) })";
+    assert.equal((await run(id, "node", loop)).success, true);
+    await new Promise((r) => setTimeout(r, 300));
+    const stuck = await bash(id, "agent-browser eval 1", 2);
+    assert.equal(stuck.killed, true, "the page answers nothing");
+    // Before, every later bash call timed out too (agent-browser's daemon, `open` included).
+    assert.equal((await stdout(id, "agent-browser get url")).trim(), "about:blank");
+    assert.match(await stdout(id, `agent-browser open ${t.site.url}/form`), /Form page/);
+    const pages = await run(id, "node", "context.pages().map((p) => p.url())");
+    assert.equal(pages.result, JSON.stringify([`${t.site.url}/form`]), "one tab, the new one");
+  });
+
+  it("pins a tab again when user code closed the one it was pinned to", async () => {
+    const id = await scrape("/article");
+    assert.equal((await stdout(id, "agent-browser get title")).trim(), "Skiff Test Article");
+    assert.equal((await run(id, "node", "await page.close()")).success, true);
+    // Before, agent-browser answered "tab_gone" to every later command.
+    assert.equal((await stdout(id, "agent-browser get url")).trim(), "about:blank");
+    assert.match(await stdout(id, `agent-browser open ${t.site.url}/form`), /Form page/);
   });
 
   it("fills a field by its ref and submits the form", async () => {

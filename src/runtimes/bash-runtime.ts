@@ -1,11 +1,12 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, symlinkSync } from "node:fs";
+import { mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import type { LevelLogger } from "../log.ts";
-import { contentTab, listTabs } from "./cdp-chromium.ts";
+import { contentTab, listTabs, openBlankTab, type PageTarget } from "./cdp-chromium.ts";
 import type { ExecResult } from "./node-runtime.ts";
 import { OutputBuffer } from "./output-buffer.ts";
 import { processResult, runToExit, type ProcessExit } from "./process-group.ts";
+import { sweepBeforeConnecting } from "./tab-sweep.ts";
 import { withTimeout } from "./with-timeout.ts";
 
 export interface BashRuntimeOptions {
@@ -31,7 +32,12 @@ const SETUP_TIMEOUT_MS = 20_000;
 export class BashRuntime {
   readonly #options: BashRuntimeOptions;
   readonly #env: Record<string, string>;
-  #attached: Promise<void> | undefined;
+  /** The tab agent-browser is pinned to, once it has attached. */
+  #pinnedTab: string | undefined;
+  /** Pinning in progress, which a call that timed out leaves to the next. */
+  #pinning: Promise<void> | undefined;
+  /** A call before timed out or did not attach: the next sweeps the browser's tabs first. */
+  #sweepFirst = false;
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: BashRuntimeOptions) {
@@ -66,35 +72,58 @@ export class BashRuntime {
     const job = this.#queue.then(async () => {
       const started = performance.now();
       const attached = await withTimeout(this.#attach(), timeoutMs);
-      if (attached === "timeout") return notAttached(timeoutMs);
+      if (attached === "timeout") {
+        this.#sweepFirst = true;
+        return notAttached(timeoutMs);
+      }
       const left = Math.max(1, timeoutMs - (performance.now() - started));
-      return this.#collect(command, args, left, timeoutMs);
+      const result = await this.#collect(command, args, left, timeoutMs);
+      if (result.killed) this.#sweepFirst = true;
+      return result;
     });
     this.#queue = job.catch(() => {});
     return job;
   }
 
   /**
-   * Once per session: agent-browser attaches with a blank tab of its own; it is switched to the
-   * content tab (which it then stays pinned to) and its blank tab is closed, so the session keeps
-   * one tab.
+   * agent-browser attached and pinned to a tab that is open. It pins again when its tab has gone
+   * (user code closed it, or a node or python call's successor swept it: tab-sweep.ts), and after
+   * a call that timed out or did not attach it sweeps first, as they do: a tab stuck in its own
+   * JavaScript answers none of agent-browser's commands, `open` included, and left every later
+   * bash call of the session to time out. Each call checks its tab with one look at the tab list.
    */
   #attach(): Promise<void> {
-    this.#attached ??= this.#switchToContent().catch((err: unknown) => {
-      this.#attached = undefined;
-      throw err;
-    });
-    return this.#attached;
+    if (!this.#pinning) {
+      const sweep = this.#sweepFirst;
+      this.#sweepFirst = false;
+      this.#pinning = this.#ensurePinned(sweep).finally(() => (this.#pinning = undefined));
+    }
+    return this.#pinning;
   }
 
-  async #switchToContent(): Promise<void> {
+  async #ensurePinned(sweep: boolean): Promise<void> {
+    if (sweep) await sweepBeforeConnecting(this.#options.cdpEndpoint, this.#options.logger);
+    const host = new URL(this.#options.cdpEndpoint).host;
+    const tabs = await listTabs(host);
+    if (!tabs.some((t) => t.id === this.#pinnedTab)) await this.#pin(host, tabs);
+  }
+
+  /**
+   * Pins agent-browser to the content tab, or to a new blank one when the browser has none left.
+   * A daemon that had a tab stuck under it answers nothing more, on any tab, so a daemon from
+   * before is stopped and the command starts a new one; `tab` works with the old tab gone. A
+   * daemon attaching with no tab of its own opens a blank one, which is closed, so the session
+   * keeps one tab.
+   */
+  async #pin(host: string, tabs: PageTarget[]): Promise<void> {
+    const content = tabs.length > 0 ? contentTab(tabs).id : await openBlankTab(host);
+    stopDaemon(this.#options.tmpDir);
     linkAgentBrowser(this.#options);
-    const content = contentTab(await listTabs(new URL(this.#options.cdpEndpoint).host)).id;
-    await this.#agentBrowser(["get", "url"]);
-    const listed = await this.#agentBrowser(["tab", "list", "--json"]);
-    const tabs = (JSON.parse(listed) as { data: { tabs: AgentTab[] } }).data.tabs;
     await this.#agentBrowser(["tab", content]);
-    for (const tab of tabs) {
+    this.#pinnedTab = content;
+    const listed = await this.#agentBrowser(["tab", "list", "--json"]);
+    const own = (JSON.parse(listed) as { data: { tabs: AgentTab[] } }).data.tabs;
+    for (const tab of own) {
       if (tab.targetId !== content && tab.url === "about:blank") {
         await this.#agentBrowser(["tab", "close", tab.targetId]);
       }
@@ -148,6 +177,21 @@ export class BashRuntime {
 function notAttached(timeoutMs: number): ExecResult {
   const error = `agent-browser did not attach to the session's browser within the call's ${timeoutMs} ms`;
   return { stdout: "", stderr: error, result: "", exitCode: 1, killed: false, error };
+}
+
+/**
+ * Kills agent-browser's daemon, found by the pid file it keeps in the session's /tmp. Code in the
+ * session can write that file, so the pid is checked to be agent-browser's first.
+ */
+function stopDaemon(tmpDir: string): void {
+  try {
+    const pid = Number(readFileSync(path.join(tmpDir, ".agent-browser", "default.pid"), "utf8"));
+    if (!Number.isInteger(pid) || pid <= 1) return;
+    if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("agent-browser")) return;
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // No daemon runs (or it has just exited): the next command starts one.
+  }
 }
 
 interface AgentTab {

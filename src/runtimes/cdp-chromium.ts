@@ -106,6 +106,13 @@ export async function listTabs(cdpHost: string): Promise<PageTarget[]> {
   return targets.filter((t) => t.type === "page");
 }
 
+/** Opens a blank tab at `cdpHost` and returns its target id. */
+export async function openBlankTab(cdpHost: string): Promise<string> {
+  const response = await fetch(`http://${cdpHost}/json/new?about:blank`, { method: "PUT" });
+  if (!response.ok) throw new Error(`could not open a tab: HTTP ${response.status}`);
+  return ((await response.json()) as PageTarget).id;
+}
+
 /** The session's content tab, by the rule the replay leaves it: the first that is not blank. */
 export function contentTab(tabs: PageTarget[]): PageTarget {
   const tab = tabs.find((t) => t.url !== "about:blank") ?? tabs[0];

@@ -49,7 +49,8 @@ const POLL_MS = 100;
 /**
  * Closes the tabs at `cdpHost` that would hold a new connection: the ones that show no document
  * after `graceMs` (a first page may still be loading), and the ones that do not evaluate `0`
- * within it.
+ * within it. It returns once they are gone from the browser's list (a stuck one takes a moment to
+ * close) or `graceMs` more has passed, so that a connection made next does not meet them closing.
  */
 export async function sweepTabs(cdpHost: string, graceMs: number): Promise<Swept> {
   const verdicts = await Promise.all(
@@ -59,8 +60,16 @@ export async function sweepTabs(cdpHost: string, graceMs: number): Promise<Swept
   );
   const closing = verdicts.filter((v) => v.close);
   await Promise.all(closing.map((v) => fetch(`http://${cdpHost}/json/close/${v.id}`)));
+  if (closing.length > 0) await untilGone(cdpHost, new Set(closing.map((v) => v.id)), graceMs);
   const count = (reason: Verdict["reason"]) => closing.filter((v) => v.reason === reason).length;
   return { withoutDocument: count("withoutDocument"), stuck: count("stuck") };
+}
+
+async function untilGone(cdpHost: string, ids: Set<string>, graceMs: number): Promise<void> {
+  const until = Date.now() + graceMs;
+  while (Date.now() < until && (await listTabs(cdpHost)).some((t) => ids.has(t.id))) {
+    await delay(POLL_MS);
+  }
 }
 
 interface Verdict {
