@@ -94,6 +94,17 @@ describe("interact in bash with agent-browser", () => {
     assert.equal(pages.result, JSON.stringify([`${t.site.url}/form`]), "one tab, the new one");
   });
 
+  it("after a node call that a stuck page timed out, sweeps the page before the next bash call", async () => {
+    const id = await scrape("/article");
+    assert.equal((await stdout(id, "agent-browser get title")).trim(), "Skiff Test Article");
+    const loop = "await page.evaluate(() => { setTimeout(() => { while (true) {} }, 100) })";
+    assert.equal((await run(id, "node", loop)).success, true);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await run(id, "node", "await page.title()", 2)).killed, true);
+    // Before, this bash call timed out on the stuck page; the next one then recovered.
+    assert.equal((await stdout(id, "agent-browser get url")).trim(), "about:blank");
+  });
+
   it("pins a tab again when user code closed the one it was pinned to", async () => {
     const id = await scrape("/article");
     assert.equal((await stdout(id, "agent-browser get title")).trim(), "Skiff Test Article");

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import path from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import type { LevelLogger } from "../log.ts";
 import { contentTab, listTabs, openBlankTab, type PageTarget } from "./cdp-chromium.ts";
 import type { ExecResult } from "./node-runtime.ts";
@@ -56,6 +57,11 @@ export class BashRuntime {
   /** Queues a call behind the ones already submitted; `timeoutMs` counts from its own start. */
   run(code: string, options: { timeoutMs: number }): Promise<ExecResult> {
     return this.#enqueue("bash", ["-c", code], options.timeoutMs);
+  }
+
+  /** A node or python call timed out: the next bash call sweeps the tabs first, as after its own. */
+  sweepBeforeNextCall(): void {
+    this.#sweepFirst = true;
   }
 
   /** One agent-browser command, its arguments passed as they are: no shell reads them. */
@@ -117,7 +123,7 @@ export class BashRuntime {
    */
   async #pin(host: string, tabs: PageTarget[]): Promise<void> {
     const content = tabs.length > 0 ? contentTab(tabs).id : await openBlankTab(host);
-    stopDaemon(this.#options.tmpDir);
+    await stopDaemon(this.#options.tmpDir);
     linkAgentBrowser(this.#options);
     await this.#agentBrowser(["tab", content]);
     this.#pinnedTab = content;
@@ -180,17 +186,31 @@ function notAttached(timeoutMs: number): ExecResult {
 }
 
 /**
- * Kills agent-browser's daemon, found by the pid file it keeps in the session's /tmp. Code in the
- * session can write that file, so the pid is checked to be agent-browser's first.
+ * Kills agent-browser's daemon, found by the pid file it keeps in the session's /tmp, and waits
+ * (up to 2 s) until it is gone: a command sent meanwhile reaches the dying daemon's socket and
+ * fails. Code in the session can write that file, so the pid is checked to be agent-browser's.
  */
-function stopDaemon(tmpDir: string): void {
+async function stopDaemon(tmpDir: string): Promise<void> {
+  let pid: number;
   try {
-    const pid = Number(readFileSync(path.join(tmpDir, ".agent-browser", "default.pid"), "utf8"));
+    pid = Number(readFileSync(path.join(tmpDir, ".agent-browser", "default.pid"), "utf8"));
     if (!Number.isInteger(pid) || pid <= 1) return;
     if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("agent-browser")) return;
     process.kill(pid, "SIGKILL");
   } catch {
-    // No daemon runs (or it has just exited): the next command starts one.
+    return; // No daemon runs (or it has just exited): the next command starts one.
+  }
+  const until = Date.now() + 2_000;
+  while (Date.now() < until && running(pid)) await delay(20);
+}
+
+/** Whether `pid` is a process that has not exited (a zombie has). */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat[stat.lastIndexOf(")") + 2] !== "Z";
+  } catch {
+    return false;
   }
 }
 

@@ -262,10 +262,15 @@ export class SessionHost {
   async #exec(request: ExecRequest): Promise<ExecResult> {
     const session = await this.#session("");
     const options = { timeoutMs: request.timeoutMs };
-    if (request.language === "node") return session.runtime.runBody(request.code, options);
     if (request.language === "bash" && session.bash) return session.bash.run(request.code, options);
-    if (request.language === "python") return session.python.run(request.code, options);
-    throw new Error(`language ${request.language} is not supported by this session host`);
+    let result: ExecResult;
+    if (request.language === "node") result = await session.runtime.runBody(request.code, options);
+    else if (request.language === "python")
+      result = await session.python.run(request.code, options);
+    else throw new Error(`language ${request.language} is not supported by this session host`);
+    // Code that ran past its timeout may have left a tab stuck, which agent-browser cannot pass.
+    if (result.killed) session.bash?.sweepBeforeNextCall();
+    return result;
   }
 
   async #browserCommand(request: BrowserCommandRequest): Promise<ExecResult> {
