@@ -16,6 +16,16 @@ async function stdout(id: string, code: string): Promise<string> {
   return reply.stdout ?? "";
 }
 
+/** A session whose agent-browser is attached to a page that then loops in its own JavaScript. */
+async function attachedToStuckPage(): Promise<string> {
+  const id = await scrape("/article");
+  assert.equal((await stdout(id, "agent-browser get title")).trim(), "Skiff Test Article");
+  const loop = "await page.evaluate(() => { setTimeout(() => { while (true) {} }, 100) })";
+  assert.equal((await run(id, "node", loop)).success, true);
+  await new Promise((r) => setTimeout(r, 300));
+  return id;
+}
+
 describe("interact in bash with agent-browser", () => {
   it("snapshots the content tab, clicks a ref in the next call, reads the result", async () => {
     const id = await scrape("/tabs");
@@ -80,11 +90,7 @@ describe("interact in bash with agent-browser", () => {
   });
 
   it("after a call that a stuck page timed out, sweeps the page and goes on in a new tab", async () => {
-    const id = await scrape("/article");
-    assert.equal((await stdout(id, "agent-browser get title")).trim(), "Skiff Test Article");
-    const loop = "await page.evaluate(() => { setTimeout(() => { while (true) {} }, 100) })";
-    assert.equal((await run(id, "node", loop)).success, true);
-    await new Promise((r) => setTimeout(r, 300));
+    const id = await attachedToStuckPage();
     const stuck = await bash(id, "agent-browser eval 1", 2);
     assert.equal(stuck.killed, true, "the page answers nothing");
     // Before, every later bash call timed out too (agent-browser's daemon, `open` included).
@@ -95,11 +101,7 @@ describe("interact in bash with agent-browser", () => {
   });
 
   it("after a node call that a stuck page timed out, sweeps the page before the next bash call", async () => {
-    const id = await scrape("/article");
-    assert.equal((await stdout(id, "agent-browser get title")).trim(), "Skiff Test Article");
-    const loop = "await page.evaluate(() => { setTimeout(() => { while (true) {} }, 100) })";
-    assert.equal((await run(id, "node", loop)).success, true);
-    await new Promise((r) => setTimeout(r, 300));
+    const id = await attachedToStuckPage();
     assert.equal((await run(id, "node", "await page.title()", 2)).killed, true);
     // Before, this bash call timed out on the stuck page; the next one then recovered.
     assert.equal((await stdout(id, "agent-browser get url")).trim(), "about:blank");
