@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import type { RunningSkiff } from "../test/helpers/skiff-harness.ts";
-import { statFields } from "../test/helpers/proc-stat.ts";
+import { statFields } from "../src/runtimes/proc-stat.ts";
 
 /** PSS of the processes of one name, split into anonymous and file-backed (+ shmem) pages. */
 export interface ProcessMemory {

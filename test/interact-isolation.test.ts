@@ -15,7 +15,7 @@ import { PLAYWRIGHT_BUNDLES } from "../src/runtimes/playwright-bundles.ts";
 import { escapeNonAscii } from "../src/sandbox/sandbox-bundles.ts";
 import { postJson, useSkiffAndSite, type RunningSkiff } from "./helpers/skiff-harness.ts";
 import { serverWarnings } from "./helpers/server-warnings.ts";
-import { statFields } from "./helpers/proc-stat.ts";
+import { statFields } from "../src/runtimes/proc-stat.ts";
 
 const BUNDLES_MODULE = path.resolve(import.meta.dirname, "../src/runtimes/playwright-bundles.ts");
 

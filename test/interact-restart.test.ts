@@ -12,7 +12,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { SqliteStore } from "../src/store/sqlite-store.ts";
 import { startTestSite, type TestSite } from "./fixtures/site/test-site.ts";
 import { postJson } from "./helpers/skiff-harness.ts";
-import { statFields } from "./helpers/proc-stat.ts";
+import { statFields } from "../src/runtimes/proc-stat.ts";
 
 type Mode = "bwrap" | "none";
 

@@ -7,6 +7,7 @@ import { contentTab, listTabs, openBlankTab, type PageTarget } from "./cdp-chrom
 import type { ExecResult } from "./node-runtime.ts";
 import { OutputBuffer } from "./output-buffer.ts";
 import { processResult, runToExit, type ProcessExit } from "./process-group.ts";
+import { statFields } from "./proc-stat.ts";
 import { sweepBeforeConnecting } from "./tab-sweep.ts";
 import { withTimeout } from "./with-timeout.ts";
 
@@ -206,12 +207,8 @@ async function stopDaemon(tmpDir: string): Promise<void> {
 
 /** Whether `pid` is a process that has not exited (a zombie has). */
 function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat[stat.lastIndexOf(")") + 2] !== "Z";
-  } catch {
-    return false;
-  }
+  const state = statFields(pid)?.[0];
+  return state !== undefined && state !== "Z";
 }
 
 interface AgentTab {

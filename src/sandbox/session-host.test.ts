@@ -6,7 +6,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { CHROME_PATH } from "../../test/fixtures/site/test-browser.ts";
 import { startTestSite, type TestSite } from "../../test/fixtures/site/test-site.ts";
 import { recordLog } from "../../test/helpers/log-recorder.ts";
-import { statFields } from "../../test/helpers/proc-stat.ts";
+import { statFields } from "../runtimes/proc-stat.ts";
 import { createLogger, type Logger } from "../log.ts";
 import type { HostChannel } from "./host-channel.ts";
 import { toFunctionBody } from "../runtimes/last-expression.ts";

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync }
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { statFields } from "../../test/helpers/proc-stat.ts";
+import { statFields } from "../runtimes/proc-stat.ts";
 import { createLogger } from "../log.ts";
 import { SqliteStore } from "../store/sqlite-store.ts";
 import { sessionRow } from "../store/store-contract.ts";

@@ -3,6 +3,7 @@ import { readdir, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { sessionCredits } from "../billing/session-credits.ts";
 import type { Logger } from "../log.ts";
+import { statFields } from "../runtimes/proc-stat.ts";
 import { killProcessGroup } from "../runtimes/process-group.ts";
 import { HOST_PID_FILE } from "../sandbox/host-launcher.ts";
 import type { SessionEndReason, SessionRow, Store } from "../store/store.ts";
@@ -165,8 +166,7 @@ async function hostPids(ownerDir: string): Promise<HostPidFile[]> {
  */
 export function startedAfter(pid: number, time: number): boolean {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const startTicks = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+    const startTicks = Number(statFields(pid)?.[19]); // proc(5)'s field 22, starttime
     const btime = /^btime (\d+)$/m.exec(readFileSync("/proc/stat", "latin1"))?.[1];
     if (!Number.isFinite(startTicks) || btime === undefined) return false;
     return Number(btime) * 1000 + startTicks * 10 > time + 2000;

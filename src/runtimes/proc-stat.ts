@@ -1,4 +1,4 @@
-// A process's line in /proc/<pid>/stat, as the tests and benchmarks read it. Linux only.
+// A process's line in /proc/<pid>/stat. Linux only.
 import { readFileSync } from "node:fs";
 
 /**
