@@ -2,7 +2,17 @@
 // playwright-core opening twenty Chromiums (same binary) with a context, goto and title each,
 // all at once in this process. Two bursts: the first after an idle start (a warm pool of one),
 // the next once the pool has grown from the first, as it does between an agent platform's bursts.
+// And raw's burst once more with the least that any session host adds beside each browser (a
+// sandboxed Node with a worker thread, nothing loaded): how near the goal a host can come at all.
 import { aloneWithSite } from "./alone.ts";
+import { createLogger } from "../src/log.ts";
+import { HOST_MALLOC_ENV, HOST_NODE_FLAGS } from "../src/sandbox/host-launcher.ts";
+import {
+  createSessionDir,
+  detectSandboxMode,
+  launchSandboxed,
+  type SandboxMode,
+} from "../src/sandbox/sandbox-launcher.ts";
 import type { TestSite } from "../test/fixtures/site/test-site.ts";
 import { startSkiff, type RunningSkiff } from "../test/helpers/skiff-harness.ts";
 import { interact, rawBrowser, rawFirstCall, scrape, stop } from "./interact-bench.ts";
@@ -23,6 +33,11 @@ export interface BurstBench {
   sessions: number;
   /** Raw playwright's wall time, measured before and after Skiff's bursts. */
   rawMs: [number, number];
+  /**
+   * Raw playwright's burst again, with a sandboxed Node beside each browser that starts one
+   * empty worker thread and exits: what any session host adds at the least, before Playwright.
+   */
+  floorMs: number;
   /** First calls with a warm pool of one: nineteen hosts launch inside the burst. */
   first: Burst;
   /** One more call on each of the first burst's sessions, all at once. */
@@ -31,13 +46,43 @@ export interface BurstBench {
   next: Burst;
 }
 
-/** Launch, context, goto and title for `n` browsers at once; the browsers' close is not timed. */
-async function rawBurst(site: TestSite, n: number): Promise<number> {
+/**
+ * The least a session host can be while DESIGN.md's process model holds: a Node in the session's
+ * sandbox (the one process the server talks to) with a thread apart from it for the user's code
+ * (killed on a timeout while the host and the browser live on). Started, its worker answers once,
+ * and it exits.
+ */
+const FLOOR_SCRIPT = `const { Worker } = require("node:worker_threads");
+const worker = new Worker("require('node:worker_threads').parentPort.postMessage(1)", { eval: true });
+worker.once("message", () => worker.terminate());`;
+
+async function sandboxedFloor(mode: SandboxMode): Promise<void> {
+  const proc = launchSandboxed({
+    command: process.execPath,
+    args: [...HOST_NODE_FLAGS, "-e", FLOOR_SCRIPT],
+    mode,
+    env: HOST_MALLOC_ENV,
+    workDir: await createSessionDir(),
+    logger: createLogger("silent"),
+  });
+  const exit = await proc.exited;
+  if (exit.code !== 0) throw new Error(`the sandboxed Node exited ${JSON.stringify(exit)}`);
+}
+
+/**
+ * Launch, context, goto and title for `n` browsers at once; the browsers' close is not timed.
+ * `beside`, when given, runs once beside each browser's launch and is waited for too.
+ */
+async function rawBurst(
+  site: TestSite,
+  n: number,
+  beside: () => Promise<void> = async () => {},
+): Promise<number> {
   const pageUrl = `${site.url}/article`;
   const t0 = performance.now();
   const opened = await Promise.allSettled(
     Array.from({ length: n }, async () => {
-      const browser = await rawBrowser(site);
+      const [browser] = await Promise.all([rawBrowser(site), beside()]);
       await rawFirstCall(browser, pageUrl);
       return browser;
     }),
@@ -82,8 +127,11 @@ async function scrapes(server: RunningSkiff, site: TestSite): Promise<string[]> 
 
 export async function benchBurst(site: TestSite): Promise<BurstBench> {
   const rawBefore = await rawBurst(site, SESSIONS);
+  const mode = await detectSandboxMode("auto");
+  const floorMs = await rawBurst(site, SESSIONS, () => sandboxedFloor(mode));
   const skiff = await skiffBursts(site);
-  return { sessions: SESSIONS, rawMs: [rawBefore, await rawBurst(site, SESSIONS)], ...skiff };
+  const rawMs: [number, number] = [rawBefore, await rawBurst(site, SESSIONS)];
+  return { sessions: SESSIONS, rawMs, floorMs, ...skiff };
 }
 
 async function skiffBursts(site: TestSite): Promise<Pick<BurstBench, "first" | "calls" | "next">> {
@@ -119,6 +167,9 @@ export function printBurst(b: BurstBench): void {
   console.log(`interact, ${b.sessions} sessions opened at once (first calls sent together)`);
   console.log(
     `  raw playwright, ${b.sessions} launches+context+goto+title at once: wall ${fmt(b.rawMs[0])} ms before, ${fmt(b.rawMs[1])} ms after (mean ${fmt(raw)})`,
+  );
+  console.log(
+    `  the same, a sandboxed Node + worker thread beside each (a host's least): wall ${fmt(b.floorMs)} ms, ${fmt(b.floorMs / raw, 2)}x raw`,
   );
   line("first burst (warm pool of 1)", b.first, `   ${fmt(b.first.wallMs / raw, 2)}x raw`);
   const nextOk = b.next.successes === b.sessions && b.next.wallMs <= 1.3 * raw;

@@ -185,14 +185,14 @@ export async function launchSessionHost(options: HostLaunchOptions): Promise<Ses
  * A host idles most of its life, so its V8 heaps trade a little speed for memory: a 1 MB
  * semi-space (young generation) saves ~15 MB per host, measured with `./skiff bench`.
  */
-const HOST_NODE_FLAGS = ["--max-semi-space-size=1"];
+export const HOST_NODE_FLAGS = ["--max-semi-space-size=1"];
 /**
  * glibc's malloc, for everything in the sandbox (Chromium has its own allocator): one arena
  * rather than one per thread of the host's Node, and blocks of 128 KB and more mapped on their
  * own, so they go back to the system when freed, instead of a threshold that grows with them.
  * Measured on an idle session: ~4 MB and ~3 MB less of the host's anonymous memory.
  */
-const HOST_MALLOC_ENV = { MALLOC_ARENA_MAX: "1", MALLOC_MMAP_THRESHOLD_: "131072" };
+export const HOST_MALLOC_ENV = { MALLOC_ARENA_MAX: "1", MALLOC_MMAP_THRESHOLD_: "131072" };
 
 function hostArgs(
   options: HostLaunchOptions,
