@@ -15,7 +15,7 @@ import { PLAYWRIGHT_BUNDLES } from "../src/runtimes/playwright-bundles.ts";
 import { escapeNonAscii } from "../src/sandbox/sandbox-bundles.ts";
 import { postJson, useSkiffAndSite, type RunningSkiff } from "./helpers/skiff-harness.ts";
 import { serverWarnings } from "./helpers/server-warnings.ts";
-import { statFields } from "../src/runtimes/proc-stat.ts";
+import { isRunning } from "../src/runtimes/proc-stat.ts";
 
 const BUNDLES_MODULE = path.resolve(import.meta.dirname, "../src/runtimes/playwright-bundles.ts");
 
@@ -142,12 +142,6 @@ function readProc(pid: string, file: string): string {
   } catch {
     return "";
   }
-}
-
-/** Running, as opposed to gone or a zombie waiting to be reaped. */
-function isRunning(pid: string): boolean {
-  const state = statFields(pid)?.[0];
-  return state !== undefined && !/^[ZX]/.test(state);
 }
 
 async function waitUntil(condition: () => boolean, what: string, ms = 5000): Promise<void> {

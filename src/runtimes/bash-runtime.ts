@@ -7,7 +7,7 @@ import { contentTab, listTabs, openBlankTab, type PageTarget } from "./cdp-chrom
 import type { ExecResult } from "./node-runtime.ts";
 import { OutputBuffer } from "./output-buffer.ts";
 import { processResult, runToExit, type ProcessExit } from "./process-group.ts";
-import { statFields } from "./proc-stat.ts";
+import { isRunning } from "./proc-stat.ts";
 import { sweepBeforeConnecting } from "./tab-sweep.ts";
 import { withTimeout } from "./with-timeout.ts";
 
@@ -206,13 +206,7 @@ async function stopDaemon(tmpDir: string): Promise<void> {
     return; // No daemon runs (or it has just exited): the next command starts one.
   }
   const until = Date.now() + 2_000;
-  while (Date.now() < until && running(pid)) await delay(20);
-}
-
-/** Whether `pid` is a process that has not exited (a zombie has). */
-function running(pid: number): boolean {
-  const state = statFields(pid)?.[0];
-  return state !== undefined && state !== "Z";
+  while (Date.now() < until && isRunning(pid)) await delay(20);
 }
 
 interface AgentTab {

@@ -15,3 +15,9 @@ export function statFields(pid: number | string): string[] | undefined {
   }
   return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
 }
+
+/** Whether `pid` is a process that has not exited: not gone, not a zombie waiting to be reaped. */
+export function isRunning(pid: number | string): boolean {
+  const state = statFields(pid)?.[0];
+  return state !== undefined && !/^[ZX]/.test(state);
+}

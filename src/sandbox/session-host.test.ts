@@ -6,7 +6,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { CHROME_PATH } from "../../test/fixtures/site/test-browser.ts";
 import { startTestSite, type TestSite } from "../../test/fixtures/site/test-site.ts";
 import { recordLog } from "../../test/helpers/log-recorder.ts";
-import { statFields } from "../runtimes/proc-stat.ts";
+import { isRunning } from "../runtimes/proc-stat.ts";
 import { createLogger, type Logger } from "../log.ts";
 import type { HostChannel } from "./host-channel.ts";
 import { toFunctionBody } from "../runtimes/last-expression.ts";
@@ -73,14 +73,9 @@ function chromiumPids(proc: SandboxProcess): string[] {
 
 /** Of `pids`, those still running after a short grace: SIGKILL lands at once, death a moment later. */
 async function survivors(pids: string[]): Promise<string[]> {
-  const running = () => pids.filter((pid) => !/^Z|^X|^$/.test(state(pid)));
+  const running = () => pids.filter(isRunning);
   for (let i = 0; i < 20 && running().length > 0; i++) await delay(100);
   return running();
-}
-
-/** A process's state letter from /proc (Z: a zombie, dead but not yet reaped), or "" when gone. */
-function state(pid: string): string {
-  return statFields(pid)?.[0] ?? "";
 }
 
 function cmdline(pid: string): string {

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync }
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { statFields } from "../runtimes/proc-stat.ts";
+import { isRunning } from "../runtimes/proc-stat.ts";
 import { createLogger } from "../log.ts";
 import { SqliteStore } from "../store/sqlite-store.ts";
 import { sessionRow } from "../store/store-contract.ts";
@@ -295,14 +295,10 @@ function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: str
 async function diesWithin(pid: number, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
-    if (!processIsAlive(pid) || isZombie(pid)) return true;
+    if (!isRunning(pid)) return true;
     await new Promise((r) => setTimeout(r, 50));
   }
   return false;
-}
-
-function isZombie(pid: number): boolean {
-  return statFields(pid)?.[0]?.startsWith("Z") ?? true;
 }
 
 function killQuietly(pid: number): void {
